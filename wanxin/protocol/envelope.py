@@ -1,0 +1,104 @@
+"""The four-field envelope and the signed response (PROTOCOL §2)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from . import codes, signing
+from .codes import ProtocolError
+
+MAX_ENVELOPE_BYTES = 256 * 1024
+ENVELOPE_FIELDS = ("serviceName", "platformNo", "reqData", "signature")
+
+
+def encode_data(data: dict[str, Any]) -> str:
+    """Base64 of compact UTF-8 JSON: the exact text that gets signed."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def decode_data(encoded: str) -> dict[str, Any]:
+    """Strict decode of ``reqData``/``respData``; any defect is ``00003``."""
+    try:
+        raw = base64.b64decode(encoded.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        raise ProtocolError(codes.INVALID_PARAMS, "data is not valid base64") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(codes.INVALID_PARAMS, "data is not UTF-8") from exc
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise ProtocolError(codes.INVALID_PARAMS, "data is not JSON") from exc
+    if not isinstance(data, dict):
+        raise ProtocolError(codes.INVALID_PARAMS, "data must be a JSON object")
+    return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def digest(encoded: str) -> str:
+    return hashlib.sha256(encoded.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Envelope:
+    service_name: str
+    platform_no: str
+    req_data: str
+    signature: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "serviceName": self.service_name,
+            "platformNo": self.platform_no,
+            "reqData": self.req_data,
+            "signature": self.signature,
+        }
+
+
+def build_request(
+    key: Ed25519PrivateKey, *, service_name: str, platform_no: str, data: dict[str, Any]
+) -> Envelope:
+    req_data = encode_data(data)
+    return Envelope(service_name, platform_no, req_data, signing.sign(key, req_data))
+
+
+def parse_envelope(fields: Any) -> Envelope:
+    """Shape check only (HTTP 400 territory): four non-empty strings."""
+    if not isinstance(fields, dict):
+        raise ValueError("envelope must be a JSON object")
+    values = []
+    for name in ENVELOPE_FIELDS:
+        value = fields.get(name)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"envelope field {name} is missing or not a string")
+        values.append(value)
+    return Envelope(*values)
+
+
+def sign_response(key: Ed25519PrivateKey, data: dict[str, Any]) -> dict[str, str]:
+    resp_data = encode_data(data)
+    return {"respData": resp_data, "signature": signing.sign(key, resp_data)}
+
+
+def open_response(key: Ed25519PublicKey, body: Any) -> dict[str, Any]:
+    """Verify and decode a bank response or notification; raises ProtocolError(00004)."""
+    if not isinstance(body, dict):
+        raise ProtocolError(codes.INVALID_PARAMS, "response must be a JSON object")
+    resp_data, signature = body.get("respData"), body.get("signature")
+    if not isinstance(resp_data, str) or not isinstance(signature, str):
+        raise ProtocolError(codes.INVALID_PARAMS, "response lacks respData or signature")
+    if not signing.verify(key, resp_data, signature):
+        raise ProtocolError(codes.BAD_SIGNATURE, "response signature does not verify")
+    return decode_data(resp_data)

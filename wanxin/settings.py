@@ -1,0 +1,219 @@
+"""Settings, read from the environment with working defaults for the embedded mode.
+
+Environment (see README): WANXIN_ENV, WANXIN_ROLE, DATABASE_URL, BANK_DATABASE_URL,
+REDIS_URL, WANXIN_LOCAL_SERVICES, SECRET_KEY, WANXIN_PLATFORM_NO, BANK_URL,
+PLATFORM_BASE_URL, PLATFORM_NOTIFY_URL, WANXIN_KEY_DIR, *_KEY / *_KEY_FILE.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("WANXIN_VAR_DIR", BASE_DIR / "var"))
+
+ENV = os.environ.get("WANXIN_ENV", "development")  # development | test | production
+PRODUCTION = ENV == "production"
+ROLE = os.environ.get("WANXIN_ROLE", "all")  # platform | bank | all
+if ROLE not in ("platform", "bank", "all"):
+    raise ImproperlyConfigured("WANXIN_ROLE must be platform, bank or all")
+SERVES_BANK = ROLE in ("bank", "all")
+SERVES_PLATFORM = ROLE in ("platform", "all")
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set in production")
+    SECRET_KEY = "dev-only-insecure-key-wanxin"  # noqa: S105
+DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1"
+ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*" if not PRODUCTION else "").split(",")
+
+
+# -- databases ---------------------------------------------------------------------------
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _databases() -> dict[str, dict]:
+    options = {"OPTIONS": {}, "CONN_MAX_AGE": 0}
+    platform_url = os.environ.get("DATABASE_URL")
+    bank_url = os.environ.get("BANK_DATABASE_URL")
+    if platform_url:
+        platform = dj_database_url.parse(platform_url)
+        bank = dj_database_url.parse(bank_url) if bank_url else {**platform, "NAME": f"{platform['NAME']}_bank"}
+    elif os.environ.get("WANXIN_LOCAL_SERVICES") == "1" and _answers("127.0.0.1", 5432):
+        # Development machines and CI run PostgreSQL on localhost with trust auth.
+        local = {"HOST": "127.0.0.1", "PORT": "5432", "USER": os.environ.get("PGUSER", "postgres"), "PASSWORD": ""}
+        platform, bank = {**local, "NAME": "wanxin"}, {**local, "NAME": "wanxin_bank"}
+    else:
+        if PRODUCTION:
+            raise ImproperlyConfigured("DATABASE_URL must be set in production")
+        from wanxin import embedded
+
+        platform, bank = embedded.database("wanxin"), embedded.database("wanxin_bank")
+    for entry in (platform, bank):
+        entry["ENGINE"] = "django.db.backends.postgresql"
+        entry.update({k: v for k, v in options.items() if k not in entry})
+    platform.setdefault("TEST", {})["NAME"] = "test_" + platform["NAME"]
+    bank.setdefault("TEST", {})["NAME"] = "test_" + bank["NAME"]
+    if ROLE == "bank":
+        return {"default": bank, "bank": bank}
+    return {"default": platform, "bank": bank}
+
+
+DATABASES = _databases()
+DATABASE_ROUTERS = ["wanxin.dbrouter.ServiceRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# -- cache --------------------------------------------------------------------------------
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if not REDIS_URL and os.environ.get("WANXIN_LOCAL_SERVICES") == "1" and _answers("127.0.0.1", 6379):
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "wanxin_cache"}}
+
+
+# -- apps ---------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "wanxin.web",
+]
+if SERVES_BANK:
+    INSTALLED_APPS.append("wanxin.bank")
+if SERVES_PLATFORM:
+    INSTALLED_APPS.append("wanxin.depository")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "wanxin.urls"
+WSGI_APPLICATION = "wanxin.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "Asia/Shanghai"  # the bank's business day is Beijing time
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {"wanxin": {"level": os.environ.get("WANXIN_LOG_LEVEL", "INFO")}},
+}
+
+
+# -- depository protocol ------------------------------------------------------------------
+
+PLATFORM_NO = os.environ.get("WANXIN_PLATFORM_NO", "WANXIN")
+PORT = int(os.environ.get("PORT", "8000"))
+PLATFORM_BASE_URL = os.environ.get("PLATFORM_BASE_URL", f"http://127.0.0.1:{PORT}")
+BANK_URL = os.environ.get("BANK_URL", f"http://127.0.0.1:{PORT}/bank")
+PLATFORM_NOTIFY_URL = os.environ.get(
+    "PLATFORM_NOTIFY_URL", f"{PLATFORM_BASE_URL}/api/v1/depository/notify"
+)
+KEY_DIR = Path(os.environ.get("WANXIN_KEY_DIR", VAR_DIR / "keys"))
+
+
+def _key(env_name: str, pair: str, suffix: str) -> str:
+    """PEM text from $NAME, from the file named by $NAME_FILE, or (development) a generated pair."""
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    if os.environ.get(f"{env_name}_FILE"):
+        return Path(os.environ[f"{env_name}_FILE"]).read_text()
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{env_name} or {env_name}_FILE must be set in production")
+    from wanxin.protocol.signing import ensure_key_pair
+
+    private_path, public_path = ensure_key_pair(KEY_DIR, pair)
+    return (private_path if suffix == "key" else public_path).read_text()
+
+
+# What the platform holds: its own private key and the bank's public key.
+PLATFORM_PRIVATE_KEY = _key("PLATFORM_PRIVATE_KEY", "platform", "key") if SERVES_PLATFORM else ""
+BANK_PUBLIC_KEY = _key("BANK_PUBLIC_KEY", "bank", "pub") if SERVES_PLATFORM else ""
+# What the bank holds: its own private key and, per platform, the public key and notifyUrl.
+BANK_PRIVATE_KEY = _key("BANK_PRIVATE_KEY", "bank", "key") if SERVES_BANK else ""
+BANK_PLATFORMS = {
+    PLATFORM_NO: {
+        "public_key": _key("PLATFORM_PUBLIC_KEY", "platform", "pub") if SERVES_BANK else "",
+        "notify_url": os.environ.get("BANK_NOTIFY_URL", PLATFORM_NOTIFY_URL),
+    }
+}
+
+BANK_HTTP_TIMEOUT = float(os.environ.get("BANK_HTTP_TIMEOUT", "10"))
+# Simulated balance of every newly bound card at the bank (fen); the card network's edge.
+BANK_SIMULATED_CARD_BALANCE = int(os.environ.get("BANK_SIMULATED_CARD_BALANCE", str(10_000_000_00)))
+# How long a gateway page may stay unanswered before the bank fails the request.
+BANK_GATEWAY_EXPIRY_SECONDS = int(os.environ.get("BANK_GATEWAY_EXPIRY_SECONDS", "1800"))
+# The platform looks up requests still pending after this many seconds.
+DEPOSITORY_RECOVERY_AFTER_SECONDS = int(os.environ.get("DEPOSITORY_RECOVERY_AFTER_SECONDS", "60"))
+
+# Celery (production); the embedded mode runs the same jobs on a scheduler thread.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER = not bool(os.environ.get("CELERY_BROKER_URL") or REDIS_URL)

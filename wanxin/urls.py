@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from wanxin.web import views as web_views
+
+urlpatterns = [path("health", web_views.health)]
+
+if settings.SERVES_BANK:
+    urlpatterns.append(path("bank/", include("wanxin.bank.urls")))
+
+if settings.SERVES_PLATFORM:
+    from wanxin.api import api
+
+    urlpatterns += [
+        path("", include("wanxin.depository.urls")),
+        path("api/v1/", api.urls),
+        path("backoffice/admin/", admin.site.urls),
+        path("", web_views.home, name="home"),
+    ]
