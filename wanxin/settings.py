@@ -29,7 +29,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    SECRET_KEY = "dev-only-insecure-key-wanxin"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-wanxin"
 DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1"
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*" if not PRODUCTION else "").split(",")
 
@@ -65,8 +65,10 @@ def _databases() -> dict[str, dict]:
     for entry in (platform, bank):
         entry["ENGINE"] = "django.db.backends.postgresql"
         entry.update({k: v for k, v in options.items() if k not in entry})
-    platform.setdefault("TEST", {})["NAME"] = "test_" + platform["NAME"]
-    bank.setdefault("TEST", {})["NAME"] = "test_" + bank["NAME"]
+    # A suffix lets several test runs share one server without dropping each other's databases.
+    suffix = os.environ.get("WANXIN_TEST_DB_SUFFIX", "")
+    platform.setdefault("TEST", {})["NAME"] = f"test_{platform['NAME']}{suffix}"
+    bank.setdefault("TEST", {})["NAME"] = f"test_{bank['NAME']}{suffix}"
     if ROLE == "bank":
         return {"default": bank, "bank": bank}
     return {"default": platform, "bank": bank}

@@ -12,7 +12,17 @@ from django.urls import path
 from wanxin.core.money import format_fen
 
 from . import staff
-from .models import Account, BalanceChange, BankCard, BankRequest, Freeze, Notification, Project, Statement, Transfer
+from .models import (
+    Account,
+    BalanceChange,
+    BankCard,
+    BankRequest,
+    Freeze,
+    Notification,
+    Project,
+    Statement,
+    Transfer,
+)
 
 
 class BankConsole(admin.AdminSite):

@@ -1,9 +1,9 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from wanxin.bank import accounts
 from wanxin.bank.models import Account
 from wanxin.bank.staff import fund_platform_capital
-from django.conf import settings
 
 
 class Command(BaseCommand):
