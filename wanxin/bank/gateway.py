@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core import signing as django_signing
@@ -34,6 +34,8 @@ class Page:
 
     req: BankRequest
     error: str = ""
+    # Authorisations the customer ticked before an error re-rendered the form (None: all offered).
+    chosen: list[str] | None = None
 
     @property
     def finished(self) -> bool:
@@ -45,9 +47,10 @@ class Page:
 
     @property
     def callback(self) -> str:
-        url = self.req.req_data["callbackUrl"]
+        parts = urlsplit(self.req.req_data["callbackUrl"])
         query = urlencode({"requestNo": self.req.request_no, "respCode": self.req.resp_code})
-        return f"{url}{'&' if '?' in url else '?'}{query}"
+        # Keep any #fragment after the query, where it belongs.
+        return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
 
 
 def open_request(fields: Any) -> Page:
@@ -58,13 +61,27 @@ def open_request(fields: Any) -> Page:
         if not created:
             if req.digest != v.digest:
                 raise ProtocolError(codes.REQUEST_NO_REUSED)
-            return Page(req)
-        page = Page(req)
+            return _landing(req)
         try:
             _check_can_start(v)
         except BusinessError as exc:
             processing.finish(req, exc.code, exc.message, {})
-        return page
+        return _landing(req)
+
+
+def _landing(req: BankRequest) -> Page:
+    """The first page: a locked account is told so before typing the password."""
+    if req.status != BankRequest.Status.PROCESSING or req.service_name == "PERSONAL_REGISTER":
+        return Page(req)
+    account = Account.objects.using(DB).filter(platform_no=req.platform_no, account_no=req.req_data["userNo"]).first()
+    return Page(req, _lock_notice(account) if account is not None else "")
+
+
+def _lock_notice(account: Account) -> str:
+    if account.locked_until and account.locked_until > timezone.now():
+        local = timezone.localtime(account.locked_until).strftime("%H:%M")
+        return f"This account is locked after wrong passwords until {local}."
+    return ""
 
 
 def _check_can_start(v: Verified) -> None:
@@ -103,9 +120,9 @@ def confirm(req_pk: int, form: dict[str, Any]) -> Page:
             processing.finish(req, codes.ACCOUNT_NOT_FOUND, None, {})
             return Page(req)
         now = timezone.now()
-        if account.locked_until and account.locked_until > now:
-            local = timezone.localtime(account.locked_until).strftime("%H:%M")
-            return Page(req, f"This account is locked after wrong passwords until {local}.")
+        locked = _lock_notice(account)
+        if locked:
+            return Page(req, locked)
         if not check_password(form.get("password", ""), account.trade_password):
             failures = account.failed_password_count + 1
             if failures >= MAX_PASSWORD_FAILURES:
@@ -125,14 +142,14 @@ def confirm(req_pk: int, form: dict[str, Any]) -> Page:
 
 def _register(req: BankRequest, data: dict[str, Any], form: dict[str, Any]) -> Page:
     password, again = form.get("password", ""), form.get("password_again", "")
-    if not TRADE_PASSWORD_RE.fullmatch(password):
-        return Page(req, "The trade password must be exactly 6 digits.")
-    if password != again:
-        return Page(req, "The two passwords differ.")
-    if len(set(password)) == 1 or password in "0123456789" or password in "9876543210":
-        return Page(req, "That trade password is too easy to guess.")
     offered = set(data["authList"])
     granted = sorted(a for a in form.get("auth", []) if a in offered)
+    if not TRADE_PASSWORD_RE.fullmatch(password):
+        return Page(req, "The trade password must be exactly 6 digits.", granted)
+    if password != again:
+        return Page(req, "The two passwords differ.", granted)
+    if len(set(password)) == 1 or password in "0123456789" or password in "9876543210":
+        return Page(req, "That trade password is too easy to guess.", granted)
 
     def open_account(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
         accounts.open_customer(req.platform_no, data, password_hash=make_password(password), granted=granted)

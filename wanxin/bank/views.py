@@ -79,6 +79,7 @@ def _page(request: HttpRequest, page: gateway.Page) -> HttpResponse:
         "commission": format_fen(data.get("commission", 0)),
         "net": format_fen(data["amount"] - data.get("commission", 0)) if "amount" in data else "",
         "auth_choices": data.get("authList", []),
+        "auth_checked": set(data.get("authList", []) if page.chosen is None else page.chosen),
         "result": page.req.response or {},
     }
     template = "bank/gateway_result.html" if page.finished else "bank/gateway_form.html"

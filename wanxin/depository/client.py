@@ -56,6 +56,12 @@ class BankClient:
                     last_error = exc
                     log.warning("bank unreachable for %s (attempt %s): %s", data.get("requestNo"), attempt + 1, exc)
                     continue
+                if response.status_code >= 500:
+                    # A proxy's 502/504 or a crashed bank: the outcome is unknown, like a timeout.
+                    last_error = ProtocolError(codes.SYSTEM_ERROR, f"HTTP {response.status_code} from the bank")
+                    log.warning("bank answered HTTP %s for %s (attempt %s)", response.status_code,
+                                data.get("requestNo"), attempt + 1)
+                    continue
                 if response.status_code != 200:
                     raise ProtocolError(codes.INVALID_PARAMS, f"bank refused the envelope: {response.text[:200]}")
                 resp = envelope.open_response(self.bank_public_key, response.json())

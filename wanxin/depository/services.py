@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from wanxin.core.errors import NotFound
@@ -63,7 +64,7 @@ def request_create(*, service_name: str, payload: dict[str, Any], user_no: str =
 def request_send(*, record: DepositoryRequest, client: BankClient | None = None) -> DepositoryRequest:
     """Send a direct request and apply a final answer; a timeout leaves it pending."""
     client = client or get_client()
-    DepositoryRequest.objects.filter(pk=record.pk).update(attempts=record.attempts + 1)
+    DepositoryRequest.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
     try:
         resp = client.send(record.service_name, {"requestNo": record.request_no, **record.payload})
     except BankUnavailable:
@@ -104,6 +105,14 @@ def result_apply(*, resp_data: dict[str, Any], source: str) -> DepositoryRequest
     return record
 
 
+class AlreadyFinal(Exception):
+    """The record is settled: no envelope may be signed for it any more."""
+
+    def __init__(self, record: DepositoryRequest):
+        super().__init__(f"{record.request_no} is already {record.status}")
+        self.record = record
+
+
 def gateway_envelope(*, record: DepositoryRequest, client: BankClient | None = None) -> dict[str, str]:
     """Fields of the auto-submitting form; the same signed bytes while still fresh."""
     if record.service_name not in messages.GATEWAY_SERVICES:
@@ -112,6 +121,9 @@ def gateway_envelope(*, record: DepositoryRequest, client: BankClient | None = N
     now = timezone.now()
     with transaction.atomic():
         record = DepositoryRequest.objects.select_for_update().get(pk=record.pk)
+        # Checked under the lock: recovery may have just expired it (see _recover_one).
+        if record.is_final:
+            raise AlreadyFinal(record)
         if not record.gateway_signed_at or now - record.gateway_signed_at > GATEWAY_REUSE:
             env = client.envelope(record.service_name, {"requestNo": record.request_no, **record.payload})
             record.gateway_req_data, record.gateway_signature = env.req_data, env.signature
@@ -138,7 +150,13 @@ def pending_recover(*, older_than: dt.timedelta | None = None, limit: int = 200,
         .order_by("created_at")[:limit]
     )
     for record in pending:
-        counts[_recover_one(record, client)] += 1
+        try:
+            outcome = _recover_one(record, client)
+        except Exception:
+            # One bad record must not keep every later one from being recovered.
+            log.exception("recovery of %s failed", record.request_no)
+            outcome = "error"
+        counts[outcome] += 1
     return dict(counts)
 
 
@@ -158,15 +176,31 @@ def _recover_one(record: DepositoryRequest, client: BankClient) -> str:
         return "query-failed"
     # The bank never recorded it.
     if record.service_name in messages.GATEWAY_SERVICES:
-        last_signed = record.gateway_signed_at or record.created_at
-        if timezone.now() - last_signed > GATEWAY_DEAD_AFTER:
-            result_apply(
-                resp_data={"requestNo": record.request_no, "respCode": codes.GATEWAY_ABANDONED,
-                           "respMsg": "never reached the bank's page", "status": "FAIL"},
-                source="query",
-            )
-            return "expired"
-        return "waiting-for-customer"
+        return _expire_gateway(record, seen_signed_at=record.gateway_signed_at)
     # A direct request lost before the bank recorded it: send it again, same requestNo.
+    record.refresh_from_db()
+    if record.is_final:
+        return "applied"
     request_send(record=record, client=client)
     return "resent"
+
+
+def _expire_gateway(record: DepositoryRequest, *, seen_signed_at: dt.datetime | None) -> str:
+    """Fail a gateway request the bank never saw, once no envelope of it can be accepted.
+
+    Decided under the row lock the hand-off page also takes: if the page signed a fresh
+    envelope while the query was in flight, the customer may still take that one to the bank.
+    """
+    with transaction.atomic():
+        locked = DepositoryRequest.objects.select_for_update().get(pk=record.pk)
+        if locked.is_final:
+            return "applied"
+        last_signed = locked.gateway_signed_at or locked.created_at
+        if locked.gateway_signed_at != seen_signed_at or timezone.now() - last_signed <= GATEWAY_DEAD_AFTER:
+            return "waiting-for-customer"
+        result_apply(
+            resp_data={"requestNo": record.request_no, "respCode": codes.GATEWAY_ABANDONED,
+                       "respMsg": "never reached the bank's page", "status": "FAIL"},
+            source="query",
+        )
+    return "expired"

@@ -6,13 +6,13 @@ import json
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from wanxin.core.errors import NotFound
-from wanxin.protocol import envelope
+from wanxin.protocol import envelope, messages
 from wanxin.protocol.codes import ProtocolError
 
 from . import services
@@ -46,9 +46,12 @@ def notify(request: HttpRequest) -> HttpResponse:
 def handoff(request: HttpRequest, request_no: str) -> HttpResponse:
     """The page that carries a gateway request to the bank in the customer's browser."""
     record = get_object_or_404(DepositoryRequest, request_no=request_no)
-    if record.is_final:
-        return render(request, "depository/handoff_done.html", {"record": record}, status=409)
-    fields = services.gateway_envelope(record=record)
+    if record.service_name not in messages.GATEWAY_SERVICES:
+        raise Http404("not a gateway request")
+    try:
+        fields = services.gateway_envelope(record=record)
+    except services.AlreadyFinal as exc:
+        return render(request, "depository/handoff_done.html", {"record": exc.record}, status=409)
     return render(
         request,
         "depository/handoff.html",
