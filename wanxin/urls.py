@@ -7,7 +7,10 @@ from wanxin.web import views as web_views
 urlpatterns = [path("health", web_views.health)]
 
 if settings.SERVES_BANK:
-    urlpatterns.append(path("bank/", include("wanxin.bank.urls")))
+    from wanxin.bank.admin import bank_console
+
+    # The console sits outside the bank's URL namespace so the admin can reverse its own URLs.
+    urlpatterns += [path("bank/console/", bank_console.urls), path("bank/", include("wanxin.bank.urls"))]
 
 if settings.SERVES_PLATFORM:
     from wanxin.api import api

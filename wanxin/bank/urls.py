@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import views
-from .admin import bank_console
 
 app_name = "bank"
 urlpatterns = [
@@ -9,5 +8,4 @@ urlpatterns = [
     path("service", views.service, name="service"),
     path("gateway", views.gateway_entry, name="gateway"),
     path("gateway/confirm", views.gateway_confirm, name="gateway-confirm"),
-    path("console/", bank_console.urls),
 ]
