@@ -105,7 +105,9 @@ INSTALLED_APPS = [
 if SERVES_BANK:
     INSTALLED_APPS.append("wanxin.bank")
 if SERVES_PLATFORM:
-    INSTALLED_APPS.append("wanxin.depository")
+    INSTALLED_APPS += ["wanxin.accounts", "wanxin.depository"]
+# The platform's own user model; a bank-only process keeps Django's for its staff.
+AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
