@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core import signing as django_signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wanxin.protocol import codes, messages
@@ -87,8 +87,13 @@ def _lock_notice(account: Account) -> str:
 def _check_can_start(v: Verified) -> None:
     platform_no, data = v.platform.platform_no, v.data
     if v.service_name == "PERSONAL_REGISTER":
-        if Account.objects.using(DB).filter(platform_no=platform_no, account_no=data["userNo"]).exists():
-            raise BusinessError(codes.INVALID_PARAMS, f"{data['userNo']} already has a depository account")
+        # A parameter refusal (00003): raised inside the claim's transaction, so the
+        # request is not recorded, as PROTOCOL §3 requires for 00003.
+        existing = Account.objects.using(DB).filter(platform_no=platform_no)
+        if existing.filter(account_no=data["userNo"]).exists():
+            raise ProtocolError(codes.INVALID_PARAMS, f"{data['userNo']} already has a depository account")
+        if existing.filter(kind=Account.Kind.CUSTOMER, id_number=data["idNumber"]).exists():
+            raise ProtocolError(codes.INVALID_PARAMS, "this ID number already has a depository account")
         return
     accounts.customer(platform_no, data["userNo"])
 
@@ -152,7 +157,12 @@ def _register(req: BankRequest, data: dict[str, Any], form: dict[str, Any]) -> P
         return Page(req, "That trade password is too easy to guess.", granted)
 
     def open_account(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
-        accounts.open_customer(req.platform_no, data, password_hash=make_password(password), granted=granted)
+        try:
+            with transaction.atomic(using=DB):
+                accounts.open_customer(req.platform_no, data, password_hash=make_password(password),
+                                       granted=granted)
+        except IntegrityError as exc:  # another request opened this userNo a moment ago
+            raise BusinessError(codes.INVALID_PARAMS, f"{data['userNo']} already has an account") from exc
         return {"userNo": data["userNo"], "authList": granted}
 
     processing.run_handler(req, open_account, data)

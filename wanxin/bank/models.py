@@ -39,6 +39,9 @@ class Account(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["platform_no", "account_no"], name="bank_account_unique_no"),
+            models.UniqueConstraint(
+                fields=["platform_no", "id_number"], condition=Q(kind="CUSTOMER"), name="bank_account_unique_id_number"
+            ),
             models.CheckConstraint(
                 condition=Q(kind="CARD_NETWORK") | Q(available__gte=0), name="bank_account_no_overdraft"
             ),
