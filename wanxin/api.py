@@ -15,3 +15,10 @@ def wanxin_error(request, exc: WanxinError):
 @api.get("/health", tags=["meta"])
 def health(request):
     return {"status": "ok"}
+
+
+api.add_router("/accounts", "wanxin.accounts.api.router")
+api.add_router("/notifications", "wanxin.notifications.api.router")
+api.add_router("/funds", "wanxin.funds.api.router")
+api.add_router("/kyc", "wanxin.kyc.api.router")
+api.add_router("/backoffice", "wanxin.backoffice.api.router")

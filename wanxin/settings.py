@@ -105,7 +105,15 @@ INSTALLED_APPS = [
 if SERVES_BANK:
     INSTALLED_APPS.append("wanxin.bank")
 if SERVES_PLATFORM:
-    INSTALLED_APPS += ["wanxin.accounts", "wanxin.depository"]
+    INSTALLED_APPS += [
+        "axes",
+        "wanxin.accounts",
+        "wanxin.notifications",
+        "wanxin.depository",
+        "wanxin.funds",
+        "wanxin.kyc",
+        "wanxin.backoffice",
+    ]
 # The platform's own user model; a bank-only process keeps Django's for its staff.
 AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"
 
@@ -120,6 +128,18 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+if SERVES_PLATFORM:
+    # django-axes locks out repeated failed logins; it must be the last middleware.
+    MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+AUTHENTICATION_BACKENDS = (
+    ["axes.backends.AxesStandaloneBackend"] if SERVES_PLATFORM else []
+) + ["django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.5"))  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"
 
 ROOT_URLCONF = "wanxin.urls"
 WSGI_APPLICATION = "wanxin.wsgi.application"
@@ -170,6 +190,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"wanxin": {"level": os.environ.get("WANXIN_LOG_LEVEL", "INFO")}},
 }
+
+
+# -- personal data ------------------------------------------------------------------------
+
+# Secret for field encryption and blind indexes; key ids allow rotation (first = current).
+FIELD_ENCRYPTION_SECRET = os.environ.get("FIELD_ENCRYPTION_SECRET", "")
+if not FIELD_ENCRYPTION_SECRET:
+    if PRODUCTION:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_SECRET must be set in production")
+    FIELD_ENCRYPTION_SECRET = "dev-only-field-secret-" + SECRET_KEY
+FIELD_ENCRYPTION_KEY_IDS = os.environ.get("FIELD_ENCRYPTION_KEY_IDS", "k1")
+MEDIA_ROOT = Path(os.environ.get("WANXIN_PRIVATE_MEDIA", VAR_DIR / "private"))  # never served directly
+LOGIN_URL = "/accounts/login"
+BACKOFFICE_LOGIN_URL = "/backoffice/login"
 
 
 # -- depository protocol ------------------------------------------------------------------

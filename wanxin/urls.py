@@ -19,5 +19,10 @@ if settings.SERVES_PLATFORM:
         path("", include("wanxin.depository.urls")),
         path("api/v1/", api.urls),
         path("backoffice/admin/", admin.site.urls),
+        path("accounts/", include("wanxin.accounts.urls")),
+        path("dev/", include("wanxin.notifications.urls")),
+        path("funds/", include("wanxin.funds.urls")),
+        path("kyc/", include("wanxin.kyc.urls")),
+        path("backoffice/", include("wanxin.backoffice.urls")),
         path("", web_views.home, name="home"),
     ]
