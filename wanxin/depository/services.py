@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -62,7 +62,12 @@ def request_create(*, service_name: str, payload: dict[str, Any], user_no: str =
 
 
 def request_send(*, record: DepositoryRequest, client: BankClient | None = None) -> DepositoryRequest:
-    """Send a direct request and apply a final answer; a timeout leaves it pending."""
+    """Send a direct request and apply a final answer; a timeout leaves it pending.
+
+    Must run after the record's transaction committed: otherwise the bank could move
+    money for a record that is later rolled back (use ``transaction.on_commit``)."""
+    if connection.in_atomic_block:
+        raise RuntimeError("request_send inside a transaction: send after commit (transaction.on_commit)")
     client = client or get_client()
     DepositoryRequest.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
     try:
