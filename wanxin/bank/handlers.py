@@ -50,9 +50,13 @@ def _project(platform_no: str, project_no: str, *, lock: bool = False) -> Projec
 
 
 def _freeze(platform_no: str, pre_request_no: str) -> Freeze:
+    # Locked, so the checks below judge the freeze as it is after any concurrent post or
+    # void commits: a post that would overdraw a still-FROZEN freeze is 30011 whatever the
+    # timing, never the "no longer frozen" 30010 of the ledger's conditional UPDATE.
     freeze = (
         Freeze.objects.using(DB)
         .select_related("request")
+        .select_for_update(of=("self",))
         .filter(request__platform_no=platform_no, request__request_no=pre_request_no)
         .first()
     )
@@ -236,6 +240,9 @@ def transfer(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
         freeze = _freeze(req.platform_no, data["preRequestNo"])
         if freeze.account_id != payer.pk:
             raise BusinessError(codes.FREEZE_NOT_FOUND, "the pre-transaction belongs to another customer")
+        if freeze.biz_type != "ALLOCATION":
+            # Tender and repayment freezes leave only through CONFIRM_LOAN / CONFIRM_REPAYMENT.
+            raise BusinessError(codes.FREEZE_NOT_FOUND, f"a {freeze.biz_type} freeze cannot pay a TRANSFER")
         if freeze.remaining < amount:
             raise BusinessError(codes.AMOUNTS_MISMATCH, f"only {freeze.remaining} remains frozen")
         posting.post(freeze, payee, amount)

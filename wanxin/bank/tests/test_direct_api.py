@@ -218,6 +218,11 @@ def test_transfer_and_partial_post_from_freeze(funded):
     assert (cancel["respCode"], cancel["amount"]) == (codes.SUCCESS, 30_000)
     assert balance("inv1") == (980_000, 0)
     assert call("CANCEL_PRE_TRANSACTION", preRequestNo=freeze["requestNo"])["respCode"] == codes.FREEZE_NOT_FOUND
+    tender = call("USER_PRE_TRANSACTION", userNo="inv1", bizType="TENDER", amount=1_000, projectNo="P1")
+    from_tender = call("TRANSFER", bizType="ALLOCATION_FEE", payer="inv1", payee="PLATFORM_INCOME", amount=1_000,
+                       preRequestNo=tender["requestNo"])
+    assert from_tender["respCode"] == codes.FREEZE_NOT_FOUND
+    assert balance("inv1") == (979_000, 1_000)
     empty = call("TRANSFER", bizType="COMPENSATION", payer="PLATFORM_CAPITAL", payee="inv2", amount=1)
     assert empty["respCode"] == codes.INSUFFICIENT_BALANCE
     assert_ledger_sound()

@@ -8,8 +8,9 @@ ledger guarantees hold: the books sum to zero, no customer is overdrawn, every a
 history replays to its balance, and every refusal changed nothing at all.
 
 The database is not reset between hypothesis examples, so each example opens its own
-customers (unique userNos) and measures the shared platform accounts relative to their
-balance when the example started.
+customers (unique userNos and ID numbers), empties the shared PLATFORM_CAPITAL into a
+throw-away customer before funding it afresh (so that what hypothesis draws never depends
+on earlier examples) and reads PLATFORM_INCOME's starting balance.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from hypothesis.stateful import (
 )
 
 from wanxin.bank import accounts, handlers, invariants, processing, staff
-from wanxin.bank.models import Account, BalanceChange, BankRequest, Freeze, Transfer
+from wanxin.bank.models import Account, BalanceChange, BankCard, BankRequest, Freeze, Transfer
 from wanxin.bank.tests.helpers import open_account, recharge, withdraw
 from wanxin.core.ids import new_request_no
 from wanxin.protocol import codes, envelope, messages, signing
@@ -53,6 +54,13 @@ _run = secrets.token_hex(3)
 amounts = st.integers(min_value=1, max_value=60_000)
 
 
+def near(limit: int) -> st.SearchStrategy[int]:
+    """Amounts mostly within a limit, often exactly on it or one fen over, else anywhere."""
+    within = [st.integers(min_value=1, max_value=limit)] * 2 if limit >= 1 else []
+    edges = [st.just(a) for a in (limit, limit + 1) if a >= 1]
+    return st.one_of(*within, *edges, amounts)
+
+
 def _balance(account_no: str) -> tuple[int, int]:
     account = Account.objects.using(DB).get(platform_no=settings.PLATFORM_NO, account_no=account_no)
     return account.available, account.frozen
@@ -65,17 +73,17 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.key = signing.load_private_key(settings.PLATFORM_PRIVATE_KEY)
-        # Model: userNo -> [available, frozen]; platform accounts relative to the start.
+        # Model: userNo -> [available, frozen], bound-card balances, platform account balances.
         self.model: dict[str, list[int]] = {}
+        self.card: dict[str, int] = {}
         self.auth: dict[str, set[str]] = {}
         self.freeze_model: dict[str, dict[str, Any]] = {}  # preRequestNo -> owner, amount, remaining, status
-        self.base: dict[str, int] = {}
-        self.platform: dict[str, int] = {INCOME: 0, CAPITAL: 0}
+        self.platform: dict[str, int] = {}
         self.done: list[tuple[dict[str, str], dict[str, Any]]] = []  # (envelope, response) of direct calls
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def direct(self, service: str, **data: Any) -> dict[str, Any]:
+    def direct(self, service: str, *, record: bool = True, **data: Any) -> dict[str, Any]:
         data = {"requestNo": new_request_no("H"), "timestamp": int(time.time() * 1000), **data}
         env = envelope.build_request(self.key, service_name=service, platform_no=settings.PLATFORM_NO,
                                      data=data).as_dict()
@@ -83,7 +91,8 @@ class LedgerMachine(RuleBasedStateMachine):
         resp = processing.execute_direct(verified, handlers.DIRECT[service])
         assert resp["requestNo"] == data["requestNo"]
         assert resp["respCode"] != codes.SYSTEM_ERROR, resp
-        self.done.append((env, resp))
+        if record:
+            self.done.append((env, resp))
         return resp
 
     def platform_balance(self, account_no: str) -> int:
@@ -108,25 +117,42 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- set-up --------------------------------------------------------------------------
 
-    @initialize(target=customers, count=st.integers(min_value=3, max_value=4),
+    @initialize(target=customers,
+                opening=st.lists(st.integers(min_value=0, max_value=200_000), min_size=3, max_size=4),
                 missing=st.lists(st.sampled_from(OPTIONAL_AUTH), max_size=2, unique=True),
                 capital=st.integers(min_value=1, max_value=200_000))
-    def open_customers(self, count: int, missing: list[str], capital: int) -> Any:
-        self.base = {INCOME: 0, CAPITAL: 0}
+    def open_customers(self, opening: list[int], missing: list[str], capital: int) -> Any:
+        # PLATFORM_CAPITAL outlives examples: pay whatever it holds to a sink customer first,
+        # so every example starts from the same capital and draws never depend on history.
+        n = next(_ids)
+        sink = f"sm{_run}s{n}"
+        assert open_account(self.key, sink, id_suffix=f"{n:08d}").status == "SUCCESS"
+        accounts.system(settings.PLATFORM_NO, CAPITAL)
+        left = self.platform_balance(CAPITAL)
+        if left:
+            resp = self.direct("TRANSFER", record=False, bizType="COMPENSATION", payer=CAPITAL, payee=sink,
+                               amount=left)
+            self.expect_success(resp["requestNo"], resp["respCode"])
+        assert _balance(sink) == (left, 0)
         staff.fund_platform_capital(platform_no=settings.PLATFORM_NO, amount=capital, staff="hypothesis")
-        for account_no in (INCOME, CAPITAL):
-            accounts.system(settings.PLATFORM_NO, account_no)
-            self.base[account_no] = self.platform_balance(account_no)
+        accounts.system(settings.PLATFORM_NO, INCOME)
+        # PLATFORM_INCOME is never drawn against, so its starting balance may vary.
+        self.platform = {INCOME: self.platform_balance(INCOME), CAPITAL: capital}
+        assert self.platform_balance(CAPITAL) == capital
         names = []
-        for index in range(count):
+        for index, amount in enumerate(opening):
             n = next(_ids)
             user_no = f"sm{_run}u{n}"
             # The first customer lacks the drawn optional authorisations, so 30002 gets exercised.
             granted = [a for a in messages.AUTH_TYPES if index != 0 or a not in missing]
             req = open_account(self.key, user_no, auth=granted, id_suffix=f"{n:08d}")
             assert req.status == "SUCCESS", req.response
+            assert _balance(user_no) == (0, 0)
             self.model[user_no] = [0, 0]
+            self.card[user_no] = settings.BANK_SIMULATED_CARD_BALANCE
             self.auth[user_no] = set(granted)
+            if amount:
+                self.recharge(user_no, amount)
             names.append(user_no)
         return multiple(*names)
 
@@ -137,9 +163,11 @@ class LedgerMachine(RuleBasedStateMachine):
         req = recharge(self.key, user, amount)
         self.expect_success(req.request_no, req.resp_code)
         self.model[user][0] += amount
+        self.card[user] -= amount
 
-    @rule(user=customers, amount=st.integers(min_value=2, max_value=60_000), data=st.data())
-    def withdraw(self, user: str, amount: int, data: st.DataObject) -> None:
+    @rule(user=customers, data=st.data())
+    def withdraw(self, user: str, data: st.DataObject) -> None:
+        amount = max(2, data.draw(near(self.model[user][0]), label="amount"))
         commission = data.draw(st.integers(min_value=0, max_value=amount - 1), label="commission")
         req = withdraw(self.key, user, amount, commission)
         if amount > self.model[user][0]:
@@ -147,12 +175,14 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self.expect_success(req.request_no, req.resp_code)
         self.model[user][0] -= amount
+        self.card[user] += amount - commission
         self.platform[INCOME] += commission
 
     # -- freezes -------------------------------------------------------------------------
 
-    @rule(target=freezes, user=customers, amount=amounts)
-    def freeze(self, user: str, amount: int) -> Any:
+    @rule(target=freezes, user=customers, data=st.data())
+    def freeze(self, user: str, data: st.DataObject) -> Any:
+        amount = data.draw(near(self.model[user][0]), label="amount")
         resp = self.direct("USER_PRE_TRANSACTION", userNo=user, bizType="ALLOCATION", amount=amount,
                            remark="allocation deposit")
         if amount > self.model[user][0]:
@@ -166,10 +196,11 @@ class LedgerMachine(RuleBasedStateMachine):
                                                 "status": "FROZEN"}
         return resp["requestNo"]
 
-    @rule(pre=freezes, amount=amounts, payer=st.none() | customers)
-    def post_from_freeze(self, pre: str, amount: int, payer: str | None) -> None:
+    @rule(pre=freezes, payer=st.none() | customers, data=st.data())
+    def post_from_freeze(self, pre: str, payer: str | None, data: st.DataObject) -> None:
         """ALLOCATION_FEE out of a freeze; sometimes named with the wrong payer."""
         f = self.freeze_model[pre]
+        amount = data.draw(near(f["remaining"]), label="amount")
         payer = payer or f["owner"]
         resp = self.direct("TRANSFER", bizType="ALLOCATION_FEE", payer=payer, payee=INCOME, amount=amount,
                            preRequestNo=pre)
@@ -194,8 +225,12 @@ class LedgerMachine(RuleBasedStateMachine):
         if f["remaining"] == 0:
             f["status"] = "POSTED"
 
-    @rule(pre=freezes)
-    def void(self, pre: str) -> None:
+    @rule(pre=freezes, unknown=st.integers(min_value=0, max_value=9))
+    def void(self, pre: str, unknown: int) -> None:
+        if unknown == 0:  # now and then a preRequestNo the bank never saw
+            resp = self.direct("CANCEL_PRE_TRANSACTION", preRequestNo=new_request_no("NOPE"))
+            self.expect_refused(resp["requestNo"], resp["respCode"], codes.FREEZE_NOT_FOUND)
+            return
         f = self.freeze_model[pre]
         resp = self.direct("CANCEL_PRE_TRANSACTION", preRequestNo=pre)
         if f["status"] != "FROZEN":
@@ -207,25 +242,25 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model[f["owner"]][1] -= f["remaining"]
         f["remaining"], f["status"] = 0, "VOIDED"
 
-    @rule()
-    def void_unknown_freeze(self) -> None:
-        resp = self.direct("CANCEL_PRE_TRANSACTION", preRequestNo=new_request_no("NOPE"))
-        self.expect_refused(resp["requestNo"], resp["respCode"], codes.FREEZE_NOT_FOUND)
-
     # -- plain transfers -----------------------------------------------------------------
 
-    @rule(user=customers, amount=amounts)
-    def compensate(self, user: str, amount: int) -> None:
+    @rule(user=customers, top_up=st.sampled_from([0, 0, 0, 20_000, 100_000]), data=st.data())
+    def compensate(self, user: str, top_up: int, data: st.DataObject) -> None:
+        if top_up:  # bank staff fund the capital account now and then
+            staff.fund_platform_capital(platform_no=settings.PLATFORM_NO, amount=top_up, staff="hypothesis")
+            self.platform[CAPITAL] += top_up
+        amount = data.draw(near(self.platform[CAPITAL]), label="amount")
         resp = self.direct("TRANSFER", bizType="COMPENSATION", payer=CAPITAL, payee=user, amount=amount)
-        if amount > self.base[CAPITAL] + self.platform[CAPITAL]:
+        if amount > self.platform[CAPITAL]:
             self.expect_refused(resp["requestNo"], resp["respCode"], codes.INSUFFICIENT_BALANCE)
             return
         self.expect_success(resp["requestNo"], resp["respCode"])
         self.platform[CAPITAL] -= amount
         self.model[user][0] += amount
 
-    @rule(user=customers, amount=amounts)
-    def settle(self, user: str, amount: int) -> None:
+    @rule(user=customers, data=st.data())
+    def settle(self, user: str, data: st.DataObject) -> None:
+        amount = data.draw(near(self.model[user][0]), label="amount")
         resp = self.direct("TRANSFER", bizType="ALLOCATION_SETTLE", payer=user, payee=CAPITAL, amount=amount)
         if "ALLOCATION_SETTLE" not in self.auth[user]:
             self.expect_refused(resp["requestNo"], resp["respCode"], codes.NOT_AUTHORISED)
@@ -235,11 +270,6 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self.expect_success(resp["requestNo"], resp["respCode"])
         self.model[user][0] -= amount
-        self.platform[CAPITAL] += amount
-
-    @rule(amount=st.integers(min_value=1, max_value=100_000))
-    def fund_capital(self, amount: int) -> None:
-        staff.fund_platform_capital(platform_no=settings.PLATFORM_NO, amount=amount, staff="hypothesis")
         self.platform[CAPITAL] += amount
 
     # -- idempotency ---------------------------------------------------------------------
@@ -268,9 +298,11 @@ class LedgerMachine(RuleBasedStateMachine):
         for user_no, (available, frozen) in self.model.items():
             assert _balance(user_no) == (available, frozen), user_no
             assert available >= 0 and frozen >= 0
-        for account_no, delta in self.platform.items():
-            if account_no in self.base:
-                assert self.platform_balance(account_no) == self.base[account_no] + delta, account_no
+        for account_no, expected in self.platform.items():
+            assert self.platform_balance(account_no) == expected, account_no
+        cards = dict(BankCard.objects.using(DB).filter(account__account_no__in=list(self.card))
+                     .values_list("account__account_no", "balance"))
+        assert cards == self.card
 
     @invariant()
     def freezes_match_model(self) -> None:
@@ -294,18 +326,23 @@ class LedgerMachine(RuleBasedStateMachine):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases=["default", "bank"])
-def test_ledger_agrees_with_model():
+def test_ledger_agrees_with_model(settings):
+    # Trade passwords are checked on every recharge and withdrawal; a fast hasher keeps
+    # hundreds of gateway confirmations cheap (the hashing itself is Django's, not ours).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     run_state_machine_as_test(
         LedgerMachine,
         settings=hsettings(
             max_examples=25,
             stateful_step_count=30,
             deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            suppress_health_check=[HealthCheck.too_slow],
         ),
     )
-    # Not a vacuous run: freezes were voided and partly posted, and refusals happened.
-    assert Freeze.objects.using(DB).filter(status="VOIDED").exists()
+    # Not a vacuous run (rule choice is random, so only what is all but certain is checked):
+    # freezes were made, partly posted and voided, and refusals happened.
+    done = set(BankRequest.objects.using(DB).values_list("service_name", "resp_code"))
+    assert {("USER_PRE_TRANSACTION", codes.SUCCESS), ("CANCEL_PRE_TRANSACTION", codes.SUCCESS),
+            ("TRANSFER", codes.SUCCESS)} <= done
     assert Transfer.objects.using(DB).filter(freeze__isnull=False).exists()
-    refused = set(BankRequest.objects.using(DB).filter(status="FAIL").values_list("resp_code", flat=True))
-    assert {codes.INSUFFICIENT_BALANCE, codes.FREEZE_NOT_FOUND, codes.AMOUNTS_MISMATCH} <= refused
+    assert {code for _, code in done} & {codes.INSUFFICIENT_BALANCE, codes.FREEZE_NOT_FOUND}
