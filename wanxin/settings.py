@@ -255,3 +255,55 @@ DEPOSITORY_RECOVERY_AFTER_SECONDS = int(os.environ.get("DEPOSITORY_RECOVERY_AFTE
 # Celery (production); the embedded mode runs the same jobs on a scheduler thread.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = not bool(os.environ.get("CELERY_BROKER_URL") or REDIS_URL)
+
+
+# -- notifications / sms ---
+# Backend by dotted path: the console/file backend in development (var/sms.log), the
+# in-memory outbox in tests, the HTTP provider in production (refuses until configured).
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND",
+    {
+        "test": "wanxin.notifications.backends.MemoryBackend",
+        "production": "wanxin.notifications.provider.ProviderBackend",
+    }.get(ENV, "wanxin.notifications.backends.ConsoleBackend"),
+)
+SMS_PROVIDER_URL = os.environ.get("SMS_PROVIDER_URL", "")
+SMS_PROVIDER_API_KEY = os.environ.get("SMS_PROVIDER_API_KEY", "")
+SMS_PROVIDER_TIMEOUT = float(os.environ.get("SMS_PROVIDER_TIMEOUT", "5"))
+SMS_SIGNATURE = os.environ.get("SMS_SIGNATURE", "【万信】")
+# The sending log keeps codes readable only outside production (the /dev/sms page needs them).
+SMS_LOG_REDACT_SECRETS = os.environ.get("SMS_LOG_REDACT_SECRETS", "1" if PRODUCTION else "0") == "1"
+# Verification codes (kept in the cache: Redis when REDIS_URL is set, the database cache otherwise).
+SMS_CODE_TTL_SECONDS = int(os.environ.get("SMS_CODE_TTL_SECONDS", "300"))
+SMS_CODE_RESEND_SECONDS = int(os.environ.get("SMS_CODE_RESEND_SECONDS", "60"))
+SMS_CODE_MAX_TRIES = int(os.environ.get("SMS_CODE_MAX_TRIES", "5"))
+SMS_DAILY_LIMIT_PER_PHONE = int(os.environ.get("SMS_DAILY_LIMIT_PER_PHONE", "10"))
+SMS_DAILY_LIMIT_PER_IP = int(os.environ.get("SMS_DAILY_LIMIT_PER_IP", "30"))
+# Separate test runs sharing one Redis keep apart, like their databases.
+SMS_CACHE_PREFIX = "wx:sms:" + (os.environ.get("WANXIN_TEST_DB_SUFFIX", "") + ":").lstrip(":")
+# Lockout responses (django-axes): pages and API answers say how long to wait.
+AXES_LOCKOUT_CALLABLE = "wanxin.accounts.lockout.lockout_response"
+
+
+# -- funds ---
+# Withdrawal commission, taken at the bank (PROTOCOL WITHDRAW.commission): a fixed part in fen
+# plus a rate of the amount, rounded half up to the fen, then held between min and max (0 = no max).
+FUNDS_WITHDRAW_COMMISSION = {
+    "fixed": int(os.environ.get("FUNDS_WITHDRAW_COMMISSION_FIXED_FEN", "0")),
+    "rate": os.environ.get("FUNDS_WITHDRAW_COMMISSION_RATE", "0.001"),
+    "min": int(os.environ.get("FUNDS_WITHDRAW_COMMISSION_MIN_FEN", "200")),
+    "max": int(os.environ.get("FUNDS_WITHDRAW_COMMISSION_MAX_FEN", "0")),
+}
+# Largest single recharge or withdrawal (fen): 10 million yuan.
+FUNDS_MAX_AMOUNT_FEN = int(os.environ.get("FUNDS_MAX_AMOUNT_FEN", str(10_000_000_00)))
+# How long a QUERY_BALANCE answer is reused; money results applied invalidate it at once.
+FUNDS_BALANCE_CACHE_SECONDS = int(os.environ.get("FUNDS_BALANCE_CACHE_SECONDS", "10"))
+# Separate test runs sharing one Redis keep apart, like their databases.
+FUNDS_CACHE_PREFIX = "wx:funds:" + os.environ.get("WANXIN_TEST_DB_SUFFIX", "") + ":"
+
+
+# -- kyc / backoffice ---------------------------------------------------------------------
+
+# Qualification documents: largest accepted upload (bytes) and active documents per application.
+KYC_MAX_UPLOAD_BYTES = int(os.environ.get("KYC_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
+KYC_MAX_DOCUMENTS = int(os.environ.get("KYC_MAX_DOCUMENTS", "20"))

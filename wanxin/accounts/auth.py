@@ -1,12 +1,23 @@
-"""Who is calling: browser sessions for pages, bearer tokens for API clients."""
+"""Who is calling: browser sessions for pages, bearer tokens for API clients.
+
+- API operations for customers: ``auth=customer_auth``; the customer is ``request.auth``.
+- Pages for customers: decorate the view with ``@customer_required``; the customer is
+  ``request.user`` (anonymous visitors go to the login page, operators get a 403).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
 
-from django.http import HttpRequest
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
@@ -15,23 +26,40 @@ from .models import ApiToken, User
 TOKEN_LIFETIME = dt.timedelta(days=30)
 
 
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def token_issue(*, user: User, name: str = "api") -> str:
     """Create a token; the plaintext is returned once and never stored."""
     key = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, key_hash=hashlib.sha256(key.encode()).hexdigest(), name=name,
+    ApiToken.objects.create(user=user, key_hash=_hash(key), name=name,
                             expires_at=timezone.now() + TOKEN_LIFETIME)
     return key
 
 
 def token_revoke(*, key: str) -> bool:
-    return ApiToken.objects.filter(key_hash=hashlib.sha256(key.encode()).hexdigest()).delete()[0] > 0
+    return ApiToken.objects.filter(key_hash=_hash(key)).delete()[0] > 0
+
+
+def bearer_key(request: HttpRequest) -> str | None:
+    """The bearer token of the request's Authorization header, if any."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return key.strip() or None
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client address as django-axes sees it (one notion of "client" for every limit)."""
+    return get_client_ip_address(request)
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         found = (
             ApiToken.objects.select_related("user")
-            .filter(key_hash=hashlib.sha256(token.encode()).hexdigest(), expires_at__gt=timezone.now())
+            .filter(key_hash=_hash(token), expires_at__gt=timezone.now())
             .first()
         )
         if found is None or not found.user.is_active:
@@ -41,13 +69,36 @@ class BearerToken(HttpBearer):
         return found.user
 
 
+class CustomerBearerToken(BearerToken):
+    """A bearer token of a customer (never an operator's)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = super().authenticate(request, token)
+        return user if user is not None and user.is_customer else None
+
+
 class CustomerSession(SessionAuth):
     """Session login (CSRF-checked for unsafe methods) of a customer, not an operator."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = super().authenticate(request, key)
-        return user if user is not None and not getattr(user, "is_operator", False) else None
+        return user if user is not None and getattr(user, "is_customer", False) else None
 
 
 # Use as ``auth=customer_auth`` on API operations.
-customer_auth = [BearerToken(), CustomerSession()]
+customer_auth = [CustomerBearerToken(), CustomerSession()]
+
+
+def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Page decorator: a logged-in customer, else the login page (or 403 for operators)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return HttpResponseRedirect(f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
+        if not user.is_customer:
+            return render(request, "accounts/operator_refused.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped

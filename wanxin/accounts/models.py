@@ -21,6 +21,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    @property
+    def is_customer(self) -> bool:
+        """Customers use the customer site and API; operators and admins never do."""
+        return not (self.is_operator or self.is_staff or self.is_superuser)
+
 
 class ApiToken(models.Model):
     """A bearer token for API clients; only its SHA-256 is stored."""

@@ -1,0 +1,215 @@
+"""Customers: registration, login by password or SMS code, password reset.
+
+Every function is keyword-only and raises ``WanxinError`` (``FieldError`` when one form
+field is at fault) with a message the customer can act on. Checks that cost nothing come
+before the SMS code is tried, so a refusal for a taken username or a weak password leaves
+the code usable.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from axes.utils import reset as axes_reset
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+
+from wanxin.core.errors import Conflict, WanxinError
+from wanxin.core.identity import MOBILE_RE, IdentityError, check_mobile
+
+from . import lockout, sms_codes
+from .models import ApiToken, User
+
+USERNAME_MIN, USERNAME_MAX = 3, 30
+OPERATOR_REFUSED = ("Operator accounts cannot log in on the customer site; "
+                    "please use the back office at /backoffice/login.")
+
+
+class FieldError(WanxinError):
+    """A refusal about one input field (``field``), so forms can show it in place."""
+
+    def __init__(self, field: str, message: str, *, code: str = "invalid", status: int | None = None):
+        super().__init__(message, code=code, status=status)
+        self.field = field
+
+
+class ConflictField(FieldError):
+    status = Conflict.status
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+
+def _mobile(value: str) -> str:
+    try:
+        return check_mobile(value or "")
+    except IdentityError as exc:
+        raise FieldError("mobile", str(exc), code="invalid_mobile") from exc
+
+
+def _username(value: str) -> str:
+    username = (value or "").strip()
+    if not USERNAME_MIN <= len(username) <= USERNAME_MAX:
+        raise FieldError("username", f"A username has {USERNAME_MIN} to {USERNAME_MAX} characters.",
+                         code="invalid_username")
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError as exc:
+        raise FieldError("username", "A username may contain only letters, digits and @ . + - _.",
+                         code="invalid_username") from exc
+    if username.isdigit():
+        raise FieldError("username", "A username cannot be only digits (it would look like a mobile "
+                         "number); add some letters.", code="invalid_username")
+    return username
+
+
+def _password(value: str, *, user: User, field: str = "password") -> str:
+    try:
+        validate_password(value or "", user=user)
+    except ValidationError as exc:
+        raise FieldError(field, " ".join(exc.messages), code="weak_password") from exc
+    return value
+
+
+def _role(value: str) -> str:
+    if value not in User.Role.values:
+        raise FieldError("role", "Choose a role: investor, borrower, or both.", code="invalid_role")
+    return value
+
+
+def _code(*, purpose: str, mobile: str, code: str) -> None:
+    try:
+        sms_codes.code_check(purpose=purpose, mobile=mobile, code=code)
+    except sms_codes.CodeError as exc:
+        raise FieldError(exc.field, exc.message, code=exc.code, status=exc.status) from exc
+
+
+def _customer_by_mobile(mobile: str) -> User:
+    user = User.objects.filter(mobile=mobile).first()
+    if user is None:
+        raise FieldError("mobile", "No account uses this mobile number. Please register first.",
+                         code="unknown_mobile", status=404)
+    if not user.is_customer:
+        raise WanxinError(OPERATOR_REFUSED, code="operator_account", status=403)
+    if not user.is_active:
+        raise WanxinError("This account is disabled. Please contact customer service.",
+                          code="account_disabled", status=403)
+    return user
+
+
+def _new_user_no() -> str:
+    return "WX" + secrets.token_hex(7).upper()
+
+
+# -- SMS codes -----------------------------------------------------------------------------
+
+
+def sms_code_request(*, mobile: str, purpose: str, ip: str | None) -> sms_codes.IssuedCode:
+    """Text a verification code for ``purpose`` (register, login or reset_password)."""
+    mobile = _mobile(mobile)
+    if purpose not in sms_codes.PURPOSES:
+        raise FieldError("purpose", f"Unknown purpose; use one of {', '.join(sms_codes.PURPOSES)}.",
+                         code="invalid_purpose")
+    if purpose == sms_codes.REGISTER:
+        if User.objects.filter(mobile=mobile).exists():
+            raise ConflictField("mobile", "This mobile number is already registered. Log in instead, "
+                                "or reset your password.", code="mobile_taken")
+    else:
+        _customer_by_mobile(mobile)
+    try:
+        return sms_codes.code_send(purpose=purpose, mobile=mobile, ip=ip)
+    except sms_codes.CodeError as exc:
+        raise FieldError(exc.field, exc.message, code=exc.code, status=exc.status) from exc
+
+
+# -- registration --------------------------------------------------------------------------
+
+
+def customer_register(*, username: str, password: str, mobile: str, code: str, role: str) -> User:
+    """Create a customer after checking every input and then the registration SMS code."""
+    username, mobile, role = _username(username), _mobile(mobile), _role(role)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ConflictField("username", "This username is taken; please choose another.",
+                            code="username_taken")
+    if User.objects.filter(mobile=mobile).exists():
+        raise ConflictField("mobile", "This mobile number is already registered. Log in instead, "
+                            "or reset your password.", code="mobile_taken")
+    user = User(username=username, mobile=mobile, role=role)
+    _password(password, user=user)
+    _code(purpose=sms_codes.REGISTER, mobile=mobile, code=code)
+    user.set_password(password)
+    for _attempt in range(5):
+        user.user_no = _new_user_no()
+        try:
+            with transaction.atomic():
+                user.save(force_insert=True)
+            return user
+        except IntegrityError:
+            user.pk = None
+            if User.objects.filter(username__iexact=username).exists():
+                raise ConflictField("username", "This username was just taken; please choose another.",
+                                    code="username_taken") from None
+            if User.objects.filter(mobile=mobile).exists():
+                raise ConflictField("mobile", "This mobile number was just registered.",
+                                    code="mobile_taken") from None
+    raise WanxinError("We could not create your account just now; please try again.",
+                      code="user_no_exhausted", status=503)
+
+
+# -- login ---------------------------------------------------------------------------------
+
+
+def customer_authenticate_password(*, request: HttpRequest, login: str, password: str) -> User:
+    """The customer for a username (or mobile number) and password.
+
+    Goes through ``django.contrib.auth.authenticate`` so django-axes counts failures and
+    locks the username out from this client after ``AXES_FAILURE_LIMIT`` of them."""
+    login = (login or "").strip()
+    if not login or not password:
+        raise WanxinError("Enter your username (or mobile number) and password.", code="missing_credentials")
+    username = login
+    if MOBILE_RE.fullmatch(login):
+        username = User.objects.filter(mobile=login).values_list("username", flat=True).first() or login
+    user = authenticate(request=request, username=username, password=password)
+    if user is None:
+        if getattr(request, "axes_locked_out", False):
+            lockout.explained(request)
+            raise WanxinError(lockout.message(request, username, sms_hint=True), code="locked_out",
+                              status=429)
+        raise WanxinError("Wrong username or password.", code="bad_credentials", status=401)
+    if not user.is_customer:
+        raise WanxinError(OPERATOR_REFUSED, code="operator_account", status=403)
+    return user
+
+
+def customer_authenticate_sms(*, mobile: str, code: str) -> User:
+    """The customer for a mobile number and its login SMS code (used up on success)."""
+    mobile = _mobile(mobile)
+    user = _customer_by_mobile(mobile)
+    _code(purpose=sms_codes.LOGIN, mobile=mobile, code=code)
+    return user
+
+
+# -- password reset ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_password_reset(*, mobile: str, code: str, new_password: str) -> User:
+    """Set a new password with a reset SMS code.
+
+    Ends every API token of the customer (sessions end by themselves: the password changed)
+    and lifts any login lockout of the username."""
+    mobile = _mobile(mobile)
+    user = _customer_by_mobile(mobile)
+    _password(new_password, user=user, field="new_password")
+    _code(purpose=sms_codes.RESET_PASSWORD, mobile=mobile, code=code)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    ApiToken.objects.filter(user=user).delete()
+    axes_reset(username=user.username)
+    return user
