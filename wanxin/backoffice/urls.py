@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+
+from . import views
 
 app_name = "backoffice"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login", views.login_view, name="login"),
+    path("logout", views.logout_view, name="logout"),
+    path("password", views.password_change, name="password"),
+    path("operators/", views.operators, name="operators"),
+    path("operators/new", views.operator_new, name="operator_new"),
+    path("operators/<int:operator_id>/roles", views.operator_roles, name="operator_roles"),
+    path("operators/<int:operator_id>/deactivate", views.operator_deactivate, name="operator_deactivate"),
+    path("operators/<int:operator_id>/activate", views.operator_activate, name="operator_activate"),
+    path("audit/", views.audit, name="audit"),
+    path("customers/", views.customers, name="customers"),
+    path("customers/<int:customer_id>", views.customer, name="customer"),
+    path("kyc/", include("wanxin.kyc.backoffice_urls")),
+]

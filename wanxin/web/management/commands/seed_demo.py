@@ -16,3 +16,7 @@ class Command(BaseCommand):
             user_model.objects.create_superuser(username=username, password=password, email="admin@example.com")
         if settings.SERVES_BANK:
             call_command("bank_seed_demo")
+        if settings.SERVES_PLATFORM:
+            from wanxin.backoffice.services import seed_backoffice_demo
+
+            seed_backoffice_demo(stdout=self.stdout)

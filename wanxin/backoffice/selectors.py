@@ -1,0 +1,85 @@
+"""Reads of the back office."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from wanxin.accounts.models import User
+
+from . import roles
+from .models import AuditLog
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor: str = ""
+    action: str = ""
+    target_type: str = ""
+    target_id: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def audit_list(filters: AuditFilters) -> QuerySet[AuditLog]:
+    rows = AuditLog.objects.all()
+    if filters.actor:
+        rows = rows.filter(actor_username__iexact=filters.actor.strip())
+    if filters.action:
+        rows = rows.filter(action=filters.action)
+    if filters.target_type:
+        rows = rows.filter(target_type=filters.target_type)
+    if filters.target_id:
+        rows = rows.filter(target_id=filters.target_id.strip())
+    if filters.date_from:
+        rows = rows.filter(at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        rows = rows.filter(at__lt=_day_start(filters.date_to + dt.timedelta(days=1)))
+    return rows.order_by("-id")
+
+
+def audit_actions() -> list[str]:
+    return list(AuditLog.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def audit_target_types() -> list[str]:
+    return list(AuditLog.objects.order_by("target_type").values_list("target_type", flat=True).distinct())
+
+
+def operators_list() -> QuerySet[User]:
+    return (User.objects.filter(is_operator=True)
+            .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
+            .order_by("username"))
+
+
+def operator_get(operator_id: int) -> User | None:
+    return operators_list().filter(pk=operator_id).first()
+
+
+def role_names() -> list[str]:
+    return list(roles.ROLES)
+
+
+def operator_permissions(user: User) -> list[str]:
+    """The back-office permission codenames the user holds, in table order."""
+    return [c for c in roles.PERMISSIONS if user.has_perm(roles.perm(c))]
+
+
+def customers_list(*, query: str = "") -> QuerySet[User]:
+    rows = User.objects.filter(is_operator=False).select_related("kyc_application").order_by("-id")
+    query = query.strip()
+    if query:
+        rows = rows.filter(Q(username__iexact=query) | Q(mobile=query))
+    return rows
+
+
+def customer_get(customer_id: int) -> User | None:
+    return customers_list().filter(pk=customer_id).first()

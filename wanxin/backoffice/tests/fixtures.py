@@ -1,0 +1,23 @@
+"""Fixtures shared by the back-office and kyc tests (imported by both conftest files)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_private_media(settings, tmp_path):
+    # Argon2 is deliberately slow; these tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "private"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def private_media(_fast_hashing_private_media):
+    return _fast_hashing_private_media
+
+
+def stored_files(root) -> list:
+    base = root / "kyc"
+    return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []

@@ -1,0 +1,267 @@
+"""THE ROLE TEST: every back-office page, action and API operation, tried as every role,
+as an operator without a role, as a customer, as a Django superuser who is not an
+operator, and anonymously.
+
+Allowed requests work (2xx/3xx) and, for actions, leave exactly one audit row naming the
+action and the actor. Refused ones get 403 (operators lacking the permission) or the
+back-office login (pages) / 401 (API) for everyone else, and change nothing.
+
+To cover a new page: add a ``Route`` to ``ROUTES``. ``test_every_route_is_in_the_table``
+fails until every URL under /backoffice/ and every operation under /api/v1/backoffice/ is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, resolve
+
+from wanxin.accounts.models import User
+from wanxin.backoffice import roles
+from wanxin.backoffice.models import AuditLog
+from wanxin.backoffice.tests import factories as f
+from wanxin.kyc.models import KycApplication, KycDocument, KycReview
+from wanxin.kyc.tests.helpers import submitted
+
+ANY_OPERATOR = "any operator"
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Route:
+    url: str  # formatted with the world's ids: {application} {document} {operator} {dormant} {customer}
+    method: str
+    permission: str  # a back-office permission label, ANY_OPERATOR or PUBLIC
+    audit: str | None = None  # the audit action an allowed request records
+    data: Callable[[dict], dict] | None = None
+    api: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+def _roles_form(world: dict) -> dict:
+    return {f"op{world['operator']}-roles": [roles.RISK_OFFICER]}
+
+
+def _password(world: dict) -> dict:
+    return {"old_password": f.PASSWORD, "new_password": "a-new-strong-pass-77",
+            "new_password_again": "a-new-strong-pass-77"}
+
+
+def _new_operator(world: dict) -> dict:
+    return {"username": "newcomer", "roles": [roles.CUSTOMER_SERVICE], "password": ""}
+
+
+P = roles.perm
+ROUTES: list[Route] = [
+    # -- back office: session, dashboard
+    Route("/backoffice/login", "GET", PUBLIC),
+    Route("/backoffice/", "GET", ANY_OPERATOR),
+    Route("/backoffice/logout", "GET", ANY_OPERATOR),
+    Route("/backoffice/logout", "POST", ANY_OPERATOR, audit="auth.logout"),
+    Route("/backoffice/password", "GET", ANY_OPERATOR),
+    Route("/backoffice/password", "POST", ANY_OPERATOR, audit="operator.password_change", data=_password),
+    # -- operators
+    Route("/backoffice/operators/", "GET", P("manage_operators")),
+    Route("/backoffice/operators/new", "GET", P("manage_operators")),
+    Route("/backoffice/operators/new", "POST", P("manage_operators"), audit="operator.create", data=_new_operator),
+    Route("/backoffice/operators/{operator}/roles", "POST", P("manage_operators"), audit="operator.roles_set",
+          data=_roles_form),
+    Route("/backoffice/operators/{operator}/deactivate", "POST", P("manage_operators"),
+          audit="operator.deactivate"),
+    Route("/backoffice/operators/{dormant}/activate", "POST", P("manage_operators"), audit="operator.activate"),
+    # -- audit log, customers
+    Route("/backoffice/audit/", "GET", P("view_audit_log")),
+    Route("/backoffice/customers/", "GET", P("view_customers")),
+    Route("/backoffice/customers/{customer}", "GET", P("view_customers")),
+    # -- KYC review
+    Route("/backoffice/kyc/", "GET", P("review_kyc")),
+    Route("/backoffice/kyc/{application}", "GET", P("review_kyc")),
+    Route("/backoffice/kyc/{application}/approve", "POST", P("review_kyc"), audit="kyc.approve",
+          data=lambda w: {"reason": ""}),
+    Route("/backoffice/kyc/{application}/reject", "POST", P("review_kyc"), audit="kyc.reject",
+          data=lambda w: {"reason": "The ID card photo is blurred"}),
+    Route("/backoffice/kyc/documents/{document}", "GET", P("review_kyc"), audit="kyc.document_view"),
+    # -- JSON API
+    Route("/api/v1/backoffice/me", "GET", ANY_OPERATOR, api=True),
+    Route("/api/v1/backoffice/audit", "GET", P("view_audit_log"), api=True),
+    Route("/api/v1/backoffice/operators", "GET", P("manage_operators"), api=True),
+    Route("/api/v1/backoffice/kyc/applications", "GET", P("review_kyc"), api=True),
+    Route("/api/v1/backoffice/kyc/applications/{application}", "GET", P("review_kyc"), api=True),
+    Route("/api/v1/backoffice/kyc/applications/{application}/approve", "POST", P("review_kyc"), api=True,
+          audit="kyc.approve", data=lambda w: {"reason": ""}),
+    Route("/api/v1/backoffice/kyc/applications/{application}/reject", "POST", P("review_kyc"), api=True,
+          audit="kyc.reject", data=lambda w: {"reason": "Income proof is missing a stamp"}),
+    Route("/api/v1/backoffice/kyc/documents/{document}", "GET", P("review_kyc"), api=True,
+          audit="kyc.document_view"),
+]
+
+PRINCIPALS = ["anonymous", "customer", "superuser, not an operator", "operator without a role", *roles.ROLES]
+
+
+@dataclass
+class World:
+    ids: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(db) -> dict:
+    customer = f.customer()
+    application = submitted(customer)
+    target = f.operator(roles.CUSTOMER_SERVICE)
+    dormant = f.operator(roles.FINANCE_OFFICER)
+    User.objects.filter(pk=dormant.pk).update(is_active=False)
+    return {"customer": customer.pk, "application": application.pk, "operator": target.pk, "dormant": dormant.pk,
+            "document": KycDocument.objects.filter(application=application).order_by("id").first().pk}
+
+
+def principal(name: str) -> User | None:
+    if name == "anonymous":
+        return None
+    if name == "customer":
+        return f.customer()
+    if name == "superuser, not an operator":
+        return User.objects.create_superuser(username="root", password=f.PASSWORD)
+    if name == "operator without a role":
+        return f.operator()
+    return f.operator(name)
+
+
+def allowed(route: Route, name: str) -> bool:
+    if route.permission == PUBLIC:
+        return True
+    if name not in roles.ROLES and name != "operator without a role":
+        return False
+    if route.permission == ANY_OPERATOR:
+        return True
+    return name in roles.ROLES and route.permission.split(".", 1)[1] in roles.ROLES[name]
+
+
+def snapshot() -> dict:
+    """Everything an action could change."""
+    return {
+        "applications": list(KycApplication.objects.order_by("id").values()),
+        "documents": list(KycDocument.objects.order_by("id").values()),
+        "reviews": KycReview.objects.count(),
+        "users": list(User.objects.order_by("id").values("id", "username", "is_active", "password")),
+        "memberships": sorted(Group.objects.values_list("name", "user")),
+        "audit": AuditLog.objects.count(),
+    }
+
+
+def call(client, route: Route, world: dict):
+    url = route.url.format(**world)
+    data = route.data(world) if route.data else {}
+    if route.method == "GET":
+        return client.get(url)
+    if route.api:
+        return client.post(url, data, content_type="application/json")
+    return client.post(url, data)
+
+
+@pytest.mark.parametrize("name", PRINCIPALS)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.id)
+def test_route_as_principal(client, world, route: Route, name: str):
+    user = principal(name)
+    if user is not None:
+        client.force_login(user)
+    before = snapshot()
+    first_audit = AuditLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    response = call(client, route, world)
+
+    new_audit = list(AuditLog.objects.filter(id__gt=first_audit))
+    if allowed(route, name):
+        assert 200 <= response.status_code < 400, (response.status_code, response.content[:300])
+        if response.status_code in (301, 302):
+            assert "/login" not in response["Location"] or route.audit == "auth.logout", response["Location"]
+        if route.audit:
+            assert [(a.action, a.actor_id) for a in new_audit] == [(route.audit, user.pk)]
+            assert new_audit[0].ip == "127.0.0.1"
+        else:
+            assert new_audit == []
+        return
+
+    operator = name in roles.ROLES or name == "operator without a role"
+    if route.api:
+        assert response.status_code == (403 if operator else 401), response.content[:300]
+    elif operator:
+        assert response.status_code == 403
+        assert route.permission.encode() in response.content  # the page names what is missing
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/backoffice/login?next=")
+    assert new_audit == []
+    assert snapshot() == before
+
+
+def test_roles_hold_exactly_the_permissions_of_the_table(db):
+    from wanxin.backoffice.services import roles_sync
+
+    roles_sync()
+    groups = {g.name: {p.codename for p in g.permissions.all()} for g in Group.objects.filter(name__in=roles.ROLES)}
+    assert groups == {name: set(codenames) for name, codenames in roles.ROLES.items()}
+    assert roles.ROLES[roles.SUPER_ADMIN] == set(roles.PERMISSIONS)
+
+
+def _page_urls(patterns, prefix: str) -> list[str]:
+    found = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            found += _page_urls(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            found.append(prefix + str(entry.pattern))
+    return found
+
+
+def _template(url: str) -> str:
+    for key in ("application", "document", "operator", "dormant", "customer"):
+        url = url.replace("{" + key + "}", f"<int:{key}>")
+    return url
+
+
+def test_every_route_is_in_the_table():
+    from wanxin.api import api
+    from wanxin.backoffice import urls
+
+    table_pages = {_template(r.url).removeprefix("/backoffice/") for r in ROUTES if not r.api}
+    normalise = {"<int:application_id>": "<int:application>", "<int:document_id>": "<int:document>",
+                 "<int:customer_id>": "<int:customer>"}
+    pages = set()
+    for url in _page_urls(urls.urlpatterns, ""):
+        for old, new in normalise.items():
+            url = url.replace(old, new)
+        pages.add(url)
+    # Operator routes use {operator} and {dormant} for the same pattern.
+    table_pages = {u.replace("<int:dormant>", "<int:operator_id>").replace("<int:operator>", "<int:operator_id>")
+                   for u in table_pages}
+    assert pages == table_pages
+
+    schema = api.get_openapi_schema()
+    operations = {(method.upper(), path) for path, ops in schema["paths"].items()
+                  if path.startswith("/api/v1/backoffice/") for method in ops}
+    table_api = set()
+    for r in ROUTES:
+        if r.api:
+            path = r.url
+            for key in ("application", "document"):
+                path = path.replace("{" + key + "}", "{" + key + "_id}")
+            table_api.add((r.method, path))
+    assert operations == table_api
+
+
+def test_page_permissions_match_the_views():
+    """Each page's decorator asks for the permission the table expects."""
+    sample = {"application": 1, "document": 1, "operator": 1, "dormant": 1, "customer": 1}
+    for route in ROUTES:
+        if route.api or route.permission == PUBLIC:
+            continue
+        view = resolve(route.url.format(**sample)).func
+        expected = () if route.permission == ANY_OPERATOR else (route.permission,)
+        assert view.operator_permissions == expected, route.id

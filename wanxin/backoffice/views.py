@@ -1,0 +1,206 @@
+"""Back-office pages: login, logout, dashboard, operators, audit log, customers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth.views import LoginView
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from wanxin.core.errors import NotFound, WanxinError
+from wanxin.kyc import selectors as kyc_selectors
+
+from . import roles, selectors, services
+from .access import is_operator, require_operator, require_operator_permission
+from .forms import (
+    AuditFilterForm,
+    OperatorCreateForm,
+    OperatorLoginForm,
+    PasswordChangeForm,
+    RolesForm,
+)
+
+PAGE_SIZE = 50
+
+
+class OperatorLoginView(LoginView):
+    form_class = OperatorLoginForm
+    template_name = "backoffice/login.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if is_operator(request.user) and request.method == "GET":
+            return redirect(self.get_success_url())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("backoffice:dashboard")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.operator_login_record(operator=form.get_user(), ip=services.client_ip(self.request))
+        return response
+
+
+login_view = OperatorLoginView.as_view()
+
+
+@require_http_methods(["GET", "POST"])
+@require_operator
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "backoffice/logout.html")
+    services.operator_logout_record(operator=request.user, ip=services.client_ip(request))
+    logout(request)
+    messages.info(request, "You are logged out of the back office.")
+    return redirect("backoffice:login")
+
+
+@require_GET
+@require_operator
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    tiles = []
+    if user.has_perm(roles.perm("review_kyc")):
+        tiles.append(("KYC applications awaiting review", kyc_selectors.queue_size(), reverse("backoffice:kyc:queue")))
+    if user.has_perm(roles.perm("manage_operators")):
+        tiles.append(("Operators", selectors.operators_list().count(), reverse("backoffice:operators")))
+    if user.has_perm(roles.perm("view_customers")):
+        tiles.append(("Customers", selectors.customers_list().count(), reverse("backoffice:customers")))
+    return render(request, "backoffice/dashboard.html", {
+        "roles": sorted(user.groups.values_list("name", flat=True)),
+        "permissions": [(c, roles.PERMISSIONS[c]) for c in selectors.operator_permissions(user)],
+        "tiles": tiles,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@require_operator
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.operator_password_change(operator=request.user, old_password=form.cleaned_data["old_password"],
+                                              new_password=form.cleaned_data["new_password"])
+        except WanxinError as exc:
+            form.add_error(None, exc.message)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Your password is changed.")
+            return redirect("backoffice:dashboard")
+    return render(request, "backoffice/password.html", {"form": form})
+
+
+# -- operators ----------------------------------------------------------------------------
+
+MANAGE = "backoffice.manage_operators"
+
+
+@require_GET
+@require_operator_permission(MANAGE)
+def operators(request: HttpRequest) -> HttpResponse:
+    rows = [(op, RolesForm(initial={"roles": [g.name for g in op.groups.all()]}, prefix=f"op{op.pk}"))
+            for op in selectors.operators_list()]
+    return render(request, "backoffice/operators.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@require_operator_permission(MANAGE)
+def operator_new(request: HttpRequest) -> HttpResponse:
+    form = OperatorCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, password = services.operator_create(
+                actor=request.user, username=data["username"], password=data["password"] or None,
+                role_names=data["roles"], email=data["email"], full_name=data["full_name"])
+        except WanxinError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if data["password"]:
+                messages.success(request, f"Operator {user.username} created.")
+            else:
+                messages.success(request, f"Operator {user.username} created. Initial password (shown once): {password}")
+            return redirect("backoffice:operators")
+    return render(request, "backoffice/operator_new.html", {"form": form})
+
+
+def _operator_action(request: HttpRequest, action, **kwargs) -> HttpResponse:
+    try:
+        user = action(actor=request.user, **kwargs)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except WanxinError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Operator {user.username} updated.")
+    return redirect("backoffice:operators")
+
+
+@require_POST
+@require_operator_permission(MANAGE)
+def operator_roles(request: HttpRequest, operator_id: int) -> HttpResponse:
+    form = RolesForm(request.POST, prefix=f"op{operator_id}")
+    if not form.is_valid():
+        messages.error(request, "Choose at least one known role.")
+        return redirect("backoffice:operators")
+    return _operator_action(request, services.operator_roles_set, operator_id=operator_id,
+                            role_names=form.cleaned_data["roles"])
+
+
+@require_POST
+@require_operator_permission(MANAGE)
+def operator_deactivate(request: HttpRequest, operator_id: int) -> HttpResponse:
+    return _operator_action(request, services.operator_deactivate, operator_id=operator_id)
+
+
+@require_POST
+@require_operator_permission(MANAGE)
+def operator_activate(request: HttpRequest, operator_id: int) -> HttpResponse:
+    return _operator_action(request, services.operator_activate, operator_id=operator_id)
+
+
+# -- audit log ----------------------------------------------------------------------------
+
+
+@require_GET
+@require_operator_permission("backoffice.view_audit_log")
+def audit(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    filters = selectors.AuditFilters(**form.cleaned_data) if form.is_valid() else selectors.AuditFilters()
+    page = Paginator(selectors.audit_list(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "backoffice/audit.html", {
+        "form": form, "page": page, "query": query.urlencode(), "actions": selectors.audit_actions(),
+        "target_types": selectors.audit_target_types(),
+    })
+
+
+# -- customers ----------------------------------------------------------------------------
+
+VIEW_CUSTOMERS = "backoffice.view_customers"
+
+
+@require_GET
+@require_operator_permission(VIEW_CUSTOMERS)
+def customers(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    page = Paginator(selectors.customers_list(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "backoffice/customers.html", {"page": page, "q": query,
+                                                         "query": urlencode({"q": query}) if query else ""})
+
+
+@require_GET
+@require_operator_permission(VIEW_CUSTOMERS)
+def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
+    found = selectors.customer_get(customer_id)
+    if found is None:
+        raise Http404("No such customer.")
+    return render(request, "backoffice/customer.html", {"customer": found,
+                                                        "kyc": getattr(found, "kyc_application", None)})

@@ -1,0 +1,1 @@
+from wanxin.backoffice.tests.fixtures import _fast_hashing_private_media, private_media  # noqa: F401

@@ -1,0 +1,137 @@
+"""Customer pages under /kyc/: declarations, uploads, submission, status and reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from wanxin.core.errors import NotFound, WanxinError
+
+from . import domain, selectors, services
+from .forms import DeclarationForm, UploadForm
+from .models import KycDocument
+
+
+def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.user.is_operator:
+            return render(request, "kyc/operators_elsewhere.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def document_response(document: KycDocument, handle) -> FileResponse:
+    """Stream a private document: never cached, never sniffed, shown inline in a sandbox."""
+    response = FileResponse(handle, content_type=document.content_type)
+    response["Content-Disposition"] = f'inline; filename="document-{document.pk}{domain.EXTENSIONS[document.content_type][0]}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
+    return response
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+@require_GET
+@customer_required
+def status_page(request: HttpRequest) -> HttpResponse:
+    application = selectors.application_for_customer(request.user)
+    initial = {}
+    if application is not None and application.annual_income is not None:
+        # The ID number is never sent back in full, not even to its owner: re-enter it to change.
+        initial = {"real_name": application.real_name,
+                   "annual_income": _yuan(application.annual_income), "assets": _yuan(application.assets)}
+    return render(request, "kyc/status.html", {
+        "application": application,
+        "editable": application is None or application.editable,
+        "declaration_form": DeclarationForm(initial=initial),
+        "upload_form": UploadForm(),
+        "documents": application.active_documents if application else [],
+        "reviews": list(application.reviews.all()) if application else [],
+        "max_mb": settings.KYC_MAX_UPLOAD_BYTES // (1024 * 1024),
+    })
+
+
+def _refused(request: HttpRequest, exc: WanxinError) -> HttpResponse:
+    messages.error(request, exc.message)
+    return redirect("kyc:status")
+
+
+@require_POST
+@customer_required
+def declare(request: HttpRequest) -> HttpResponse:
+    form = DeclarationForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect("kyc:status")
+    try:
+        services.application_declare(customer=request.user, **form.cleaned_data)
+    except WanxinError as exc:
+        return _refused(request, exc)
+    messages.success(request, "Your declarations are saved.")
+    return redirect("kyc:status")
+
+
+@require_POST
+@customer_required
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a document kind and a file.")
+        return redirect("kyc:status")
+    try:
+        document = services.document_upload(customer=request.user, kind=form.cleaned_data["kind"],
+                                            upload=form.cleaned_data["file"])
+    except WanxinError as exc:
+        return _refused(request, exc)
+    messages.success(request, f"{document.kind_label} uploaded.")
+    return redirect("kyc:status")
+
+
+@require_POST
+@customer_required
+def remove(request: HttpRequest, document_id: int) -> HttpResponse:
+    try:
+        services.document_remove(customer=request.user, document_id=document_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except WanxinError as exc:
+        return _refused(request, exc)
+    messages.success(request, "Document removed.")
+    return redirect("kyc:status")
+
+
+@require_POST
+@customer_required
+def submit(request: HttpRequest) -> HttpResponse:
+    try:
+        services.application_submit(customer=request.user)
+    except WanxinError as exc:
+        return _refused(request, exc)
+    messages.success(request, "Your application is submitted; we will review it shortly.")
+    return redirect("kyc:status")
+
+
+@require_GET
+@customer_required
+def document(request: HttpRequest, document_id: int) -> HttpResponse:
+    try:
+        found, handle = services.document_open_for_owner(customer=request.user, document_id=document_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return document_response(found, handle)
