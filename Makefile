@@ -25,6 +25,7 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.ledger
+	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.fund_records
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,170 @@
+"""The customer's money journey in headless Chromium: log in → open the depository account
+through the bank's pages → recharge → see the balance and fund records → withdraw with a
+commission → see the commission in the records and the statistics."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+from django.conf import settings as django_settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.test import Client  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
+
+from wanxin.bank import invariants, outbox  # noqa: E402
+from wanxin.bank.models import Account  # noqa: E402
+from wanxin.core.identity import resident_id_check_char  # noqa: E402
+from wanxin.depository.models import DepositoryRequest  # noqa: E402
+from wanxin.funds.models import DepositoryAccount, FundRecord  # noqa: E402
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, databases=["default", "bank"]),
+]
+
+TRADE_PASSWORD = "258013"
+CARD = "6217000000000000004"  # Luhn-valid
+
+
+def id_number() -> str:
+    first17 = f"110101199205{secrets.randbelow(28) + 1:02d}{secrets.randbelow(999):03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+def log_in(page: Page, live_url: str, user) -> None:
+    """A session made by Django's test client, handed to the browser as its cookie."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_url}])
+
+
+def at_bank(page: Page, live_url: str, heading: str) -> str:
+    """Wait for the bank's own page; returns the request number it shows."""
+    page.wait_for_url(f"{live_url}/bank/gateway")
+    expect(page.locator("header")).to_contain_text("Huaxin Depository Bank")
+    expect(page.locator("h2")).to_have_text(heading)
+    return page.locator("dl dd").first.inner_text().strip()
+
+
+def back_on_platform(page: Page, live_url: str, request_no: str) -> None:
+    """The bank sends the browser back; the notification then settles the request and the
+    page (which refreshes itself while waiting) shows the result."""
+    expect(page.locator("h2")).to_have_text("Done")
+    page.wait_for_url(re.compile(re.escape(f"{live_url}/funds/back?") + ".*"))
+    assert f"requestNo={request_no}" in page.url
+    expect(page.locator("#status")).to_have_attribute("data-status", "PENDING")
+    assert outbox.deliver_due() >= 1
+    expect(page.locator("#status")).to_have_attribute("data-status", "SUCCESS", timeout=10_000)
+
+
+def test_open_recharge_withdraw_and_see_the_records(page, live_urls, settings, artifacts):
+    settings.PLATFORM_BASE_URL = live_urls
+    settings.FUNDS_WITHDRAW_COMMISSION = {"fixed": 0, "rate": "0.001", "min": 200, "max": 0}
+    user = get_user_model().objects.create_user(
+        username=f"journey_{secrets.token_hex(3)}", password="a-long-passphrase-42", mobile="13912345678",
+        role="INVESTOR", user_no=f"FJ{secrets.token_hex(6).upper()}")
+    log_in(page, live_urls, user)
+    number = id_number()
+
+    # 1. No account yet: open one.
+    page.goto(f"{live_urls}/funds/")
+    expect(page.locator("#account")).to_have_attribute("data-status", "NONE")
+    page.click("#open-account")
+    page.fill("#id_full_name", "韩梅梅")
+    page.fill("#id_id_number", "110101199001011230")  # wrong check character
+    page.select_option("#id_bank_code", "CCB")
+    page.fill("#id_card_number", CARD)
+    page.click("#submit")
+    expect(page.locator("#error-id_number")).to_contain_text("check character is wrong")
+    assert not DepositoryRequest.objects.exists()
+    page.fill("#id_id_number", number)
+    page.screenshot(path=str(artifacts / "funds-open-account.png"), full_page=True)
+    page.click("#submit")
+    request_no = at_bank(page, live_urls, "Open your depository account")
+    expect(page.locator("main")).to_contain_text("CCB ···· 0004")
+    page.fill("#password", TRADE_PASSWORD)
+    page.fill("#password_again", TRADE_PASSWORD)
+    page.click("button[value=confirm]")
+    back_on_platform(page, live_urls, request_no)
+    page.goto(f"{live_urls}/funds/")
+    expect(page.locator("#account")).to_have_attribute("data-status", "OPEN")
+    expect(page.locator("#available")).to_have_text("¥0.00")
+    expect(page.locator("#masked-card")).to_have_text("CCB 6217 **** **** 0004")
+    expect(page.locator("#masked-id")).to_have_text(number[:3] + "*" * 11 + number[-4:])
+    assert number not in page.content() and CARD not in page.content()
+    assert DepositoryAccount.objects.get(user=user).auth_list == [
+        "ALLOCATION", "ALLOCATION_FEE", "ALLOCATION_SETTLE", "TENDER"]
+
+    # 2. Recharge ¥1,000.00.
+    page.click("#recharge")
+    page.fill("#id_amount", "1000.001")
+    page.click("#submit")
+    expect(page.locator("#error-amount")).to_contain_text("at most 2 decimal places")
+    page.fill("#id_amount", "1000")
+    page.click("#submit")
+    request_no = at_bank(page, live_urls, "Recharge from your bound card")
+    expect(page.locator("#amount")).to_have_text("¥1,000.00")
+    page.fill("#password", TRADE_PASSWORD)
+    page.click("button[value=confirm]")
+    back_on_platform(page, live_urls, request_no)
+
+    # 3. The balance and the fund records.
+    page.goto(f"{live_urls}/funds/")
+    expect(page.locator("#available")).to_have_text("¥1,000.00")
+    page.goto(f"{live_urls}/funds/records")
+    rows = page.locator("table.records tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Recharge 充值")
+    expect(rows.first).to_contain_text("+¥1,000.00")
+
+    # 4. Withdraw ¥300.00: the commission (¥2.00) is shown before confirming.
+    page.goto(f"{live_urls}/funds/withdraw")
+    expect(page.locator("#commission-rule")).to_contain_text("0.1% of the amount, at least ¥2.00")
+    page.fill("#id_amount", "300")
+    expect(page.locator("#quote-commission")).to_have_text("¥2.00")  # htmx, as the amount is typed
+    page.click("#preview")
+    expect(page.locator("#quote-commission")).to_have_text("¥2.00")
+    expect(page.locator("#quote-net")).to_have_text("¥298.00")
+    page.screenshot(path=str(artifacts / "funds-withdraw-confirm.png"), full_page=True)
+    page.click("#confirm")
+    request_no = at_bank(page, live_urls, "Withdraw to your bound card")
+    expect(page.locator("#amount")).to_have_text("¥300.00")
+    expect(page.locator("#commission")).to_have_text("¥2.00")
+    expect(page.locator("#net")).to_have_text("¥298.00")
+    page.fill("#password", TRADE_PASSWORD)
+    page.click("button[value=confirm]")
+    back_on_platform(page, live_urls, request_no)
+
+    # 5. The commission is in the records; the balances agree with the bank.
+    page.goto(f"{live_urls}/funds/records")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("Withdrawal commission 提现手续费")
+    expect(rows.nth(0)).to_contain_text("-¥2.00")
+    expect(rows.nth(0).locator("td").nth(3)).to_have_text("¥700.00")
+    expect(rows.nth(1)).to_contain_text("Withdrawal 提现")
+    expect(rows.nth(1)).to_contain_text("-¥298.00")
+    page.screenshot(path=str(artifacts / "funds-records.png"), full_page=True)
+    page.select_option("#id_type", "COMMISSION")
+    page.click("#filter")
+    expect(rows).to_have_count(1)
+    page.goto(f"{live_urls}/funds/")
+    expect(page.locator("#available")).to_have_text("¥700.00")
+    page.goto(f"{live_urls}/funds/statistics")
+    expect(page.locator("#monthly-chart rect.bar-in")).to_have_count(12)
+    expect(page.locator("#money-out")).to_have_text("¥300.00")
+    page.screenshot(path=str(artifacts / "funds-statistics.png"), full_page=True)
+
+    bank = Account.objects.using("bank").get(account_no=user.user_no)
+    assert (bank.available, bank.frozen) == (70_000, 0)
+    assert list(FundRecord.objects.filter(user=user).order_by("id").values_list("type", "amount", "available_after")) == [
+        ("RECHARGE", 100_000, 100_000), ("WITHDRAW", -29_800, 70_200), ("COMMISSION", -200, 70_000)]
+    assert invariants.total_balance() == 0

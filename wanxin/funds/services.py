@@ -1,0 +1,389 @@
+"""Every write of the funds app: opening the depository account, starting recharges and
+withdrawals at the bank's gateway, applying their results, and recording money events.
+
+The bank is reached only through ``wanxin.depository``: a business change and its
+``DepositoryRequest`` are written in one transaction, the customer confirms at the bank's
+page, and the result handlers below run exactly once when the request becomes final.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from wanxin.core import identity
+from wanxin.core.errors import Conflict, WanxinError
+from wanxin.core.money import format_fen
+from wanxin.depository import services as depository
+from wanxin.depository.models import DepositoryRequest
+from wanxin.fields import blind_index
+from wanxin.protocol.codes import ProtocolError
+
+from . import domain
+from .domain import AmountError, CommissionRule, MoneyEvent, WithdrawQuote
+from .models import BANKS, DepositoryAccount, FundRecord
+
+log = logging.getLogger("wanxin.funds")
+
+User = get_user_model()
+
+ROLES = ("INVESTOR", "BORROWER", "BOTH")
+# Authorisations asked for at opening, by role (the customer may untick any at the bank).
+_ALLOCATION_AUTH = ["ALLOCATION", "ALLOCATION_FEE", "ALLOCATION_SETTLE"]
+AUTH_BY_ROLE = {
+    "INVESTOR": ["TENDER", *_ALLOCATION_AUTH],
+    "BORROWER": ["REPAYMENT", *_ALLOCATION_AUTH],
+    "BOTH": ["TENDER", "REPAYMENT", *_ALLOCATION_AUTH],
+}
+CALLBACK_PATH = "/funds/back"
+SUBMIT_TOKEN_TTL = 600
+
+
+class Invalid(WanxinError):
+    """A refusal about one input; ``code`` names the field."""
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def commission_rule() -> CommissionRule:
+    return CommissionRule.from_settings(settings.FUNDS_WITHDRAW_COMMISSION)
+
+
+def _cache_key(*parts: object) -> str:
+    return settings.FUNDS_CACHE_PREFIX + ":".join(str(p) for p in parts)
+
+
+def balance_cache_key(user_no: str) -> str:
+    return _cache_key("balance", connection.settings_dict["NAME"], user_no)
+
+
+def _callback_url() -> str:
+    return settings.PLATFORM_BASE_URL.rstrip("/") + CALLBACK_PATH
+
+
+def _customer(user) -> None:
+    if user is None or not user.is_authenticated or getattr(user, "is_operator", False):
+        raise WanxinError("Only customers have depository accounts.", code="not_customer", status=403)
+
+
+def _ensure_user_no(user) -> str:
+    """The customer's stable userNo at the bank; assigned once if registration did not."""
+    if user.user_no:
+        return user.user_no
+    candidate = f"WX{secrets.token_hex(8).upper()}"
+    User.objects.filter(Q(user_no__isnull=True) | Q(user_no=""), pk=user.pk).update(user_no=candidate)
+    user.user_no = User.objects.values_list("user_no", flat=True).get(pk=user.pk)
+    return user.user_no
+
+
+def _transition(account: DepositoryAccount, new: str) -> None:
+    if new not in DepositoryAccount.ALLOWED[DepositoryAccount.Status(account.status)]:
+        raise Conflict(f"A depository account cannot go from {account.status} to {new}.", code="bad_transition")
+    account.status = new
+
+
+# -- depository account opening (PERSONAL_REGISTER) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenAccountInput:
+    full_name: str
+    id_number: str
+    bank_code: str
+    card_number: str
+    role: str = ""
+
+
+def _clean_open_input(data: OpenAccountInput, *, user, today: dt.date) -> dict[str, str]:
+    name = " ".join((data.full_name or "").split())
+    if not name:
+        raise Invalid("Enter your real name as on your ID card.", code="full_name")
+    if len(name) > 50 or any(not (c.isalpha() or c in " ·.-'") for c in name):
+        raise Invalid("A name has at most 50 letters (spaces, · . - ' allowed).", code="full_name")
+    try:
+        id_number = (data.id_number or "").strip().upper()
+        identity.parse_resident_id(id_number, today=today)
+    except identity.IdentityError as exc:
+        raise Invalid(str(exc), code="id_number") from exc
+    try:
+        card = identity.check_card_number(data.card_number or "")
+    except identity.IdentityError as exc:
+        raise Invalid(str(exc), code="card_number") from exc
+    if data.bank_code not in dict(BANKS):
+        raise Invalid("Choose your card's bank from the list.", code="bank_code")
+    role = data.role or user.role or ""
+    if role not in ROLES:
+        raise Invalid("Choose whether you invest, borrow or both.", code="role")
+    try:
+        mobile = identity.check_mobile(user.mobile or "")
+    except identity.IdentityError as exc:
+        raise Invalid("Your profile needs a valid mobile number before opening an account.", code="mobile") from exc
+    return {"full_name": name, "id_number": id_number, "card_number": card, "bank_code": data.bank_code,
+            "role": role, "mobile": mobile}
+
+
+def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) -> DepositoryRequest:
+    """Start opening the customer's depository account; the customer then confirms at the
+    bank's page (``/funds/go/<requestNo>``). Refused while one is pending or already open."""
+    _customer(user)
+    clean = _clean_open_input(data, user=user, today=today or timezone.localdate())
+    user_no = _ensure_user_no(user)
+    index = blind_index(clean["id_number"])
+    try:
+        with transaction.atomic():
+            account, _ = DepositoryAccount.objects.select_for_update().get_or_create(
+                user=user, defaults={"user_no": user_no}
+            )
+            if account.status == DepositoryAccount.Status.OPEN:
+                raise Conflict("You already have a depository account.", code="already_open")
+            if account.status == DepositoryAccount.Status.PENDING:
+                raise Conflict("Your account opening is waiting for the bank: continue there or wait for "
+                               "its answer.", code="pending")
+            taken = (DepositoryAccount.objects.filter(id_number_index=index, status__in=["PENDING", "OPEN"])
+                     .exclude(pk=account.pk).exists())
+            if taken:
+                raise Invalid("This ID number already has a depository account.", code="id_number")
+            _transition(account, DepositoryAccount.Status.PENDING)
+            auth = AUTH_BY_ROLE[clean["role"]]
+            record = depository.request_create(
+                service_name="PERSONAL_REGISTER",
+                payload={
+                    "userNo": account.user_no,
+                    "fullName": clean["full_name"],
+                    "idNumber": clean["id_number"],
+                    "mobile": clean["mobile"],
+                    "role": clean["role"],
+                    "bankCode": clean["bank_code"],
+                    "cardNumber": clean["card_number"],
+                    "authList": auth,
+                    "callbackUrl": _callback_url(),
+                },
+                user_no=account.user_no,
+                prefix="WXO",
+            )
+            account.full_name, account.id_number = clean["full_name"], clean["id_number"]
+            account.id_number_index, account.card_number = index, clean["card_number"]
+            account.bank_code, account.mobile, account.role = clean["bank_code"], clean["mobile"], clean["role"]
+            account.requested_auth, account.request_no = auth, record.request_no
+            account.fail_reason, account.attempts = "", account.attempts + 1
+            account.save()
+    except IntegrityError as exc:  # a concurrent opening with the same ID number won the race
+        raise Invalid("This ID number already has a depository account.", code="id_number") from exc
+    log.info("depository account opening %s for %s", record.request_no, user_no)
+    return record
+
+
+@depository.result_handler("PERSONAL_REGISTER")
+def _on_register_result(record: DepositoryRequest) -> None:
+    account = DepositoryAccount.objects.select_for_update().filter(request_no=record.request_no).first()
+    if account is None or account.status != DepositoryAccount.Status.PENDING:
+        return  # not an opening started here, or (never) already settled
+    if record.status == DepositoryRequest.Status.SUCCESS:
+        _transition(account, DepositoryAccount.Status.OPEN)
+        account.auth_list = sorted((record.response or {}).get("authList", []))
+        account.opened_at = timezone.now()
+    else:
+        _transition(account, DepositoryAccount.Status.FAILED)
+        account.fail_reason = f"{record.resp_msg} ({record.resp_code})"[:300]
+    account.save(update_fields=["status", "auth_list", "opened_at", "fail_reason", "updated_at"])
+
+
+# -- recharge and withdraw -------------------------------------------------------------------
+
+
+def open_account_required(user) -> DepositoryAccount:
+    """The customer's open depository account, or a refusal saying to open one first."""
+    _customer(user)
+    account = DepositoryAccount.objects.filter(user=user).first()
+    if account is None or not account.is_open:
+        raise Conflict("Open your depository account first.", code="no_account")
+    return account
+
+
+def parse_amount(*, yuan: str | None = None, fen: object = None) -> int:
+    """Exactly one of an amount typed in yuan or an int of fen (API clients)."""
+    try:
+        if yuan is not None and fen is not None:
+            raise AmountError("Give the amount once: in yuan or in fen, not both.")
+        if yuan is not None:
+            return domain.yuan_to_fen(yuan, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
+        if fen is None:
+            raise AmountError("Enter an amount.")
+        return domain.check_fen(fen, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
+    except AmountError as exc:
+        raise Invalid(str(exc), code="amount") from exc
+
+
+def withdraw_quote(*, amount: int) -> WithdrawQuote:
+    try:
+        amount = domain.check_fen(amount, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
+        return domain.withdraw_quote(amount, commission_rule())
+    except AmountError as exc:
+        raise Invalid(str(exc), code="amount") from exc
+
+
+def recharge_start(*, user, amount: int) -> DepositoryRequest:
+    """Record a recharge of ``amount`` fen; the customer confirms it at the bank's page."""
+    account = open_account_required(user)
+    amount = parse_amount(fen=amount)
+    with transaction.atomic():
+        return depository.request_create(
+            service_name="RECHARGE",
+            payload={"userNo": account.user_no, "amount": amount, "callbackUrl": _callback_url()},
+            user_no=account.user_no, amount=amount, prefix="WXR",
+        )
+
+
+def withdraw_start(*, user, amount: int) -> DepositoryRequest:
+    """Record a withdrawal: ``amount`` fen leaves the account, the commission goes to the
+    platform at the bank, the rest to the bound card."""
+    account = open_account_required(user)
+    quote = withdraw_quote(amount=parse_amount(fen=amount))
+    balance = balance_get(account=account)
+    if balance.source == "bank" and quote.amount > balance.available:
+        raise Invalid(f"Your available balance is {format_fen(balance.available)}.", code="amount")
+    with transaction.atomic():
+        return depository.request_create(
+            service_name="WITHDRAW",
+            payload={"userNo": account.user_no, "amount": quote.amount, "commission": quote.commission,
+                     "callbackUrl": _callback_url()},
+            user_no=account.user_no, amount=quote.amount, prefix="WXW",
+        )
+
+
+def submit_once(*, user, token: str, start) -> DepositoryRequest:
+    """Run ``start()`` at most once per (customer, form token): a double click or a resent
+    API call with the same Idempotency-Key gets the first request back."""
+    if not token:
+        return start()
+    if len(token) > 64:
+        raise Invalid("The idempotency key has at most 64 characters.", code="token")
+    key = _cache_key("submit", connection.settings_dict["NAME"], user.pk, token)
+    if not cache.add(key, "", SUBMIT_TOKEN_TTL):
+        request_no = cache.get(key)
+        record = DepositoryRequest.objects.filter(request_no=request_no, user_no=user.user_no).first() if request_no else None
+        if record is None:
+            raise Conflict("This form was already sent; please wait a moment.", code="duplicate")
+        return record
+    try:
+        record = start()
+    except Exception:
+        cache.delete(key)
+        raise
+    cache.set(key, record.request_no, SUBMIT_TOKEN_TTL)
+    return record
+
+
+@depository.result_handler("RECHARGE")
+def _on_recharge_result(record: DepositoryRequest) -> None:
+    if record.status == DepositoryRequest.Status.SUCCESS:
+        fund_events_apply(user_no=record.user_no, request_no=record.request_no,
+                          events=domain.recharge_events(int(record.payload["amount"])))
+    _invalidate_balance(record.user_no)
+
+
+@depository.result_handler("WITHDRAW")
+def _on_withdraw_result(record: DepositoryRequest) -> None:
+    if record.status == DepositoryRequest.Status.SUCCESS:
+        fund_events_apply(user_no=record.user_no, request_no=record.request_no,
+                          events=domain.withdraw_events(int(record.payload["amount"]),
+                                                        int(record.payload["commission"])))
+    _invalidate_balance(record.user_no)
+
+
+# -- fund records ---------------------------------------------------------------------------------
+
+
+def fund_events_apply(*, user_no: str, request_no: str, events: list[MoneyEvent],
+                      at: dt.datetime | None = None) -> list[FundRecord]:
+    """Record money events of one request and move the platform's mirror balances with one
+    ``UPDATE … RETURNING`` statement. Call inside the result handler's transaction; a
+    replay (same request_no and type) changes nothing and returns ``[]``.
+
+    Other apps (lending, repayments, allocation) record their events through this."""
+    if not events:
+        return []
+    owner = DepositoryAccount.objects.filter(user_no=user_no).values_list("pk", "user_id").first()
+    if owner is None:
+        log.info("no funds account for %s; %s not recorded", user_no, request_no)
+        return []
+    account_pk, user_id = owner
+    at = at or timezone.now()
+    table = DepositoryAccount._meta.db_table
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET available = available + %s, frozen = frozen + %s, "  # noqa: S608
+                    "updated_at = %s WHERE id = %s RETURNING available, frozen",
+                    [sum(e.available_delta for e in events), sum(e.frozen_delta for e in events), at, account_pk],
+                )
+                available, frozen = cursor.fetchone()
+            afters = domain.balances_after(available, frozen, events)
+            records = FundRecord.objects.bulk_create(
+                FundRecord(user_id=user_id, type=e.type, amount=e.amount, available_after=a, frozen_after=f,
+                           request_no=request_no, remark=e.remark[:200], created_at=at)
+                for e, (a, f) in zip(events, afters, strict=True)
+            )
+    except IntegrityError:
+        log.info("fund records of %s already exist; nothing added", request_no)
+        return []
+    _invalidate_balance(user_no)
+    return records
+
+
+# -- balances --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Balance:
+    available: int
+    frozen: int
+    source: str  # "bank" (QUERY_BALANCE, cached briefly) or "platform" (the mirror, bank unreachable)
+    as_of: dt.datetime
+
+    @property
+    def total(self) -> int:
+        return self.available + self.frozen
+
+
+def balance_get(*, account: DepositoryAccount, fresh: bool = False) -> Balance:
+    """The bank's balances of an open account, from ``QUERY_BALANCE``, cached for
+    ``FUNDS_BALANCE_CACHE_SECONDS``; the platform's mirror when the bank does not answer."""
+    key = balance_cache_key(account.user_no)
+    cached = None if fresh else cache.get(key)
+    if cached is not None:
+        return Balance(cached[0], cached[1], "bank", dt.datetime.fromisoformat(cached[2]))
+    record = None
+    if connection.in_atomic_block:
+        # The bank is only called after a commit (depository.request_send refuses otherwise).
+        log.info("balance of %s asked inside a transaction: the platform's mirror answers", account.user_no)
+    else:
+        try:
+            record = depository.direct_call(service_name="QUERY_BALANCE", payload={"userNo": account.user_no},
+                                            user_no=account.user_no)
+        except (ProtocolError, OSError) as exc:
+            log.warning("balance query for %s failed: %s", account.user_no, exc)
+    if record is not None and record.status == DepositoryRequest.Status.SUCCESS:
+        now = timezone.now()
+        available, frozen = int(record.response["available"]), int(record.response["frozen"])
+        cache.set(key, (available, frozen, now.isoformat()), settings.FUNDS_BALANCE_CACHE_SECONDS)
+        return Balance(available, frozen, "bank", now)
+    mirror = DepositoryAccount.objects.values_list("available", "frozen", "updated_at").get(pk=account.pk)
+    return Balance(mirror[0], mirror[1], "platform", mirror[2])
+
+
+def _invalidate_balance(user_no: str) -> None:
+    key = balance_cache_key(user_no)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))

@@ -1,0 +1,215 @@
+"""Pure rules: amounts typed in yuan, the withdrawal commission, balances after each event,
+the chart's geometry. No database."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wanxin.funds import domain
+from wanxin.funds.domain import AmountError, CommissionRule, MoneyEvent
+
+MAX = 10_000_000_00
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("1", 100),
+        ("1000", 100_000),
+        ("0.01", 1),
+        ("0.1", 10),
+        ("99.99", 9_999),
+        ("12.5", 1_250),
+        ("12.", 1_200),
+        ("1.000", 100),  # trailing zeros are still whole fen
+        (" 88.80 ", 8_880),
+        ("¥1,234.56", 123_456),
+        ("1,000,000", 100_000_000),
+        ("+5", 500),
+        ("007", 700),
+        ("10000000", MAX),  # exactly the maximum
+    ],
+)
+def test_yuan_to_fen_exact(text, fen):
+    assert domain.yuan_to_fen(text, maximum=MAX) == fen
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Enter an amount."),
+        ("   ", "Enter an amount."),
+        ("-1", "The amount must be positive."),
+        ("-0.01", "The amount must be positive."),
+        ("0", "The amount must be more than zero."),
+        ("0.00", "The amount must be more than zero."),
+        ("0.001", "at most 2 decimal places"),
+        ("1.005", "at most 2 decimal places"),
+        ("10000000.01", "too large"),
+        ("99999999999999999999999", "too large"),
+        ("9" * 5000, "too large"),
+        ("abc", "Enter the amount in yuan"),
+        ("1e5", "Enter the amount in yuan"),
+        ("NaN", "Enter the amount in yuan"),
+        ("Infinity", "Enter the amount in yuan"),
+        ("1,00", "Enter the amount in yuan"),
+        ("1.2.3", "Enter the amount in yuan"),
+        (".5", "Enter the amount in yuan"),
+        ("１２", "Enter the amount in yuan"),  # full-width digits
+        ("١٢", "Enter the amount in yuan"),  # Arabic-Indic digits
+        ("12 34", "Enter the amount in yuan"),
+        ("0x10", "Enter the amount in yuan"),
+    ],
+)
+def test_yuan_to_fen_refusals(text, message):
+    with pytest.raises(AmountError, match=message.replace(".", r"\.")):
+        domain.yuan_to_fen(text, maximum=MAX)
+
+
+def test_yuan_to_fen_refuses_non_strings():
+    with pytest.raises(AmountError):
+        domain.yuan_to_fen(12.5, maximum=MAX)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [1.5, 100.0, "100", True, None, Decimal("1"), -1, 0, MAX + 1])
+def test_check_fen_refusals(value):
+    with pytest.raises(AmountError):
+        domain.check_fen(value, maximum=MAX)
+
+
+def test_check_fen_accepts_ints_in_range():
+    assert domain.check_fen(1, maximum=MAX) == 1
+    assert domain.check_fen(MAX, maximum=MAX) == MAX
+
+
+@given(st.integers(min_value=1, max_value=MAX))
+def test_fen_round_trips_through_yuan_text(fen):
+    assert domain.yuan_to_fen(domain.fen_to_yuan_text(fen), maximum=MAX) == fen
+
+
+def test_fen_to_yuan_text():
+    assert domain.fen_to_yuan_text(123456) == "1234.56"
+    assert domain.fen_to_yuan_text(5) == "0.05"
+    assert domain.fen_to_yuan_text(-200) == "-2.00"
+    assert domain.fen_to_yuan_text(0) == "0.00"
+
+
+# -- commission ---------------------------------------------------------------------------------
+
+
+def test_rate_with_minimum_rounds_half_up():
+    rule = CommissionRule(rate=Decimal("0.001"), minimum=200)
+    assert rule.commission(100_000) == 200  # 1,000 yuan × 0.1% = ¥1.00 → the minimum ¥2.00
+    assert rule.commission(200_000) == 200  # exactly ¥2.00
+    assert rule.commission(250_000) == 250
+    assert rule.commission(250_050) == 250  # 250.05 fen → 250
+    assert rule.commission(250_500) == 251  # 250.5 fen → 251 (half up)
+    assert rule.commission(250_499) == 250  # 250.499 → 250
+    assert rule.commission(1) == 200
+
+
+def test_fixed_and_maximum():
+    assert CommissionRule(fixed=300).commission(1_000_000) == 300
+    rule = CommissionRule(fixed=100, rate=Decimal("0.005"), minimum=200, maximum=5_000)
+    assert rule.commission(10_000) == 200  # 100 + 50 = 150 → minimum 200
+    assert rule.commission(100_000) == 600  # 100 + 500
+    assert rule.commission(10_000_000) == 5_000  # 100 + 50,000 → maximum
+    assert rule.commission(30_100) == 251  # 100 + 150.5 → 251
+    assert CommissionRule().commission(12_345) == 0
+
+
+def test_from_settings_and_description():
+    rule = CommissionRule.from_settings({"fixed": 0, "rate": "0.001", "min": 200, "max": 0})
+    assert rule == CommissionRule(rate=Decimal("0.001"), minimum=200)
+    assert rule.describe() == "0.1% of the amount, at least ¥2.00"
+    assert CommissionRule(fixed=150, maximum=900, minimum=100).describe() == "¥1.50, at least ¥1.00, at most ¥9.00"
+    assert CommissionRule().describe() == "none"
+
+
+@pytest.mark.parametrize("kwargs", [{"fixed": -1}, {"rate": Decimal("-0.1")}, {"rate": Decimal(1)},
+                                    {"minimum": 500, "maximum": 100}])
+def test_bad_commission_settings_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        CommissionRule(**kwargs)
+
+
+def test_withdraw_quote():
+    rule = CommissionRule(rate=Decimal("0.001"), minimum=200)
+    quote = domain.withdraw_quote(30_000, rule)
+    assert (quote.amount, quote.commission, quote.net) == (30_000, 200, 29_800)
+    with pytest.raises(AmountError, match=r"more than the commission of ¥2\.00"):
+        domain.withdraw_quote(200, rule)
+    assert domain.withdraw_quote(201, rule).net == 1
+
+
+@given(st.integers(1, 10**12), st.integers(0, 10_000), st.decimals("0", "0.05", places=6), st.integers(0, 5_000))
+def test_commission_properties(amount, fixed, rate, minimum):
+    rule = CommissionRule(fixed=fixed, rate=rate, minimum=minimum)
+    commission = rule.commission(amount)
+    assert type(commission) is int
+    assert commission >= minimum
+    exact = fixed + Decimal(amount) * rate
+    assert commission == minimum or abs(commission - exact) <= Decimal("0.5")
+
+
+# -- events and balances --------------------------------------------------------------------------
+
+
+def test_withdraw_events_debit_exactly_the_amount():
+    events = domain.withdraw_events(30_000, 200)
+    assert [(e.type, e.amount, e.available_delta) for e in events] == [
+        ("WITHDRAW", -29_800, -29_800), ("COMMISSION", -200, -200)]
+    assert sum(e.available_delta for e in events) == -30_000
+    assert [e.type for e in domain.withdraw_events(30_000, 0)] == ["WITHDRAW"]
+
+
+def test_balances_after_walks_back_from_the_final_balance():
+    events = domain.withdraw_events(30_000, 200)
+    assert domain.balances_after(70_000, 0, events) == [(70_200, 0), (70_000, 0)]
+    freeze = domain.freeze_events(5_000) + domain.unfreeze_events(2_000)
+    assert domain.balances_after(97_000, 3_000, freeze) == [(95_000, 5_000), (97_000, 3_000)]
+
+
+def test_money_event_checks():
+    with pytest.raises(ValueError):
+        MoneyEvent("NOPE", 1, 1)
+    with pytest.raises(ValueError):
+        MoneyEvent("RECHARGE", 1.0, 1)  # type: ignore[arg-type]
+
+
+def test_event_types_are_unique_and_include_the_issue_list():
+    codes = [t.code for t in domain.EVENT_TYPES]
+    assert len(codes) == len(set(codes))
+    for code in ("RECHARGE", "WITHDRAW", "COMMISSION", "FREEZE", "UNFREEZE", "TENDER", "LOAN_RECEIVED",
+                 "REPAYMENT", "RECEIVABLE", "ALLOCATION_DEPOSIT"):
+        assert code in codes
+    assert not domain.EVENT_TYPE_BY_CODE["FREEZE"].moves_money
+
+
+# -- chart -----------------------------------------------------------------------------------------
+
+
+def test_monthly_chart_geometry():
+    chart = domain.monthly_chart([("2025-01", 100_000, 30_000), ("2025-02", 0, 0)], width=720, height=260)
+    assert len(chart.bars) == 4 and len(chart.labels) == 2
+    scale_max = chart.ticks[-1][1]
+    assert scale_max == 100_000  # ¥1,000 is already a 1/2/5 step
+    tallest = max(chart.bars, key=lambda b: b.height)
+    assert (tallest.kind, tallest.value, tallest.y) == ("in", 100_000, 12)  # reaches the top margin
+    assert all(b.y + b.height == pytest.approx(chart.baseline) for b in chart.bars)
+    out = next(b for b in chart.bars if b.kind == "out" and b.value == 30_000)
+    assert out.height == pytest.approx(218 * 0.3)
+
+
+def test_monthly_chart_without_data():
+    chart = domain.monthly_chart([])
+    assert chart.bars == [] and chart.ticks[-1][1] == 100
+
+
+def test_short_yuan():
+    assert [domain.short_yuan(v) for v in (0, 50, 80_000, 1_200_000, 150_000_000, 12_345_678)] == [
+        "¥0", "¥0.5", "¥800", "¥12k", "¥1.5M", "¥123.5k"]
