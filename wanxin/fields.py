@@ -6,6 +6,7 @@ plaintext. Searching is by a separate blind-index column where one is needed.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 from django.conf import settings
@@ -42,3 +43,20 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return cipher().encrypt(value)
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON value stored encrypted (e.g. request payloads carrying ID and card numbers)."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return json.loads(cipher().decrypt(value))
+
+    def to_python(self, value):
+        return json.loads(value) if isinstance(value, str) and value else value
+
+    def get_prep_value(self, value):
+        if value is None:
+            return value
+        return cipher().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from wanxin.fields import EncryptedJSONField, EncryptedTextField
+
 
 class DepositoryRequest(models.Model):
     class Status(models.TextChoices):
@@ -15,14 +17,15 @@ class DepositoryRequest(models.Model):
     service_name = models.CharField(max_length=32)
     user_no = models.CharField(max_length=64, blank=True, db_index=True)
     amount = models.BigIntegerField(null=True, blank=True)
-    payload = models.JSONField(help_text="request data without requestNo and timestamp")
+    # Encrypted: account-opening payloads carry the customer's name, ID and card numbers.
+    payload = EncryptedJSONField(help_text="request data without requestNo and timestamp")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     resp_code = models.CharField(max_length=5, blank=True)
     resp_msg = models.CharField(max_length=300, blank=True)
-    response = models.JSONField(null=True, blank=True)
+    response = EncryptedJSONField(null=True, blank=True)
     applied_from = models.CharField(max_length=8, blank=True, help_text="sync, notify or query")
     # The signed gateway envelope, reused while still inside the bank's timestamp window.
-    gateway_req_data = models.TextField(blank=True)
+    gateway_req_data = EncryptedTextField(blank=True)
     gateway_signature = models.TextField(blank=True)
     gateway_signed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
