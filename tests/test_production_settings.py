@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def _start(extra: dict[str, str]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_KEY") and not k.endswith("_KEY_FILE")}
     env.update({"WANXIN_ENV": "production", "SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u@127.0.0.1:1/db",
+                "FIELD_ENCRYPTION_SECRET": "y" * 50, "SMS_PROVIDER_URL": "https://sms.example.com/send",
+                "SMS_PROVIDER_API_KEY": "k",
                 "DJANGO_SETTINGS_MODULE": "wanxin.settings", **extra})
     return subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)

@@ -46,7 +46,11 @@ def _answers(host: str, port: int) -> bool:
 
 
 def _databases() -> dict[str, dict]:
-    options = {"OPTIONS": {}, "CONN_MAX_AGE": 0}
+    # Served processes keep a psycopg pool per process (DESIGN §2); the test runner manages
+    # its own connections, so tests use plain ones.
+    pooled = ENV != "test" and os.environ.get("WANXIN_DB_POOL", "1") == "1"
+    pool = {"min_size": 2, "max_size": int(os.environ.get("WANXIN_DB_POOL_SIZE", "20")), "timeout": 10}
+    options = {"OPTIONS": {"pool": pool} if pooled else {}, "CONN_MAX_AGE": 0}
     platform_url = os.environ.get("DATABASE_URL")
     bank_url = os.environ.get("BANK_DATABASE_URL")
     if platform_url:
@@ -64,7 +68,8 @@ def _databases() -> dict[str, dict]:
         platform, bank = embedded.database("wanxin"), embedded.database("wanxin_bank")
     for entry in (platform, bank):
         entry["ENGINE"] = "django.db.backends.postgresql"
-        entry.update({k: v for k, v in options.items() if k not in entry})
+        entry.setdefault("OPTIONS", {}).update(options["OPTIONS"])
+        entry["CONN_MAX_AGE"] = options["CONN_MAX_AGE"]
     # A suffix lets several test runs share one server without dropping each other's databases.
     suffix = os.environ.get("WANXIN_TEST_DB_SUFFIX", "")
     platform.setdefault("TEST", {})["NAME"] = f"test_{platform['NAME']}{suffix}"

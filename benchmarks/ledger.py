@@ -1,0 +1,761 @@
+"""Ledger throughput of the bank, beside the machine's own PostgreSQL ceiling (pgbench).
+
+    python -m benchmarks.ledger [--seconds 15] [--http-seconds 10] [--pgbench-seconds 20]
+
+Measures, on the PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth):
+
+(a) ledger requests per second through the bank's service layer: the real signed
+    pipeline (``processing.verify`` → ``processing.execute_direct`` with
+    ``handlers.DIRECT`` → ``processing.sign``) minus HTTP, from N worker *processes*
+    (each runs ``django.setup()`` itself), for these mixes:
+      - freeze + post pairs: USER_PRE_TRANSACTION ALLOCATION, then TRANSFER
+        ALLOCATION_FEE out of that freeze to PLATFORM_INCOME (one hot row);
+      - the same with the payee spread over PLATFORM_INCOME and PLATFORM_CAPITAL;
+      - plain transfers: TRANSFER COMPENSATION PLATFORM_CAPITAL→customer and
+        ALLOCATION_SETTLE customer→PLATFORM_CAPITAL (one hot row);
+      - freezes only (touch only the customer's own row: no hot row; a reference).
+(b) signed direct-API requests per second over HTTP against gunicorn (gthread, 2×8),
+    N client processes with httpx: QUERY_BALANCE, and the plain transfer mix; once with
+    the project's settings (a new database connection per request) and once with
+    Django's psycopg pool (``benchmarks/settings_pooled.py``) for comparison.
+(c) pgbench TPC-B (scale 8, 8 clients, 2 threads) on the same server in the same run;
+    every figure is also printed as a ratio to its tps.
+
+Every request is one committed database transaction, so "requests/s" is comparable with
+pgbench's "tps". The databases wanxin_bench, wanxin_bench_bank and wanxin_bench_pgbench
+are dropped and recreated at the start. The ledger invariants (sum of balances is zero,
+every account's history replays to its balance) are checked at the end. Results go to
+``benchmarks/results/ledger.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import glob
+import io
+import itertools
+import json
+import multiprocessing as mp
+import os
+import platform
+import pstats
+import queue
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+PLATFORM_DB, BANK_DB, PGBENCH_DB = "wanxin_bench", "wanxin_bench_bank", "wanxin_bench_pgbench"
+SEED_PER_CUSTOMER = 100_000_000_00  # fen: 100 M yuan each, far more than a run can spend
+AMOUNT = 100  # fen per movement
+OK = "00000"
+PHASE_NUMBERS = itertools.count(1)
+
+
+# -- environment and databases ------------------------------------------------------------
+
+
+def pg_url(name: str) -> str:
+    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def configure_environment() -> None:
+    """Point Django at the benchmark databases, with fresh keys, before any setup."""
+    from wanxin.protocol import signing
+
+    platform_key, bank_key = signing.generate_private_key(), signing.generate_private_key()
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "wanxin.settings",
+            "DATABASE_URL": pg_url(PLATFORM_DB),
+            "BANK_DATABASE_URL": pg_url(BANK_DB),
+            "WANXIN_ROLE": "all",
+            "DEBUG": "0",  # DEBUG=1 would record every query in connection.queries
+            "LOG_LEVEL": "WARNING",
+            "WANXIN_LOG_LEVEL": "WARNING",
+            "PLATFORM_PRIVATE_KEY": signing.private_key_to_pem(platform_key),
+            "PLATFORM_PUBLIC_KEY": signing.public_key_to_pem(platform_key.public_key()),
+            "BANK_PRIVATE_KEY": signing.private_key_to_pem(bank_key),
+            "BANK_PUBLIC_KEY": signing.public_key_to_pem(bank_key.public_key()),
+        }
+    )
+    os.environ.pop("WANXIN_ENV", None)  # development defaults; production would demand more config
+
+
+def admin_connection():
+    import psycopg
+
+    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
+
+
+def recreate_databases(names: list[str]) -> None:
+    with admin_connection() as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    with admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_facts() -> dict[str, Any]:
+    with admin_connection() as conn:
+        version = conn.execute("SELECT version()").fetchone()[0]
+        settings = dict(
+            conn.execute(
+                "SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name = ANY(%s)",
+                [["synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "commit_delay",
+                  "max_connections", "full_page_writes"]],
+            ).fetchall()
+        )
+    return {"version": version, "settings": settings}
+
+
+def machine_facts() -> dict[str, Any]:
+    cpu_model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    except (OSError, AttributeError):
+        mem_kb = 0
+    return {
+        "nproc": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_model": cpu_model,
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": list(os.getloadavg()),
+    }
+
+
+def cpu_busy_seconds() -> float:
+    """Machine-wide busy CPU seconds so far (all cores, every process: /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+# -- pgbench ------------------------------------------------------------------------------
+
+
+def pgbench_binary() -> str:
+    found = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[::-1]), None)
+    if not found:
+        raise SystemExit("pgbench not found on PATH or in /usr/lib/postgresql/*/bin")
+    return found
+
+
+def run_pgbench(*, scale: int, clients: int, threads: int, seconds: int) -> dict[str, Any]:
+    binary = pgbench_binary()
+    conn = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
+    recreate_databases([PGBENCH_DB])
+    subprocess.run([binary, "-i", "-q", "-s", str(scale), *conn, PGBENCH_DB], check=True,
+                   capture_output=True, text=True)
+    cpu0 = cpu_busy_seconds()
+    done = subprocess.run(
+        [binary, "-c", str(clients), "-j", str(threads), "-T", str(seconds), *conn, PGBENCH_DB],
+        check=True, capture_output=True, text=True,
+    )
+    cpu = cpu_busy_seconds() - cpu0
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
+    latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
+    if not match:
+        raise SystemExit(f"could not read pgbench output:\n{done.stdout}\n{done.stderr}")
+    tps = float(match.group(1))
+    return {
+        "command": f"pgbench -c {clients} -j {threads} -T {seconds} (after pgbench -i -s {scale})",
+        "tps": tps,
+        "machine_cpu_ms_per_tx": round(cpu / (tps * seconds) * 1000, 3),
+        "machine_cpu_busy_share": round(cpu / seconds / (os.cpu_count() or 1), 3),
+        "latency_avg_ms": float(latency.group(1)) if latency else None,
+        "output": done.stdout.strip().splitlines()[-6:],
+    }
+
+
+# -- worker processes ---------------------------------------------------------------------
+
+
+class Caller:
+    """Speaks the protocol to the bank, in-process (service layer) or over HTTP."""
+
+    def __init__(self, wid: int, tag: str, base_url: str | None = None):
+        from django.conf import settings
+
+        from wanxin.protocol import signing
+
+        self.wid, self.tag, self.seq = wid, tag, 0
+        self.platform_no = settings.PLATFORM_NO
+        self.key = signing.load_private_key(settings.PLATFORM_PRIVATE_KEY)
+        self.bank_key = signing.load_public_key(settings.BANK_PUBLIC_KEY)
+        self.http = None
+        if base_url is not None:
+            import httpx
+
+            self.http = httpx.Client(base_url=base_url, timeout=30)
+
+    def close(self) -> None:
+        if self.http is not None:
+            self.http.close()
+
+    def request_no(self) -> str:
+        self.seq += 1
+        return f"{self.tag}w{self.wid}n{self.seq}"
+
+    def envelope(self, service: str, data: dict[str, Any]) -> dict[str, str]:
+        from wanxin.protocol import envelope
+
+        data = {"requestNo": self.request_no(), "timestamp": int(time.time() * 1000), **data}
+        return envelope.build_request(self.key, service_name=service, platform_no=self.platform_no,
+                                      data=data).as_dict()
+
+    def call(self, service: str, **data: Any) -> dict[str, Any]:
+        env = self.envelope(service, data)
+        if self.http is not None:
+            from wanxin.protocol import envelope
+
+            response = self.http.post("/bank/service", json=env)
+            response.raise_for_status()
+            return envelope.open_response(self.bank_key, response.json())
+        from wanxin.bank import handlers, processing
+        from wanxin.protocol import messages
+
+        verified = processing.verify(env, allowed=messages.DIRECT_SERVICES)
+        data = processing.execute_direct(verified, handlers.DIRECT[service])
+        processing.sign(data)  # the bank signs every response; part of its cost
+        return data
+
+
+def one_iteration(caller: Caller, mix: str, customer: str, payee: str) -> list[tuple[float, dict[str, Any]]]:
+    """One unit of a mix; returns (seconds, response) per request made."""
+    out = []
+
+    def timed(service: str, **data: Any) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        resp = caller.call(service, **data)
+        out.append((time.perf_counter() - t0, resp))
+        return resp
+
+    if mix == "freeze_post":
+        freeze = timed("USER_PRE_TRANSACTION", userNo=customer, bizType="ALLOCATION", amount=AMOUNT)
+        if freeze.get("respCode") == OK:
+            timed("TRANSFER", bizType="ALLOCATION_FEE", payer=customer, payee=payee, amount=AMOUNT,
+                  preRequestNo=freeze["requestNo"])
+    elif mix == "transfer":
+        timed("TRANSFER", bizType="COMPENSATION", payer="PLATFORM_CAPITAL", payee=customer, amount=AMOUNT)
+        timed("TRANSFER", bizType="ALLOCATION_SETTLE", payer=customer, payee="PLATFORM_CAPITAL", amount=AMOUNT)
+    elif mix == "freeze_only":
+        timed("USER_PRE_TRANSACTION", userNo=customer, bizType="ALLOCATION", amount=AMOUNT)
+    elif mix == "query_balance":
+        timed("QUERY_BALANCE", userNo=customer)
+    else:
+        raise ValueError(mix)
+    return out
+
+
+def run_phase(wid: int, cmd: dict[str, Any]) -> dict[str, Any]:
+    caller = Caller(wid, cmd["tag"], cmd.get("base_url"))
+    customers, payees = cmd["customers"], cmd["payees"]
+    mix, start_at, end_at = cmd["mix"], cmd["start_at"], cmd["start_at"] + cmd["seconds"]
+    latencies: list[float] = []
+    ops = errors = 0
+    samples: list[str] = []
+    i = 0
+    try:
+        for _ in range(2):  # warm up: connections, caches, code paths
+            one_iteration(caller, mix, customers[i % len(customers)], payees[i % len(payees)])
+            i += 1
+        while time.time() < start_at:
+            time.sleep(0.005)
+        usage0 = resource.getrusage(resource.RUSAGE_SELF)
+        profiler = None
+        if cmd.get("profile") == "cpu":  # CPU time of this process: what the Python work costs
+            profiler = cProfile.Profile(time.process_time)
+        elif cmd.get("profile") == "wall":  # wall time: includes waiting for PostgreSQL and locks
+            profiler = cProfile.Profile()
+        if profiler is not None:
+            profiler.enable()
+        while True:
+            results = one_iteration(caller, mix, customers[i % len(customers)], payees[i % len(payees)])
+            i += 1
+            if time.time() > end_at:
+                break  # this unit finished after the window: not counted
+            for seconds, resp in results:
+                ops += 1
+                latencies.append(seconds)
+                if resp.get("respCode") != OK:
+                    errors += 1
+                    if len(samples) < 3:
+                        samples.append(f"{resp.get('respCode')} {resp.get('respMsg')}")
+        usage1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
+        profile_text = None
+        if profiler is not None:
+            profiler.disable()
+            profile_text = profile_report(profiler, cmd["profile"])
+    finally:
+        caller.close()
+    return {"wid": wid, "ops": ops, "errors": errors, "samples": samples, "latencies": latencies,
+            "cpu_s": cpu, "profile": profile_text}
+
+
+def profile_report(profiler: cProfile.Profile, timer: str) -> str:
+    stream = io.StringIO()
+    stream.write(f"cProfile of worker 0, timer: {'process CPU time' if timer == 'cpu' else 'wall clock'}\n")
+    stats = pstats.Stats(profiler, stream=stream)
+    stats.strip_dirs()
+    stream.write("== top functions by own time ==\n")
+    stats.sort_stats("tottime").print_stats(30)
+    stream.write("\n== top functions by cumulative time ==\n")
+    stats.sort_stats("cumulative").print_stats(45)
+    return stream.getvalue()
+
+
+def worker_main(wid: int, commands: mp.Queue, results: mp.Queue) -> None:
+    import django
+
+    django.setup()
+    results.put({"wid": wid, "ready": True})
+    while True:
+        cmd = commands.get()
+        if cmd is None:
+            break
+        try:
+            results.put(run_phase(wid, cmd))
+        except Exception:
+            results.put({"wid": wid, "failed": traceback.format_exc()})
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+
+class Workers:
+    def __init__(self, count: int):
+        ctx = mp.get_context("spawn")
+        self.results = ctx.Queue()
+        self.commands = [ctx.Queue() for _ in range(count)]
+        self.procs = [ctx.Process(target=worker_main, args=(w, self.commands[w], self.results), daemon=True)
+                      for w in range(count)]
+        for p in self.procs:
+            p.start()
+        for _ in range(count):
+            self._get()
+
+    def _get(self, timeout: float = 120) -> dict[str, Any]:
+        while True:
+            try:
+                msg = self.results.get(timeout=timeout)
+            except queue.Empty:
+                raise SystemExit("a benchmark worker did not answer in time") from None
+            if "failed" in msg:
+                raise SystemExit(f"worker {msg['wid']} failed:\n{msg['failed']}")
+            return msg
+
+    def send(self, commands: list[dict[str, Any]]) -> None:
+        for q, cmd in zip(self.commands, commands, strict=True):
+            q.put(cmd)
+
+    def collect(self, count: int) -> list[dict[str, Any]]:
+        return sorted((self._get(timeout=300) for _ in range(count)), key=lambda r: r["wid"])
+
+    def stop(self) -> None:
+        for q in self.commands:
+            q.put(None)
+        for p in self.procs:
+            p.join(10)
+            if p.is_alive():
+                p.terminate()
+
+
+# -- seeding and checks (main process, after django.setup) -----------------------------------
+
+
+def customer_no(wid: int, i: int) -> str:
+    return f"bc{wid:02d}x{i:03d}"
+
+
+def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from wanxin.bank import accounts, staff
+    from wanxin.bank.models import Account
+    from wanxin.protocol import messages
+
+    call_command("migrate", database="default", interactive=False, verbosity=0)
+    call_command("migrate", database="bank", interactive=False, verbosity=0)
+    platform_no = settings.PLATFORM_NO
+    names = [customer_no(w, i) for w in range(workers) for i in range(per_worker)]
+    staff.fund_platform_capital(platform_no=platform_no, amount=SEED_PER_CUSTOMER * (len(names) + 10),
+                                staff="benchmark")
+    accounts.system(platform_no, Account.Kind.PLATFORM_INCOME)
+    Account.objects.using("bank").bulk_create(
+        [
+            Account(platform_no=platform_no, account_no=name, kind=Account.Kind.CUSTOMER,
+                    status=Account.Status.OPEN, full_name="Bench Customer", id_number=f"110101199001{n:06d}",
+                    mobile="13800138000", role="BOTH", auth_list=sorted(messages.AUTH_TYPES))
+            for n, name in enumerate(names)
+        ]
+    )
+    caller = Caller(99, "seed")
+    for name in names:
+        resp = caller.call("TRANSFER", bizType="COMPENSATION", payer="PLATFORM_CAPITAL", payee=name,
+                           amount=SEED_PER_CUSTOMER)
+        if resp["respCode"] != OK:
+            raise SystemExit(f"seeding {name} failed: {resp}")
+    return {"customers": len(names), "funded_each_fen": SEED_PER_CUSTOMER}
+
+
+def statement_counts(iterations: int = 30) -> dict[str, Any]:
+    """SQL statements (and time in them) per request, one process, no contention."""
+    from django.db import connections
+
+    caller = Caller(98, "count")
+    counted: dict[str, Any] = {}
+    state = {"n": 0, "db": 0.0}
+
+    def wrapper(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            state["n"] += 1
+            state["db"] += time.perf_counter() - t0
+
+    for mix, payee in (("freeze_post", "PLATFORM_INCOME"), ("transfer", "PLATFORM_CAPITAL"),
+                       ("freeze_only", "PLATFORM_INCOME"), ("query_balance", "PLATFORM_INCOME")):
+        one_iteration(caller, mix, customer_no(0, 0), payee)  # warm
+        state.update(n=0, db=0.0)
+        requests, total = 0, 0.0
+        with connections["bank"].execute_wrapper(wrapper):
+            for _ in range(iterations):
+                for seconds, resp in one_iteration(caller, mix, customer_no(0, 0), payee):
+                    requests += 1
+                    total += seconds
+                    assert resp["respCode"] == OK, resp
+        counted[mix] = {
+            "statements_per_request": round(state["n"] / requests, 2),
+            "round_trips_per_request": round(state["n"] / requests + 2, 2),  # + BEGIN and COMMIT
+            "ms_per_request": round(total / requests * 1000, 3),
+            "ms_in_statements_per_request": round(state["db"] / requests * 1000, 3),
+        }
+    return counted
+
+
+def check_invariants() -> dict[str, Any]:
+    from wanxin.bank import invariants
+    from wanxin.bank.models import BalanceChange, BankRequest, Transfer
+
+    total = invariants.total_balance()
+    mismatches = invariants.replay_mismatches()
+    return {
+        "total_balance": total,
+        "replay_mismatches": mismatches,
+        "negative_customers": invariants.negative_customers(),
+        "requests_recorded": BankRequest.objects.using("bank").count(),
+        "transfers": Transfer.objects.using("bank").count(),
+        "balance_changes": BalanceChange.objects.using("bank").count(),
+        "ok": total == 0 and mismatches == [] and invariants.negative_customers() == 0,
+    }
+
+
+# -- HTTP server --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port: int, settings_module: str) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "PORT": str(port)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wanxin.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with code {server.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    stop_server(server)
+    raise SystemExit("gunicorn did not answer /health within 60 s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def sample_backends(dbname: str, *, until: float, every: float = 0.05) -> dict[str, float]:
+    """What the bank database's backends are doing, sampled from pg_stat_activity: the
+    share of backend-samples in each state (where a transaction's time goes, DB side)."""
+    tally: dict[str, int] = {}
+    total = 0
+    with admin_connection() as conn:
+        while time.time() < until:
+            for state, wait_type, wait in conn.execute(
+                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                "WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                [dbname],
+            ).fetchall():
+                if state == "idle":
+                    key = "idle: between transactions (app side)"
+                elif state == "idle in transaction":
+                    key = "idle in transaction: waiting for the app's next statement"
+                elif wait_type is None:
+                    key = "active: running in PostgreSQL"
+                elif wait_type == "Lock":
+                    key = f"active: waiting for a lock ({wait})"
+                elif wait_type == "Client":
+                    key = f"active: client I/O ({wait})"
+                else:
+                    key = f"active: {wait_type}/{wait}"
+                tally[key] = tally.get(key, 0) + 1
+                total += 1
+            time.sleep(every)
+    return {k: round(v / total, 3) for k, v in sorted(tally.items(), key=lambda kv: -kv[1])} if total else {}
+
+
+# -- phases and reporting -----------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return 0.0
+    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
+
+
+def measure(workers: Workers, *, name: str, label: str, kind: str, mix: str, seconds: float, per_worker: int,
+            payees_for, base_url: str | None = None, profile: str | None = None) -> dict[str, Any]:
+    start_at = time.time() + 2.0
+    tag = f"p{next(PHASE_NUMBERS)}"  # requestNos are f"{tag}w{worker}n{seq}": unique per run
+    commands = [
+        {"tag": tag, "mix": mix, "seconds": seconds, "start_at": start_at, "base_url": base_url,
+         "customers": [customer_no(w, i) for i in range(per_worker)], "payees": payees_for(w),
+         "profile": profile if w == 0 else None}
+        for w in range(len(workers.procs))
+    ]
+    workers.send(commands)
+    time.sleep(max(0.0, start_at - time.time()))
+    cpu0 = cpu_busy_seconds()
+    waits = sample_backends(BANK_DB, until=start_at + seconds)
+    cpu = cpu_busy_seconds() - cpu0
+    results = workers.collect(len(commands))
+    ops = sum(r["ops"] for r in results)
+    latencies = sorted(x for r in results for x in r["latencies"])
+    row = {
+        "name": name,
+        "label": label,
+        "kind": kind,
+        "mix": mix,
+        "workers": len(results),
+        "seconds": seconds,
+        "requests": ops,
+        "requests_per_s": round(ops / seconds, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "errors": sum(r["errors"] for r in results),
+        "error_samples": [s for r in results for s in r["samples"]][:5],
+        "per_worker_requests": [r["ops"] for r in results],
+        # CPU per request: of the worker processes (service layer: the whole bank pipeline
+        # in Python; HTTP: the clients only) and of the whole machine (PostgreSQL, gunicorn,
+        # workers, and anything else running).
+        "worker_cpu_ms_per_request": round(sum(r["cpu_s"] for r in results) / max(ops, 1) * 1000, 3),
+        "machine_cpu_ms_per_request": round(cpu / max(ops, 1) * 1000, 3),
+        "machine_cpu_busy_share": round(cpu / seconds / (os.cpu_count() or 1), 3),
+        "bank_backend_states": waits,
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+    }
+    if mix in ("freeze_post", "transfer"):
+        row["pairs_per_s"] = round(ops / 2 / seconds, 1)
+    if profile:
+        row["profile"] = next((r["profile"] for r in results if r["profile"]), None)
+    print(f"  {label:<58} {row['requests_per_s']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  "
+          f"p99 {row['p99_ms']:.1f} ms  errors {row['errors']}", flush=True)
+    return row
+
+
+def print_table(rows: list[dict[str, Any]], pgbench: dict[str, Any]) -> None:
+    header = (f"{'figure':<58} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+              f"{'cpu ms/req':>10} {'× pgbench':>9}")
+    print()
+    print(header)
+    print("-" * len(header))
+    print(f"{'pgbench TPC-B tps (-s 8, -c 8 -j 2)':<58} {pgbench['tps']:>8.1f} "
+          f"{pgbench['latency_avg_ms'] or 0:>7.2f} {'':>7} {'':>6} {pgbench['machine_cpu_ms_per_tx']:>10.2f} "
+          f"{1.0:>9.3f}")
+    for row in rows:
+        print(f"{row['label']:<58} {row['requests_per_s']:>8.1f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} "
+              f"{row['errors']:>6} {row['machine_cpu_ms_per_request']:>10.2f} {row['ratio_to_pgbench']:>9.3f}")
+    print("(cpu ms/req: busy CPU of the whole machine, all cores, per request or pgbench transaction)")
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ledger", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=15, help="length of each service-layer phase")
+    parser.add_argument("--http-seconds", type=float, default=10, help="length of each HTTP phase")
+    parser.add_argument("--pgbench-seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=8, help="concurrent worker processes / HTTP clients")
+    parser.add_argument("--customers-per-worker", type=int, default=8)
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-pooled", action="store_true",
+                        help="skip the HTTP variant with pooled database connections")
+    parser.add_argument("--profile", nargs="?", const="cpu", choices=["cpu", "wall"],
+                        help="also run a freeze+post phase with worker 0 under cProfile, timing CPU "
+                             "(default) or wall time; written next to the JSON as ledger_profile.txt")
+    parser.add_argument("--output", type=Path, default=RESULTS / "ledger.json")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    sys.path.insert(0, str(ROOT))
+    configure_environment()
+    print(f"Wanxin ledger benchmark: {args.workers} workers, PostgreSQL {PG_HOST}:{PG_PORT}", flush=True)
+    machine = machine_facts()
+    server = server_facts()
+
+    print("pgbench TPC-B…", flush=True)
+    pgbench = run_pgbench(scale=8, clients=8, threads=2, seconds=args.pgbench_seconds)
+    drop_database(PGBENCH_DB)
+    print(f"  pgbench: {pgbench['tps']:.1f} tps", flush=True)
+
+    print("Databases, migrations and seed…", flush=True)
+    recreate_databases([PLATFORM_DB, BANK_DB])
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    seed = migrate_and_seed(args.workers, args.customers_per_worker)
+    counts = statement_counts()
+    connections.close_all()
+
+    rows: list[dict[str, Any]] = []
+    profile_text = None
+    workers = Workers(args.workers)
+    try:
+        print("Service layer (verify → execute_direct → sign), one process per worker:", flush=True)
+        common = {"seconds": args.seconds, "per_worker": args.customers_per_worker}
+        rows.append(measure(workers, name="svc_freeze_post_income", kind="service", mix="freeze_post",
+                            label="service: freeze+post → PLATFORM_INCOME",
+                            payees_for=lambda w: ["PLATFORM_INCOME"], **common))
+        rows.append(measure(workers, name="svc_freeze_post_spread", kind="service", mix="freeze_post",
+                            label="service: freeze+post → INCOME / CAPITAL (spread)",
+                            payees_for=lambda w: ["PLATFORM_INCOME", "PLATFORM_CAPITAL"], **common))
+        rows.append(measure(workers, name="svc_transfer", kind="service", mix="transfer",
+                            label="service: transfers CAPITAL ⇄ customer",
+                            payees_for=lambda w: ["PLATFORM_CAPITAL"], **common))
+        rows.append(measure(workers, name="svc_freeze_only", kind="service", mix="freeze_only",
+                            label="service: freezes only (no hot row; reference)",
+                            payees_for=lambda w: ["PLATFORM_INCOME"], **common))
+        if args.profile:
+            prof = measure(workers, name="svc_profiled", kind="profile", mix="freeze_post",
+                           label=f"service: freeze+post → INCOME, worker 0 profiled ({args.profile})",
+                           payees_for=lambda w: ["PLATFORM_INCOME"], profile=args.profile, **common)
+            profile_text = prof.pop("profile")
+            rows.append(prof)
+        if not args.skip_http:
+            variants = [("wanxin.settings", "http", "")]
+            if not args.skip_pooled:
+                variants.append(("benchmarks.settings_pooled", "http_pooled", ", pooled connections"))
+            for settings_module, kind, suffix in variants:
+                port = free_port()
+                print(f"HTTP via gunicorn gthread 2×8 ({settings_module}) on :{port}:", flush=True)
+                server_proc = start_gunicorn(port, settings_module)
+                try:
+                    http = {"seconds": args.http_seconds, "per_worker": args.customers_per_worker,
+                            "base_url": f"http://127.0.0.1:{port}"}
+                    rows.append(measure(workers, name=f"{kind}_query_balance", kind=kind, mix="query_balance",
+                                        label=f"HTTP: QUERY_BALANCE{suffix}",
+                                        payees_for=lambda w: ["PLATFORM_INCOME"], **http))
+                    rows.append(measure(workers, name=f"{kind}_transfer", kind=kind, mix="transfer",
+                                        label=f"HTTP: transfers CAPITAL ⇄ customer{suffix}",
+                                        payees_for=lambda w: ["PLATFORM_CAPITAL"], **http))
+                finally:
+                    stop_server(server_proc)
+    finally:
+        workers.stop()
+
+    for row in rows:
+        row["ratio_to_pgbench"] = round(row["requests_per_s"] / pgbench["tps"], 4)
+        if "pairs_per_s" in row:
+            row["pairs_ratio_to_pgbench"] = round(row["pairs_per_s"] / pgbench["tps"], 4)
+
+    print("Checking the ledger invariants…", flush=True)
+    invariants = check_invariants()
+    connections.close_all()
+    print_table(rows, pgbench)
+    print(f"invariants.total_balance() == {invariants['total_balance']}; "
+          f"invariants.replay_mismatches() == {invariants['replay_mismatches']}; "
+          f"negative customers: {invariants['negative_customers']}  "
+          f"→ {'OK' if invariants['ok'] else 'VIOLATED'}")
+    print(f"({invariants['requests_recorded']} requests, {invariants['transfers']} transfers, "
+          f"{invariants['balance_changes']} balance changes recorded)")
+    print("Statements per request, one process, no contention (round trips add BEGIN and COMMIT):")
+    for mix, c in counts.items():
+        print(f"  {mix:<14} {c['statements_per_request']:>5} statements, {c['ms_per_request']:.2f} ms/request, "
+              f"{c['ms_in_statements_per_request']:.2f} ms of it in statements")
+
+    elapsed = time.monotonic() - started
+    machine["loadavg_at_end"] = list(os.getloadavg())
+    result = {
+        "benchmark": "ledger",
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "runtime_s": round(elapsed, 1),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "machine": machine,
+        "postgresql": server,
+        "pgbench": pgbench,
+        "seed": seed,
+        "statement_counts": counts,
+        "figures": rows,
+        "ratios": {row["name"]: row["ratio_to_pgbench"] for row in rows},
+        "invariants": invariants,
+        "target": "ledger requests/s >= 1.0 x pgbench TPC-B tps",
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    if profile_text:
+        (args.output.parent / "ledger_profile.txt").write_text(profile_text)
+    print(f"Wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output} "
+          f"in {elapsed:.0f} s total.")
+    return 0 if invariants["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
