@@ -64,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         f"\nWanxin is running ({'embedded PostgreSQL' if embedded else 'configured PostgreSQL'}).\n"
         f"  Customer site      {base}/\n"
         f"  API docs           {base}/api/v1/docs\n"
-        f"  Back-office admin  {base}/backoffice/admin/   login {DEMO_STAFF[0]} / {DEMO_STAFF[1]}\n"
+        f"  Customer login     {base}/accounts/login     investor or borrower / wanxin-demo-2026\n"
+        f"  Back office        {base}/backoffice/        superadmin, reviewer, risk, finance, allocation,\n"
+        f"                     service / wanxin-demo-2026\n"
+        f"  Django admin       {base}/backoffice/admin/   login {DEMO_STAFF[0]} / {DEMO_STAFF[1]}\n"
+        f"  Sent SMS (dev)     {base}/dev/sms\n"
         f"  Depository bank    {base}/bank/\n"
         f"  Bank staff console {base}/bank/console/       login {DEMO_STAFF[0]} / {DEMO_STAFF[1]}\n"
         "Press Ctrl+C to stop.",

@@ -213,3 +213,25 @@ def customer_password_reset(*, mobile: str, code: str, new_password: str) -> Use
     ApiToken.objects.filter(user=user).delete()
     axes_reset(username=user.username)
     return user
+
+
+DEMO_CUSTOMERS = (
+    ("investor", "13800000001", User.Role.INVESTOR),
+    ("borrower", "13800000002", User.Role.BORROWER),
+)
+DEMO_CUSTOMER_PASSWORD = "wanxin-demo-2026"
+
+
+def seed_customers_demo(*, stdout=None) -> list[str]:
+    """Demo customers (idempotent). They open their depository accounts at the bank's pages."""
+    created = []
+    for username, mobile, role in DEMO_CUSTOMERS:
+        if not User.objects.filter(username=username).exists():
+            User.objects.create_user(username=username, password=DEMO_CUSTOMER_PASSWORD, mobile=mobile,
+                                     role=role, user_no=_new_user_no())
+            created.append(username)
+    if stdout is not None:
+        stdout.write("Customers (log in at /accounts/login):\n")
+        for username, mobile, role in DEMO_CUSTOMERS:
+            stdout.write(f"  {username:<12} {DEMO_CUSTOMER_PASSWORD:<18} {role.label}, mobile {mobile}\n")
+    return created

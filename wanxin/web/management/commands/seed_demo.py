@@ -17,6 +17,8 @@ class Command(BaseCommand):
         if settings.SERVES_BANK:
             call_command("bank_seed_demo")
         if settings.SERVES_PLATFORM:
+            from wanxin.accounts.services import seed_customers_demo
             from wanxin.backoffice.services import seed_backoffice_demo
 
+            seed_customers_demo(stdout=self.stdout)
             seed_backoffice_demo(stdout=self.stdout)
