@@ -32,7 +32,6 @@ import platform
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import free_port, start_gunicorn, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -345,45 +346,6 @@ def sql_plans(user_id: int, case_map: dict[str, Any]) -> dict[str, Any]:
 # -- HTTP ------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(port: int, settings_module: str) -> subprocess.Popen:
-    import httpx
-
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "PORT": str(port)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "wanxin.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--worker-class", "gthread", "--workers", "2", "--threads", "4", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with code {server.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    stop_server(server)
-    raise SystemExit("gunicorn did not answer /health within 60 s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -508,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     for settings_module, variant in variants:
         port = free_port()
         print(f"HTTP via gunicorn gthread 2×4 ({variant}) on :{port}:", flush=True)
-        server = start_gunicorn(port, settings_module)
+        server = start_gunicorn(port, settings_module, threads=4)
         base = f"http://127.0.0.1:{port}"
         try:
             checks[settings_module] = check_responses(base, token, case_map)
