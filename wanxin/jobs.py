@@ -35,6 +35,7 @@ def jobs() -> list[Job]:
         ]
     if settings.SERVES_PLATFORM:
         found.append(Job("depository.recover_pending", 30, "wanxin.depository.tasks.recover_pending"))
+        found.append(Job("lending.miscarry_due", 60, "wanxin.lending.tasks.miscarry_due"))
     return found
 
 

@@ -118,6 +118,8 @@ if SERVES_PLATFORM:
         "wanxin.funds",
         "wanxin.kyc",
         "wanxin.backoffice",
+        "wanxin.repayments",
+        "wanxin.lending",
     ]
 # The platform's own user model; a bank-only process keeps Django's for its staff.
 AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"

@@ -24,5 +24,7 @@ if settings.SERVES_PLATFORM:
         path("funds/", include("wanxin.funds.urls")),
         path("kyc/", include("wanxin.kyc.urls")),
         path("backoffice/", include("wanxin.backoffice.urls")),
+        path("loans/", include("wanxin.lending.urls")),
+        path("calculator", include("wanxin.repayments.urls")),
         path("", web_views.home, name="home"),
     ]

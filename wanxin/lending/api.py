@@ -1,0 +1,197 @@
+"""JSON API of lending (mounted at /api/v1/loans/). Amounts are integer fen; rates decimal
+strings. The hall and loan details are public; applying and investing need a customer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.paginator import Paginator
+from ninja import Field, Query, Router, Schema, Status
+
+from wanxin.accounts.auth import customer_auth
+from wanxin.core.errors import NotFound, WanxinError
+
+from . import domain, selectors, services
+
+router = Router(tags=["loans"])
+MAX_PAGE_SIZE = 50
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+class ProjectOut(Schema):
+    id: int
+    project_no: str
+    name: str
+    description: str
+    amount: int
+    raised: int
+    remaining: int
+    progress_percent: int
+    months: int
+    method: str
+    investor_rate: Decimal | None
+    status: str
+    min_investment: int | None
+    increment: int | None
+    per_investor_cap: int | None
+    collect_until: dt.datetime | None
+    published_at: dt.datetime | None
+
+
+class HallOut(Schema):
+    items: list[ProjectOut]
+    page: int
+    pages: int
+    count: int
+
+
+class HallIn(Schema):
+    q: str = ""
+    status: str = ""
+    method: str = ""
+    rate_min: Decimal | None = None
+    rate_max: Decimal | None = None
+    months_min: int | None = None
+    months_max: int | None = None
+    amount_min: int | None = Field(None, description="fen")
+    amount_max: int | None = Field(None, description="fen")
+    sort: str = Field("newest", description=", ".join(selectors.SORTS))
+    page: int = 1
+    page_size: int = 20
+
+
+class TenderOut(Schema):
+    investor: str = Field(description="masked")
+    amount: int
+    status: str
+    created_at: dt.datetime
+
+
+class PeriodOut(Schema):
+    number: int
+    principal: int
+    interest: int
+    payment: int
+    remaining: int
+
+
+class DetailOut(ProjectOut):
+    tenders: list[TenderOut]
+    preview: list[PeriodOut] = Field(description="the schedule of the chosen amount at the investor rate")
+
+
+class QuoteOut(Schema):
+    amount: int
+    interest: int
+    total: int
+    periods: list[PeriodOut]
+
+
+class ApplicationIn(Schema):
+    amount: Any = Field(description="integer fen")
+    months: Any
+    method: str = Field(description=" | ".join(domain.METHODS))
+    purpose: str
+    description: str = ""
+
+
+class MyProjectOut(ProjectOut):
+    review_reason: str
+    miscarry_reason: str
+
+
+class TenderIn(Schema):
+    amount: Any = Field(description="integer fen")
+
+
+class MyTenderOut(Schema):
+    id: int
+    project_id: int
+    project_no: str
+    amount: int
+    status: str
+    fail_reason: str
+    created_at: dt.datetime
+
+
+def _my_tender(t) -> dict:
+    return {"id": t.id, "project_id": t.project_id, "project_no": t.project.project_no, "amount": t.amount,
+            "status": t.status, "fail_reason": t.fail_reason, "created_at": t.created_at}
+
+
+@router.get("/projects", response=HallOut, auth=None)
+def hall(request, filters: Query[HallIn]):
+    """The financing hall: filters, sorting, pagination and full-text search (``q``)."""
+    rows = selectors.hall(selectors.HallFilter(
+        q=filters.q, status=filters.status, method=filters.method, rate_min=filters.rate_min,
+        rate_max=filters.rate_max, months_min=filters.months_min, months_max=filters.months_max,
+        amount_min=filters.amount_min, amount_max=filters.amount_max, sort=filters.sort))
+    page = Paginator(rows, max(1, min(filters.page_size, MAX_PAGE_SIZE))).get_page(filters.page)
+    return {"items": list(page), "page": page.number, "pages": page.paginator.num_pages,
+            "count": page.paginator.count}
+
+
+def _public(project_id: int):
+    project = selectors.public_project(project_id)
+    if project is None:
+        raise NotFound("No such loan.", code="not_found")
+    return project
+
+
+def _amount(project, amount: int | None) -> int:
+    return amount if amount is not None else (project.min_investment or project.amount)
+
+
+@router.get("/projects/{project_id}", response={200: DetailOut, 400: ErrorOut, 404: ErrorOut}, auth=None)
+def detail(request, project_id: int, amount: int | None = None):
+    project = _public(project_id)
+    try:
+        preview = selectors.schedule_preview(project, _amount(project, amount))
+    except ValueError as exc:
+        raise WanxinError(str(exc), code="amount") from exc
+    return {**ProjectOut.model_validate(project, from_attributes=True).model_dump(), "tenders": selectors.masked_tenders(project),
+            "preview": preview}
+
+
+@router.get("/projects/{project_id}/quote", response={200: QuoteOut, 400: ErrorOut, 403: ErrorOut,
+                                                       404: ErrorOut, 409: ErrorOut}, auth=customer_auth)
+def quote(request, project_id: int, amount: int):
+    """Check a bid against every rule and show its expected returns, reserving nothing."""
+    project = services.tender_check(investor=request.auth, project_id=project_id, amount=amount)
+    return selectors.quote(project, amount)
+
+
+@router.post("/projects/{project_id}/tenders", response={201: MyTenderOut, 400: ErrorOut, 403: ErrorOut,
+                                                          404: ErrorOut, 409: ErrorOut}, auth=customer_auth)
+def invest(request, project_id: int, body: TenderIn):
+    """Freeze the amount at the bank; an ``Idempotency-Key`` header makes a resend return
+    the first tender."""
+    tender = services.tender_place_once(investor=request.auth, project_id=project_id, amount=body.amount,
+                                        token=request.headers.get("Idempotency-Key", "").strip())
+    tender.refresh_from_db()
+    return Status(201, _my_tender(tender))
+
+
+@router.get("/tenders", response=list[MyTenderOut], auth=customer_auth)
+def my_tenders(request):
+    return [_my_tender(t) for t in selectors.tenders_of(request.auth)[:200]]
+
+
+@router.post("/applications", response={201: MyProjectOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+             auth=customer_auth)
+def apply(request, body: ApplicationIn):
+    project = services.application_submit(borrower=request.auth, data=services.ApplicationInput(
+        amount=body.amount, months=body.months, method=body.method, purpose=body.purpose,
+        description=body.description))
+    return Status(201, project)
+
+
+@router.get("/applications", response=list[MyProjectOut], auth=customer_auth)
+def my_applications(request):
+    return list(selectors.projects_of(request.auth)[:100])

@@ -1,0 +1,148 @@
+"""Reads of lending: the product, a borrower's open application, the financing hall with
+filters, sorting and PostgreSQL full-text search, a loan's detail and the bid quote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import Q, QuerySet, Sum
+
+from wanxin.funds.models import DepositoryAccount
+from wanxin.repayments import domain as schedules
+
+from . import domain
+from .models import Disbursement, LoanProduct, Project, Tender
+
+SORTS = {
+    "newest": ("-published_at", "-id"),
+    "rate": ("investor_rate", "-id"),
+    "-rate": ("-investor_rate", "-id"),
+    "term": ("months", "-id"),
+    "-term": ("-months", "-id"),
+    "amount": ("amount", "-id"),
+    "-amount": ("-amount", "-id"),
+}
+
+
+def product_default() -> LoanProduct:
+    product, _ = LoanProduct.objects.get_or_create(code="STANDARD", defaults={"name": "Standard loan"})
+    return product
+
+
+def open_project_of(borrower) -> Project | None:
+    return Project.objects.filter(borrower=borrower, status__in=domain.OPEN_STATUSES).first()
+
+
+def credit_in_use(borrower) -> int:
+    """The amount of the borrower's loans that count against their limit."""
+    return (Project.objects.filter(borrower=borrower, status__in=[*domain.OPEN_STATUSES, domain.REPAYING])
+            .aggregate(s=Sum("amount"))["s"] or 0)
+
+
+def user_no_of(user_id: int) -> str:
+    return DepositoryAccount.objects.filter(user_id=user_id).values_list("user_no", flat=True).first() or ""
+
+
+def projects_of(borrower) -> QuerySet[Project]:
+    return Project.objects.filter(borrower=borrower).order_by("-id")
+
+
+def tenders_of(investor) -> QuerySet[Tender]:
+    return Tender.objects.filter(investor=investor).select_related("project").order_by("-id")
+
+
+@dataclass(frozen=True)
+class HallFilter:
+    q: str = ""
+    status: str = ""
+    method: str = ""
+    rate_min: Decimal | None = None
+    rate_max: Decimal | None = None
+    months_min: int | None = None
+    months_max: int | None = None
+    amount_min: int | None = None
+    amount_max: int | None = None
+    sort: str = "newest"
+
+
+def hall(f: HallFilter) -> QuerySet[Project]:
+    """Published loans, filtered and sorted; ``q`` searches name and description with
+    PostgreSQL full-text search (the ``simple`` configuration, so Chinese words typed as
+    they appear still match as prefixes of the name through the substring fallback)."""
+    rows = Project.objects.filter(status__in=domain.PUBLIC_STATUSES)
+    if f.status in domain.PUBLIC_STATUSES:
+        rows = rows.filter(status=f.status)
+    if f.method in domain.METHODS:
+        rows = rows.filter(method=f.method)
+    if f.rate_min is not None:
+        rows = rows.filter(investor_rate__gte=f.rate_min)
+    if f.rate_max is not None:
+        rows = rows.filter(investor_rate__lte=f.rate_max)
+    if f.months_min is not None:
+        rows = rows.filter(months__gte=f.months_min)
+    if f.months_max is not None:
+        rows = rows.filter(months__lte=f.months_max)
+    if f.amount_min is not None:
+        rows = rows.filter(amount__gte=f.amount_min)
+    if f.amount_max is not None:
+        rows = rows.filter(amount__lte=f.amount_max)
+    q = " ".join(f.q.split())[:100]
+    if q:
+        vector = SearchVector("name", "description", config="simple")
+        rows = rows.annotate(search=vector).filter(
+            Q(search=SearchQuery(q, config="simple", search_type="websearch")) | Q(name__icontains=q))
+    return rows.order_by(*SORTS.get(f.sort, SORTS["newest"]))
+
+
+def public_project(project_id: int) -> Project | None:
+    return Project.objects.filter(pk=project_id, status__in=domain.PUBLIC_STATUSES).first()
+
+
+@dataclass(frozen=True)
+class MaskedTender:
+    investor: str
+    amount: int
+    status: str
+    created_at: object
+
+
+def masked_tenders(project: Project, *, limit: int = 100) -> list[MaskedTender]:
+    rows = (Tender.objects.filter(project=project, status__in=domain.LIVE_TENDER_STATUSES)
+            .select_related("investor").order_by("-id")[:limit])
+    return [MaskedTender(domain.mask_name(t.investor.username), t.amount, t.status, t.created_at) for t in rows]
+
+
+def schedule_preview(project: Project, amount: int) -> list[schedules.Period]:
+    """The investor's side of ``amount`` fen at the investor rate (a preview; the plans
+    generated at disbursement split the borrower's schedule exactly)."""
+    return schedules.schedule(amount, project.investor_rate or Decimal(0), project.months, project.method)
+
+
+@dataclass(frozen=True)
+class Quote:
+    amount: int
+    interest: int
+    total: int
+    periods: list
+
+
+def quote(project: Project, amount: int) -> Quote:
+    periods = schedule_preview(project, amount)
+    totals = schedules.totals(periods)
+    return Quote(amount=amount, interest=totals.interest, total=totals.payment, periods=periods)
+
+
+def review_queue(status: str = "") -> QuerySet[Project]:
+    statuses = [status] if status in domain.PROJECT_STATUSES else [domain.PENDING_REVIEW, domain.COLLECTING,
+                                                                     domain.FULL]
+    return Project.objects.filter(status__in=statuses).select_related("borrower").order_by("id")
+
+
+def disbursements_of(project: Project) -> list[Disbursement]:
+    return list(project.disbursements.select_related("proposed_by", "approved_by").order_by("-id"))
+
+
+def pending_disbursements() -> QuerySet[Disbursement]:
+    return Disbursement.objects.filter(status=Disbursement.Status.PROPOSED).select_related("project", "proposed_by")
