@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 
 from wanxin.protocol import codes, messages
 
@@ -17,8 +19,34 @@ SYSTEM_KINDS = {
 }
 
 
+# The columns the request handlers read, in model field order (``Model.from_db`` wants
+# that); any other field of a returned Account is loaded from the database on access.
+_COLUMNS = ["id", "platform_no", "account_no", "kind", "status", "available", "frozen", "auth_list"]
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM bank_account WHERE platform_no = %s AND account_no = ANY(%s)"  # noqa: S608 (constant columns)
+
+
+def _fetch(platform_no: str, account_nos: list[str], *, lock: bool = False) -> dict[str, Account]:
+    """Accounts by number, one fixed statement (the ORM's compilation cost more than the query)."""
+    with connections[DB].cursor() as cur:
+        cur.execute(_SELECT + (" FOR UPDATE" if lock else ""), [platform_no, account_nos])
+        rows = cur.fetchall()
+    found = {}
+    for row in rows:
+        account = Account.from_db(DB, _COLUMNS, row)
+        if isinstance(account.auth_list, str):  # jsonb arrives as text through Django's cursor
+            account.auth_list = json.loads(account.auth_list)
+        found[account.account_no] = account
+    return found
+
+
+def _open_customer(account: Account | None, user_no: str) -> Account:
+    if account is None or account.kind != Account.Kind.CUSTOMER or account.status != Account.Status.OPEN:
+        raise BusinessError(codes.ACCOUNT_NOT_FOUND, f"no open account for {user_no}")
+    return account
+
+
 def system(platform_no: str, kind: str) -> Account:
-    account = Account.objects.using(DB).filter(platform_no=platform_no, account_no=kind).first()
+    account = _fetch(platform_no, [kind]).get(kind)
     if account is not None:
         return account
     try:
@@ -29,30 +57,31 @@ def system(platform_no: str, kind: str) -> Account:
 
 
 def customer(platform_no: str, user_no: str, *, lock: bool = False) -> Account:
-    qs = Account.objects.using(DB).filter(platform_no=platform_no, account_no=user_no, kind=Account.Kind.CUSTOMER)
-    account = (qs.select_for_update() if lock else qs).first()
-    if account is None or account.status != Account.Status.OPEN:
-        raise BusinessError(codes.ACCOUNT_NOT_FOUND, f"no open account for {user_no}")
-    return account
+    return _open_customer(_fetch(platform_no, [user_no], lock=lock).get(user_no), user_no)
 
 
 def customers(platform_no: str, user_nos: set[str]) -> dict[str, Account]:
-    found = {
-        a.account_no: a
-        for a in Account.objects.using(DB).filter(
-            platform_no=platform_no, account_no__in=user_nos, kind=Account.Kind.CUSTOMER, status=Account.Status.OPEN
-        )
-    }
-    missing = sorted(user_nos - set(found))
-    if missing:
-        raise BusinessError(codes.ACCOUNT_NOT_FOUND, f"no open account for {missing[0]}")
+    found = _fetch(platform_no, sorted(user_nos))
+    for user_no in sorted(user_nos):
+        _open_customer(found.get(user_no), user_no)
     return found
 
 
 def any_account(platform_no: str, account_no: str) -> Account:
-    if account_no in (messages.PLATFORM_INCOME, messages.PLATFORM_CAPITAL):
-        return system(platform_no, SYSTEM_KINDS[account_no])
-    return customer(platform_no, account_no)
+    return any_accounts(platform_no, account_no)[0]
+
+
+def any_accounts(platform_no: str, *account_nos: str) -> list[Account]:
+    """Customer or platform accounts by number, read together; refused in the order given."""
+    found = _fetch(platform_no, list(account_nos))
+    result = []
+    for account_no in account_nos:
+        if account_no in (messages.PLATFORM_INCOME, messages.PLATFORM_CAPITAL):
+            account = found.get(account_no) or system(platform_no, SYSTEM_KINDS[account_no])
+        else:
+            account = _open_customer(found.get(account_no), account_no)
+        result.append(account)
+    return result
 
 
 def open_customer(platform_no: str, data: dict, *, password_hash: str, granted: list[str]) -> Account:

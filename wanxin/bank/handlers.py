@@ -49,17 +49,23 @@ def _project(platform_no: str, project_no: str, *, lock: bool = False) -> Projec
     return project
 
 
+_FREEZE_COLUMNS = ["id", "request_id", "account_id", "biz_type", "project_no", "amount", "remaining", "status"]
+_SELECT_FREEZE = (
+    f"SELECT {', '.join('f.' + c for c in _FREEZE_COLUMNS)} FROM bank_freeze f "  # noqa: S608 (constant columns)
+    "JOIN bank_bankrequest r ON r.id = f.request_id "
+    "WHERE r.platform_no = %s AND r.request_no = %s FOR UPDATE OF f"
+)
+
+
 def _freeze(platform_no: str, pre_request_no: str) -> Freeze:
     # Locked, so the checks below judge the freeze as it is after any concurrent post or
     # void commits: a post that would overdraw a still-FROZEN freeze is 30011 whatever the
     # timing, never the "no longer frozen" 30010 of the ledger's conditional UPDATE.
-    freeze = (
-        Freeze.objects.using(DB)
-        .select_related("request")
-        .select_for_update(of=("self",))
-        .filter(request__platform_no=platform_no, request__request_no=pre_request_no)
-        .first()
-    )
+    # Fixed SQL: this runs on every post (see ledger.py).
+    with connections[DB].cursor() as cur:
+        cur.execute(_SELECT_FREEZE, [platform_no, pre_request_no])
+        row = cur.fetchone()
+    freeze = None if row is None else Freeze.from_db(DB, _FREEZE_COLUMNS, row)
     if freeze is None or freeze.status != Freeze.Status.FROZEN:
         raise BusinessError(codes.FREEZE_NOT_FOUND, f"pre-transaction {pre_request_no} is not frozen")
     return freeze
@@ -154,11 +160,8 @@ def user_pre_transaction(req: BankRequest, data: dict[str, Any]) -> dict[str, An
         if project.status != "REPAYING" or project.borrower_id != account.pk:
             raise BusinessError(codes.PROJECT_STATE, "repayment needs the borrower of a REPAYING project")
     posting = Posting(req)
-    posting.hold(account, amount)
+    posting.hold(account, amount, biz_type=biz_type, project_no=project_no)
     _apply(posting)
-    Freeze.objects.using(DB).create(
-        request=req, account=account, biz_type=biz_type, project_no=project_no, amount=amount, remaining=amount
-    )
     _stmt(req, biz_type=biz_type, user_no=account.account_no, counterparty=project_no, amount=amount, commission=0)
     return {"userNo": account.account_no, "amount": amount, "frozen": amount}
 
@@ -230,8 +233,7 @@ def confirm_repayment(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def transfer(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
-    payer = accounts.any_account(req.platform_no, data["payer"])
-    payee = accounts.any_account(req.platform_no, data["payee"])
+    payer, payee = accounts.any_accounts(req.platform_no, data["payer"], data["payee"])
     biz_type, amount = data["bizType"], data["amount"]
     if payer.kind == Account.Kind.CUSTOMER and biz_type not in payer.auth_list:
         raise BusinessError(codes.NOT_AUTHORISED, f"{biz_type} is not authorised by {payer.account_no}")

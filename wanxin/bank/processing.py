@@ -22,6 +22,7 @@ from django.utils import timezone
 from wanxin.protocol import codes, envelope, messages, signing
 from wanxin.protocol.codes import ProtocolError
 
+from .ledger import InsufficientBalance, apply_shared
 from .models import BankRequest, Notification
 from .platforms import PlatformConfig, bank_private_key, get_platform
 
@@ -110,14 +111,23 @@ def refusal(fields: Any, error: ProtocolError) -> dict[str, Any]:
 # -- claiming requestNos ---------------------------------------------------------------------
 
 
+# The savepoint a handler runs in (see run_handler); handlers never nest, so one fixed
+# name will do. Not Django's savepoint API, so that claim() can open it in its own round trip.
+HANDLER_SAVEPOINT = "SAVEPOINT bank_handler"
+
+
 def claim(v: Verified) -> tuple[BankRequest, bool]:
-    """Insert the request row or return the one already there (after its writer commits)."""
+    """Insert the request row or return the one already there (after its writer commits).
+
+    The same query also opens the handler's savepoint: Django's psycopg cursors bind
+    parameters client-side, so both statements go in one round trip (the INSERT's result
+    comes first). A replayed request leaves the savepoint unused; COMMIT drops it."""
     with connections[DB].cursor() as cur:
         cur.execute(
             "INSERT INTO bank_bankrequest (platform_no, request_no, service_name, digest, req_data, "
             "status, resp_code, biz_type, user_no, counterparty, moved_money, created_at) "
             "VALUES (%s, %s, %s, %s, %s, 'PROCESSING', '', '', '', '', false, now()) "
-            "ON CONFLICT (platform_no, request_no) DO NOTHING RETURNING id",
+            "ON CONFLICT (platform_no, request_no) DO NOTHING RETURNING id; " + HANDLER_SAVEPOINT,
             [v.platform.platform_no, v.data["requestNo"], v.service_name, v.digest, json.dumps(v.data)],
         )
         row = cur.fetchone()
@@ -153,13 +163,15 @@ def finish(req: BankRequest, code: str, message: str | None, fields: dict[str, A
     req.finished_at = timezone.now()
     if code != codes.SUCCESS:
         req.moved_money = False
-    req.save(
-        using=DB,
-        update_fields=[
-            "status", "resp_code", "response", "finished_at", "biz_type", "user_no",
-            "counterparty", "amount", "commission", "moved_money",
-        ],
-    )
+    # Fixed SQL, not save(update_fields=...): this runs once per request (see ledger.py).
+    with connections[DB].cursor() as cur:
+        cur.execute(
+            "UPDATE bank_bankrequest SET status = %s, resp_code = %s, response = %s, finished_at = %s, "
+            "biz_type = %s, user_no = %s, counterparty = %s, amount = %s, commission = %s, moved_money = %s "
+            "WHERE id = %s",
+            [req.status, code, json.dumps(data), req.finished_at, req.biz_type, req.user_no,
+             req.counterparty, req.amount, req.commission, req.moved_money, req.pk],
+        )
     if req.service_name in messages.GATEWAY_SERVICES:
         Notification.objects.using(DB).create(
             platform_no=req.platform_no,
@@ -173,15 +185,39 @@ def finish(req: BankRequest, code: str, message: str | None, fields: dict[str, A
 Handler = Callable[[BankRequest, dict[str, Any]], dict[str, Any]]
 
 
-def run_handler(req: BankRequest, handler: Handler, data: dict[str, Any]) -> dict[str, Any]:
-    """Execute inside a savepoint: a business refusal undoes every partial effect."""
+def run_handler(req: BankRequest, handler: Handler, data: dict[str, Any], *,
+                savepoint_open: bool = False) -> dict[str, Any]:
+    """Execute inside a savepoint: a business refusal undoes every partial effect.
+
+    ``savepoint_open``: claim() has already opened it. The balances of shared accounts
+    (platform accounts, the card network) are updated after the response is stored, as
+    the last statements before COMMIT, so those hot rows stay locked for one statement
+    and the COMMIT (lock order: ledger.py). An overdraft of a shared account is still a
+    refusal that undoes everything. On success the savepoint is left for COMMIT to
+    release: one round trip fewer."""
+    if not savepoint_open:
+        _execute(HANDLER_SAVEPOINT)
+    req.shared_postings = []  # Posting.apply() leaves its shared-account deltas here
     try:
-        with transaction.atomic(using=DB):
-            fields = handler(req, data)
+        fields = handler(req, data)
+        response = finish(req, codes.SUCCESS, None, fields)
+        try:
+            apply_shared(req, req.shared_postings)
+        except InsufficientBalance as exc:
+            raise BusinessError(codes.INSUFFICIENT_BALANCE) from exc
     except BusinessError as exc:
+        # (Bank handlers register no on_commit callbacks, which this would not discard.)
+        _execute("ROLLBACK TO " + HANDLER_SAVEPOINT)
         req.moved_money = False
         return finish(req, exc.code, exc.message, {})
-    return finish(req, codes.SUCCESS, None, fields)
+    finally:
+        del req.shared_postings
+    return response
+
+
+def _execute(sql: str) -> None:
+    with connections[DB].cursor() as cur:
+        cur.execute(sql)
 
 
 def execute_direct(v: Verified, handler: Handler) -> dict[str, Any]:
@@ -190,7 +226,7 @@ def execute_direct(v: Verified, handler: Handler) -> dict[str, Any]:
             req, created = claim(v)
             if not created:
                 return replay(req, v)
-            return run_handler(req, handler, v.data)
+            return run_handler(req, handler, v.data, savepoint_open=True)
     except Exception:
         # Nothing was recorded (the transaction rolled back): the platform may retry.
         log.exception("system error on %s %s", v.service_name, v.data.get("requestNo"))
