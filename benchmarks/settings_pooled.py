@@ -1,8 +1,7 @@
 """The project's settings with Django's psycopg connection pool on both databases.
 
-Used only by the ledger benchmark's "pooled connections" HTTP variant, to show what
-reusing connections buys compared with the project's current default (``CONN_MAX_AGE=0``
-and no pool: a new PostgreSQL connection for every HTTP request).
+Used by the benchmarks' "pooled connections" HTTP variants with a pool sized to gunicorn's
+threads. Served processes pool by default now (``WANXIN_DB_POOL``); this file pins the size.
 """
 
 from wanxin.settings import *  # noqa: F403
