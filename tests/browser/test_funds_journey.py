@@ -1,4 +1,5 @@
-"""The customer's money journey in headless Chromium: log in → open the depository account
+"""The customer's money journey in headless Chromium: register with an SMS code → open the
+depository account
 through the bank's pages → recharge → see the balance and fund records → withdraw with a
 commission → see the commission in the records and the statistics."""
 
@@ -14,16 +15,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
-from django.conf import settings as django_settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.test import Client  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from wanxin.accounts.tests.conftest import _delete_prefixed  # noqa: E402
 from wanxin.bank import invariants, outbox  # noqa: E402
 from wanxin.bank.models import Account  # noqa: E402
 from wanxin.core.identity import resident_id_check_char  # noqa: E402
 from wanxin.depository.models import DepositoryRequest  # noqa: E402
 from wanxin.funds.models import DepositoryAccount, FundRecord  # noqa: E402
+from wanxin.notifications import backends  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,14 +38,6 @@ CARD = "6217000000000000004"  # Luhn-valid
 def id_number() -> str:
     first17 = f"110101199205{secrets.randbelow(28) + 1:02d}{secrets.randbelow(999):03d}"
     return first17 + resident_id_check_char(first17)
-
-
-def log_in(page: Page, live_url: str, user) -> None:
-    """A session made by Django's test client, handed to the browser as its cookie."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_url}])
 
 
 def at_bank(page: Page, live_url: str, heading: str) -> str:
@@ -66,13 +59,41 @@ def back_on_platform(page: Page, live_url: str, request_no: str) -> None:
     expect(page.locator("#status")).to_have_attribute("data-status", "SUCCESS", timeout=10_000)
 
 
-def test_open_recharge_withdraw_and_see_the_records(page, live_urls, settings, artifacts):
+@pytest.fixture
+def sms_outbox(settings):
+    """The memory SMS backend and a key prefix of this test only for codes and counters."""
+    prefix = f"wx:sms:journey:{secrets.token_hex(8)}:"
+    settings.SMS_CACHE_PREFIX = prefix
+    settings.SMS_BACKEND = "wanxin.notifications.backends.MemoryBackend"
+    backends.outbox_clear()
+    yield backends.outbox
+    backends.outbox_clear()
+    _delete_prefixed(prefix)
+
+
+def register(page: Page, live_url: str, outbox, *, username: str, mobile: str) -> None:
+    """Register on the customer site with the SMS code the (test) SMS backend received."""
+    page.goto(f"{live_url}/accounts/register")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "a-long-passphrase-42")
+    page.fill("#id_password_confirm", "a-long-passphrase-42")
+    page.check("input[name=role][value=INVESTOR]")
+    page.fill("#id_mobile", mobile)
+    page.click("#send-code")
+    expect(page.locator("#sms-status")).to_contain_text("Code sent")
+    code = re.search(r"\b(\d{6})\b", [m.text for m in outbox if m.mobile == mobile][-1]).group(1)
+    page.fill("#id_code", code)
+    page.click("button:text('Register')")
+    page.wait_for_url(f"{live_url}/accounts/")
+
+
+def test_open_recharge_withdraw_and_see_the_records(page, live_urls, settings, artifacts, sms_outbox):
     settings.PLATFORM_BASE_URL = live_urls
     settings.FUNDS_WITHDRAW_COMMISSION = {"fixed": 0, "rate": "0.001", "min": 200, "max": 0}
-    user = get_user_model().objects.create_user(
-        username=f"journey_{secrets.token_hex(3)}", password="a-long-passphrase-42", mobile="13912345678",
-        role="INVESTOR", user_no=f"FJ{secrets.token_hex(6).upper()}")
-    log_in(page, live_urls, user)
+    username = f"journey_{secrets.token_hex(3)}"
+    register(page, live_urls, sms_outbox, username=username, mobile="13912345678")
+    user = get_user_model().objects.get(username=username)
+    assert user.user_no and user.check_password("a-long-passphrase-42")
     number = id_number()
 
     # 1. No account yet: open one.
