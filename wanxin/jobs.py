@@ -36,6 +36,9 @@ def jobs() -> list[Job]:
     if settings.SERVES_PLATFORM:
         found.append(Job("depository.recover_pending", 30, "wanxin.depository.tasks.recover_pending"))
         found.append(Job("lending.miscarry_due", 60, "wanxin.lending.tasks.miscarry_due"))
+        found.append(Job("repayments.overdue_mark", 3600, "wanxin.repayments.tasks.overdue_mark"))
+        found.append(Job("repayments.auto_repay", 3600, "wanxin.repayments.tasks.auto_repay"))
+        found.append(Job("repayments.remind", 3600, "wanxin.repayments.tasks.remind"))
     return found
 
 

@@ -314,3 +314,12 @@ FUNDS_CACHE_PREFIX = "wx:funds:" + os.environ.get("WANXIN_TEST_DB_SUFFIX", "") +
 # Qualification documents: largest accepted upload (bytes) and active documents per application.
 KYC_MAX_UPLOAD_BYTES = int(os.environ.get("KYC_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 KYC_MAX_DOCUMENTS = int(os.environ.get("KYC_MAX_DOCUMENTS", "20"))
+
+
+# -- repayments (issue 4 items 6-9) ---------------------------------------------------------------
+# Days after the due date before an unpaid period becomes overdue (then counted from the due date).
+REPAYMENT_GRACE_DAYS = int(os.environ.get("REPAYMENT_GRACE_DAYS", "3"))
+# Penalty interest per overdue day on the period's principal + interest (a decimal fraction).
+REPAYMENT_PENALTY_DAILY_RATE = os.environ.get("REPAYMENT_PENALTY_DAILY_RATE", "0.0005")
+# Prepayment fee: this fraction of the outstanding principal, rounded half up to the fen.
+REPAYMENT_PREPAYMENT_FEE_RATE = os.environ.get("REPAYMENT_PREPAYMENT_FEE_RATE", "0.01")

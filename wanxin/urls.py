@@ -14,6 +14,7 @@ if settings.SERVES_BANK:
 
 if settings.SERVES_PLATFORM:
     from wanxin.api import api
+    from wanxin.repayments import pages as repayment_pages
 
     urlpatterns += [
         path("", include("wanxin.depository.urls")),
@@ -24,7 +25,9 @@ if settings.SERVES_PLATFORM:
         path("funds/", include("wanxin.funds.urls")),
         path("kyc/", include("wanxin.kyc.urls")),
         path("backoffice/", include("wanxin.backoffice.urls")),
+        path("loans/review/overdue", repayment_pages.overdue_review, name="loans-overdue"),
         path("loans/", include("wanxin.lending.urls")),
+        path("repayments/", include("wanxin.repayments.pages_urls")),
         path("calculator", include("wanxin.repayments.urls")),
         path("", web_views.home, name="home"),
     ]

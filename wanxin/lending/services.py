@@ -593,4 +593,8 @@ def _on_confirm_loan(record: DepositoryRequest) -> None:
     fund_events_apply(user_no=record.user_no, request_no=record.request_no, events=events)
     project = Project.objects.select_for_update().get(pk=proposal.project_id)
     _move(project, domain.REPAYING, loaned_at=timezone.now())
+    # The repayment and receivable plans, in this same transaction (repayments imports lending).
+    from wanxin.repayments.services import plans_generate
+
+    plans_generate(project=project)
     _modify_project(project, domain.REPAYING)

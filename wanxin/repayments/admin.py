@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from .models import ReceivablePlan, Repayment, RepaymentPlan
+
+
+class ReadOnly(admin.ModelAdmin):
+    """Money state changes only through the services (and the bank's results)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RepaymentPlan)
+class RepaymentPlanAdmin(ReadOnly):
+    list_display = ("project", "number", "due_date", "principal", "interest", "penalty", "status", "repayment")
+    list_filter = ("status",)
+
+
+@admin.register(ReceivablePlan)
+class ReceivablePlanAdmin(ReadOnly):
+    list_display = ("plan", "tender", "investor", "number", "due_date", "principal", "interest", "status")
+    list_filter = ("status",)
+
+
+@admin.register(Repayment)
+class RepaymentAdmin(ReadOnly):
+    list_display = ("request_no", "project", "kind", "status", "total", "commission", "auto", "created_at")
+    list_filter = ("status", "kind")

@@ -1,0 +1,125 @@
+"""Reads of repayments: the borrower's plans, the investor's portfolio (tenders, receivable
+calendar, received and expected returns, XIRR) and the overdue list by aging bucket."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from wanxin.lending import domain as lending_domain
+from wanxin.lending.models import Project, Tender
+
+from . import domain
+from .models import DUE, OVERDUE, RECEIVED, ReceivablePlan, RepaymentPlan
+
+
+def plans_of(project: Project) -> list[RepaymentPlan]:
+    return list(RepaymentPlan.objects.filter(project=project).order_by("number"))
+
+
+def borrower_projects(borrower) -> QuerySet[Project]:
+    return (Project.objects.filter(borrower=borrower, status__in=[lending_domain.REPAYING, lending_domain.FINISHED])
+            .order_by("-loaned_at", "-pk"))
+
+
+@dataclass(frozen=True)
+class MonthTotal:
+    month: str  # YYYY-MM
+    principal: int
+    interest: int
+
+    @property
+    def amount(self) -> int:
+        return self.principal + self.interest
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    tenders: list[Tender]
+    invested: int  # principal of loaned tenders
+    received_principal: int
+    received_interest: int
+    expected_principal: int
+    expected_interest: int
+    calendar: list[MonthTotal]
+    xirr: Decimal | None
+
+    @property
+    def received(self) -> int:
+        return self.received_principal + self.received_interest
+
+    @property
+    def expected(self) -> int:
+        return self.expected_principal + self.expected_interest
+
+    @property
+    def xirr_percent(self) -> str:
+        return "—" if self.xirr is None else f"{(self.xirr * 100).quantize(Decimal('0.01'))}%"
+
+
+def portfolio(investor) -> Portfolio:
+    """Every tender, what came back (received receivables: their received amount, principal
+    first), what is still expected (unpaid receivables by month), and the annualised return of
+    the whole portfolio: XIRR over the loaned amounts (out, on disbursement day), the receipts
+    (in, on the day received) and the receivables still expected (in, on their due dates)."""
+    tenders = list(Tender.objects.filter(investor=investor).select_related("project").order_by("-created_at", "-pk"))
+    receivables = list(ReceivablePlan.objects.filter(investor=investor).order_by("due_date", "pk"))
+    received_p = received_i = expected_p = expected_i = 0
+    months: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    flows: list[tuple[dt.date, int]] = []
+    for t in tenders:
+        if t.status == lending_domain.T_LOANED and t.project.loaned_at:
+            flows.append((timezone.localdate(t.project.loaned_at), -t.amount))
+    for r in receivables:
+        if r.status == RECEIVED:
+            received_p += min(r.principal, r.received_amount)
+            received_i += r.received_amount - min(r.principal, r.received_amount)
+            if r.received_amount:
+                flows.append((timezone.localdate(r.received_at), r.received_amount))
+        else:
+            expected_p += r.principal
+            expected_i += r.interest
+            month = months[f"{r.due_date:%Y-%m}"]
+            month[0] += r.principal
+            month[1] += r.interest
+            flows.append((r.due_date, r.principal + r.interest))
+    calendar = [MonthTotal(m, p, i) for m, (p, i) in sorted(months.items())]
+    invested = sum(t.amount for t in tenders if t.status == lending_domain.T_LOANED)
+    return Portfolio(tenders=tenders, invested=invested, received_principal=received_p, received_interest=received_i,
+                     expected_principal=expected_p, expected_interest=expected_i, calendar=calendar,
+                     xirr=domain.xirr(flows))
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    plan: RepaymentPlan
+    days: int
+    bucket: str
+
+
+def overdue(today: dt.date | None = None) -> dict[str, list[OverdueRow]]:
+    """Overdue periods by aging bucket (``1-30`` … ``90+``), oldest first in each."""
+    today = today or timezone.localdate()
+    buckets: dict[str, list[OverdueRow]] = {b: [] for b in domain.AGING_BUCKETS}
+    plans = (RepaymentPlan.objects.filter(status=OVERDUE).select_related("project", "borrower")
+             .order_by("due_date", "pk"))
+    for plan in plans:
+        days = (today - plan.due_date).days
+        bucket = domain.aging_bucket(days)
+        if bucket:
+            buckets[bucket].append(OverdueRow(plan, days, bucket))
+    return buckets
+
+
+def overdue_totals(buckets: dict[str, list[OverdueRow]]) -> dict[str, dict[str, int]]:
+    return {b: {"count": len(rows), "owed": sum(r.plan.owed for r in rows)} for b, rows in buckets.items()}
+
+
+def unpaid_total(project: Project) -> int:
+    return (RepaymentPlan.objects.filter(project=project, status__in=[DUE, OVERDUE])
+            .aggregate(s=Sum("principal"))["s"] or 0)

@@ -1,0 +1,425 @@
+"""Every write of repayments: plan generation at disbursement, repayment of a period,
+prepayment, the automatic repayment and reminder jobs, overdue marking and penalty
+accrual, and the depository result handlers that settle repayments (DESIGN §5).
+
+Money path of one repayment (PROTOCOL §5):
+
+1. ``repay_start`` / ``prepay_start``: in one transaction, a ``Repayment`` row with every
+   amount already split, the conditional UPDATE that attaches it to its period(s) (at most
+   one repayment in flight per period: a double click gets ``Conflict``) and the
+   ``USER_PRE_TRANSACTION`` (bizType ``REPAYMENT``) record; sent after the commit.
+2. Freeze SUCCESS: ``CONFIRM_REPAYMENT`` with ``details`` per investor (principal, interest,
+   commission 0) and the top-level ``commission`` = interest margin + penalty + prepayment
+   fee. **The penalty goes to the platform in full** (investors receive exactly their
+   scheduled receivable; the late-payment risk and collection cost sit with the platform).
+   Freeze FAIL: the repayment FAILED, the period free again.
+3. Confirm SUCCESS: periods REPAID, receivables RECEIVED, fund records REPAYMENT (borrower)
+   and RECEIVABLE (each investor); when nothing is left unpaid the project is FINISHED
+   (lending's transition table) and MODIFY_PROJECT FINISHED goes to the bank.
+   Confirm FAIL: ``CANCEL_PRE_TRANSACTION`` of the freeze; on its SUCCESS the freeze is
+   released (UNFREEZE record) and the period is free again.
+
+Lock order: depository request → repayment → plans (by pk) → project.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from wanxin.core.errors import Conflict, NotFound, WanxinError
+from wanxin.core.money import allocate, format_fen
+from wanxin.depository import services as depository
+from wanxin.depository.models import DepositoryRequest
+from wanxin.funds.domain import MoneyEvent
+from wanxin.funds.models import DepositoryAccount
+from wanxin.funds.services import fund_events_apply
+from wanxin.lending import domain as lending_domain
+from wanxin.lending import services as lending
+from wanxin.lending.models import Project, Tender
+
+from . import domain
+from .models import (
+    CANCELLING,
+    CONFIRMING,
+    DONE,
+    DUE,
+    FAILED,
+    FREEZING,
+    OVERDUE,
+    PERIOD,
+    PLAN_MOVES,
+    PREPAY,
+    RECEIVED,
+    REPAID,
+    REPAYMENT_MOVES,
+    ReceivablePlan,
+    Repayment,
+    RepaymentPlan,
+)
+
+log = logging.getLogger("wanxin.repayments")
+UNPAID = (DUE, OVERDUE)
+
+
+def grace_days() -> int:
+    return int(settings.REPAYMENT_GRACE_DAYS)
+
+
+def penalty_daily_rate() -> Decimal:
+    return Decimal(str(settings.REPAYMENT_PENALTY_DAILY_RATE))
+
+
+def prepayment_fee_rate() -> Decimal:
+    return Decimal(str(settings.REPAYMENT_PREPAYMENT_FEE_RATE))
+
+
+def _repayment_move(repayment: Repayment, new: str, **fields) -> None:
+    if new not in REPAYMENT_MOVES[repayment.status]:
+        raise Conflict(f"A repayment cannot go from {repayment.status} to {new}.", code="bad_status")
+    updated = Repayment.objects.filter(pk=repayment.pk, status=repayment.status).update(status=new, **fields)
+    if updated != 1:  # pragma: no cover - callers hold the repayment's row lock
+        raise Conflict("The repayment changed meanwhile.", code="changed")
+    repayment.status = new
+
+
+def _check_plan_move(old: str, new: str) -> None:
+    if new not in PLAN_MOVES[old]:
+        raise Conflict(f"A repayment period cannot go from {old} to {new}.", code="bad_status")
+
+
+# -- plans --------------------------------------------------------------------------------------
+
+
+def plans_generate(*, project: Project, start: dt.date | None = None) -> list[RepaymentPlan]:
+    """The borrower's periods and every loaned tender's receivables, from ``domain.schedule``
+    and ``domain.investor_receivables`` (DESIGN §4 exactness). Called by lending in the
+    transaction that makes the project REPAYING; idempotent."""
+    existing = list(RepaymentPlan.objects.filter(project=project))
+    if existing:
+        return existing
+    start = start or timezone.localdate()
+    periods = domain.schedule(project.amount, project.borrower_rate, project.months, project.method, start=start)
+    tenders = list(Tender.objects.filter(project=project, status=lending_domain.T_LOANED).order_by("pk"))
+    holdings = {t.pk: t.amount for t in tenders}
+    parts = domain.investor_receivables(periods, holdings, project.investor_rate, project.borrower_rate)
+    shares = domain.platform_shares(periods, parts)
+    plans = RepaymentPlan.objects.bulk_create(
+        RepaymentPlan(project=project, borrower_id=project.borrower_id, number=p.number, due_date=p.due,
+                      principal=p.principal, interest=p.interest, platform_share=share)
+        for p, share in zip(periods, shares, strict=True))
+    by_tender = {t.pk: t for t in tenders}
+    ReceivablePlan.objects.bulk_create(
+        ReceivablePlan(plan=plans[i], tender_id=pk, investor_id=by_tender[pk].investor_id, number=part.number,
+                       due_date=part.due, principal=part.principal, interest=part.interest)
+        for pk, tender_parts in parts.items() for i, part in enumerate(tender_parts))
+    return plans
+
+
+# -- starting a repayment ----------------------------------------------------------------------------
+
+
+def _borrower_account(borrower) -> DepositoryAccount:
+    account = DepositoryAccount.objects.filter(user=borrower).first()
+    if account is None or not account.is_open:
+        raise Conflict("Open your depository account first.", code="no_account")
+    if "REPAYMENT" not in (account.auth_list or []):
+        raise Conflict("Authorise repayment (REPAYMENT) at the bank first.", code="not_authorised")
+    return account
+
+
+def _repaying(project: Project) -> None:
+    if project.status != lending_domain.REPAYING:
+        raise Conflict("This loan is not being repaid.", code="not_repaying")
+    if project.bank_status != lending_domain.REPAYING:
+        raise Conflict("The bank has not confirmed the loan is repaying yet; try again shortly.", code="bank_pending")
+
+
+def _investor_details(receivables: list[tuple[ReceivablePlan, int, int]]) -> list[dict]:
+    """Group (receivable, principal, interest) by the investor's userNo, in a stable order."""
+    user_nos = dict(DepositoryAccount.objects.filter(user_id__in={r.investor_id for r, _, _ in receivables})
+                    .values_list("user_id", "user_no"))
+    grouped: dict[str, dict] = {}
+    for receivable, principal, interest in receivables:
+        no = user_nos[receivable.investor_id]
+        entry = grouped.setdefault(no, {"userNo": no, "principal": 0, "interest": 0, "commission": 0,
+                                        "receivables": {}})
+        entry["principal"] += principal
+        entry["interest"] += interest
+        entry["receivables"][str(receivable.pk)] = [principal, interest]
+    return list(grouped.values())
+
+
+def _start(*, borrower, project: Project, plans: list[RepaymentPlan], kind: str, principal: int, interest: int,
+           penalty: int, fee: int, commission: int, details: list[dict], auto: bool) -> Repayment:
+    """Inside a transaction: the repayment, its periods claimed (conditional UPDATE) and the
+    freeze recorded; the freeze is sent after the commit."""
+    account = _borrower_account(borrower)
+    total = principal + interest + penalty + fee
+    if sum(d["principal"] + d["interest"] for d in details) + commission != total:  # pragma: no cover
+        raise WanxinError("The repayment does not add up.", code="mismatch", status=500)
+    if account.available < total:
+        raise Conflict(f"Your available balance {format_fen(account.available)} is less than the "
+                       f"{format_fen(total)} due; recharge first.", code="insufficient_balance")
+    record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
+        "userNo": account.user_no, "bizType": "REPAYMENT", "amount": total, "projectNo": project.project_no,
+        "remark": f"repayment {project.project_no}"}, user_no=account.user_no, amount=total, prefix="WXR")
+    repayment = Repayment.objects.create(
+        project=project, borrower=borrower, kind=kind, auto=auto, request_no=record.request_no, principal=principal,
+        interest=interest, penalty=penalty, fee=fee, commission=commission, total=total, details=details)
+    claimed = RepaymentPlan.objects.filter(pk__in=[p.pk for p in plans], status__in=UNPAID,
+                                           repayment__isnull=True).update(repayment=repayment)
+    if claimed != len(plans):
+        raise Conflict("This period is already being repaid; please wait for the bank's answer.",
+                       code="in_progress")
+    lending._send_after_commit(record)
+    return repayment
+
+
+def _plan_of(borrower, plan_id: int) -> RepaymentPlan:
+    plan = RepaymentPlan.objects.select_related("project").filter(pk=plan_id, borrower_id=borrower.pk).first()
+    if plan is None:
+        raise NotFound("No such repayment period.", code="not_found")
+    return plan
+
+
+def repay_start(*, borrower, plan_id: int, auto: bool = False) -> Repayment:
+    """Repay one due or overdue period (with its penalty) from the depository balance."""
+    lending._customer(borrower)
+    plan = _plan_of(borrower, plan_id)
+    _repaying(plan.project)
+    if plan.status == REPAID:
+        raise Conflict("This period is already repaid.", code="repaid")
+    if plan.repayment_id is not None:
+        raise Conflict("This period is already being repaid; please wait for the bank's answer.",
+                       code="in_progress")
+    earlier = RepaymentPlan.objects.filter(project_id=plan.project_id, number__lt=plan.number,
+                                           status__in=UNPAID).exists()
+    if earlier:
+        raise Conflict("Repay the earlier periods first.", code="earlier_unpaid")
+    with transaction.atomic():
+        plan = RepaymentPlan.objects.select_for_update().get(pk=plan.pk)
+        receivables = list(ReceivablePlan.objects.filter(plan=plan).order_by("pk"))
+        details = _investor_details([(r, r.principal, r.interest) for r in receivables])
+        return _start(borrower=borrower, project=plan.project, plans=[plan], kind=PERIOD, principal=plan.principal,
+                      interest=plan.interest, penalty=plan.penalty, fee=0,
+                      commission=plan.platform_share + plan.penalty, details=details, auto=auto)
+
+
+def prepay_quote(*, project: Project, today: dt.date | None = None) -> dict:
+    """What repaying the whole outstanding principal today costs: principal, interest to
+    date (ACT/360 since the last due date, at the borrower rate), the fee, and the split."""
+    today = today or timezone.localdate()
+    plans = list(RepaymentPlan.objects.filter(project=project).order_by("number"))
+    unpaid = [p for p in plans if p.status in UNPAID]
+    if not unpaid:
+        raise Conflict("Nothing is left to repay.", code="repaid")
+    if any(p.status == OVERDUE or p.due_date <= today for p in unpaid):
+        raise Conflict("Repay the period that is due first; then you can prepay the rest.", code="due_first")
+    paid = [p.due_date for p in plans if p.status == REPAID]
+    last = max(paid) if paid else timezone.localdate(project.loaned_at) if project.loaned_at else today
+    days = max((today - last).days, 0)
+    remaining = sum(p.principal for p in unpaid)
+    quote = domain.prepayment(remaining, project.borrower_rate, days, prepayment_fee_rate())
+    receivables = list(ReceivablePlan.objects.filter(plan__in=unpaid).order_by("tender_id", "number"))
+    outstanding: dict[int, int] = defaultdict(int)
+    for r in receivables:
+        outstanding[r.tender_id] += r.principal
+    pool = domain.investor_interest_pool(quote.interest_to_date, project.investor_rate, project.borrower_rate)
+    keys = list(outstanding)
+    interests = dict(zip(keys, allocate(pool, [outstanding[k] for k in keys]), strict=True)) if keys else {}
+    # Each tender's interest to date rides on its earliest unpaid receivable.
+    first: set[int] = set()
+    parts = []
+    for r in receivables:
+        extra = 0
+        if r.tender_id not in first:
+            first.add(r.tender_id)
+            extra = interests[r.tender_id]
+        parts.append((r, r.principal, extra))
+    return {"plans": unpaid, "days": days, "principal": quote.principal, "interest": quote.interest_to_date,
+            "fee": quote.fee, "total": quote.total, "commission": quote.interest_to_date - pool + quote.fee,
+            "parts": parts}
+
+
+def prepay_start(*, borrower, project_id: int, today: dt.date | None = None) -> Repayment:
+    """Repay the whole outstanding principal with interest to date and the prepayment fee."""
+    lending._customer(borrower)
+    project = Project.objects.filter(pk=project_id, borrower_id=borrower.pk).first()
+    if project is None:
+        raise NotFound("No such loan.", code="not_found")
+    _repaying(project)
+    if RepaymentPlan.objects.filter(project=project, repayment__isnull=False, status__in=UNPAID).exists():
+        raise Conflict("A repayment of this loan is in progress; please wait for the bank's answer.",
+                       code="in_progress")
+    with transaction.atomic():
+        list(RepaymentPlan.objects.select_for_update().filter(project=project).order_by("pk"))
+        quote = prepay_quote(project=project, today=today)
+        return _start(borrower=borrower, project=project, plans=quote["plans"], kind=PREPAY,
+                      principal=quote["principal"], interest=quote["interest"], penalty=0, fee=quote["fee"],
+                      commission=quote["commission"], details=_investor_details(quote["parts"]), auto=False)
+
+
+# -- results -----------------------------------------------------------------------------------------
+
+
+def _release(repayment: Repayment) -> None:
+    RepaymentPlan.objects.filter(repayment=repayment, status__in=UNPAID).update(repayment=None)
+
+
+@depository.result_handler("USER_PRE_TRANSACTION")
+def _on_freeze(record: DepositoryRequest) -> None:
+    repayment = Repayment.objects.select_for_update().filter(request_no=record.request_no).first()
+    if repayment is None or repayment.status != FREEZING:
+        return  # not a repayment (tenders are settled by lending)
+    if record.status != DepositoryRequest.Status.SUCCESS:
+        _repayment_move(repayment, FAILED, fail_reason=f"{record.resp_msg} ({record.resp_code})"[:300],
+                        finished_at=timezone.now())
+        _release(repayment)
+        return
+    fund_events_apply(user_no=record.user_no, request_no=record.request_no, events=[
+        MoneyEvent("FREEZE", -repayment.total, -repayment.total, repayment.total, remark="repayment frozen")])
+    confirm = depository.request_create(service_name="CONFIRM_REPAYMENT", payload={
+        "preRequestNo": repayment.request_no, "projectNo": record.payload["projectNo"],
+        "commission": repayment.commission,
+        "details": [{k: d[k] for k in ("userNo", "principal", "interest", "commission")} for d in repayment.details]},
+        user_no=record.user_no, amount=repayment.total, prefix="WXC")
+    _repayment_move(repayment, CONFIRMING, confirm_request_no=confirm.request_no)
+    lending._send_after_commit(confirm)
+
+
+@depository.result_handler("CONFIRM_REPAYMENT")
+def _on_confirm(record: DepositoryRequest) -> None:
+    repayment = Repayment.objects.select_for_update().filter(confirm_request_no=record.request_no).first()
+    if repayment is None or repayment.status != CONFIRMING:
+        return
+    if record.status != DepositoryRequest.Status.SUCCESS:
+        cancel = depository.request_create(service_name="CANCEL_PRE_TRANSACTION",
+                                           payload={"preRequestNo": repayment.request_no},
+                                           user_no=record.user_no, amount=repayment.total, prefix="WXU")
+        _repayment_move(repayment, CANCELLING, cancel_request_no=cancel.request_no,
+                        fail_reason=f"{record.resp_msg} ({record.resp_code})"[:300])
+        lending._send_after_commit(cancel)
+        return
+    now = timezone.now()
+    _repayment_move(repayment, DONE, finished_at=now)
+    plans = list(RepaymentPlan.objects.select_for_update().filter(repayment=repayment).order_by("pk"))
+    for plan in plans:
+        _check_plan_move(plan.status, REPAID)
+    paid_penalty = {plan.pk: plan.penalty for plan in plans}
+    if repayment.kind == PERIOD:
+        # The penalty paid is the one frozen, whatever accrued since.
+        for plan in plans:
+            paid_penalty[plan.pk] = repayment.penalty
+    for plan in plans:
+        amount = (plan.principal + plan.interest + paid_penalty[plan.pk]) if repayment.kind == PERIOD else 0
+        RepaymentPlan.objects.filter(pk=plan.pk).update(status=REPAID, repaid_at=now, penalty=paid_penalty[plan.pk],
+                                                        paid_amount=amount)
+    if repayment.kind == PREPAY and plans:
+        RepaymentPlan.objects.filter(pk=plans[0].pk).update(paid_amount=repayment.total)
+    for detail in repayment.details:
+        for pk, (principal, interest) in detail["receivables"].items():
+            ReceivablePlan.objects.filter(pk=int(pk)).update(status=RECEIVED, received_at=now,
+                                                             received_amount=principal + interest)
+        amount = detail["principal"] + detail["interest"] - detail["commission"]
+        if not amount:
+            continue
+        fund_events_apply(user_no=detail["userNo"], request_no=f"{record.request_no}:{detail['userNo']}", events=[
+            MoneyEvent("RECEIVABLE", amount, amount, remark=f"repayment {record.payload['projectNo']}")])
+    fund_events_apply(user_no=record.user_no, request_no=record.request_no, events=[
+        MoneyEvent("REPAYMENT", -repayment.total, 0, -repayment.total,
+                   remark=f"{'prepayment' if repayment.kind == PREPAY else 'repayment'} "
+                          f"{record.payload['projectNo']}")])
+    if not RepaymentPlan.objects.filter(project_id=repayment.project_id, status__in=UNPAID).exists():
+        project = Project.objects.select_for_update().get(pk=repayment.project_id)
+        lending._move(project, lending_domain.FINISHED)
+        lending._modify_project(project, lending_domain.FINISHED)
+
+
+@depository.result_handler("CANCEL_PRE_TRANSACTION")
+def _on_cancel(record: DepositoryRequest) -> None:
+    repayment = Repayment.objects.select_for_update().filter(cancel_request_no=record.request_no).first()
+    if repayment is None or repayment.status != CANCELLING:
+        return
+    if record.status != DepositoryRequest.Status.SUCCESS:
+        log.error("releasing repayment freeze %s refused: %s %s", repayment.request_no, record.resp_code,
+                  record.resp_msg)
+        return
+    _repayment_move(repayment, FAILED, finished_at=timezone.now())
+    fund_events_apply(user_no=record.user_no, request_no=record.request_no, events=[
+        MoneyEvent("UNFREEZE", repayment.total, repayment.total, -repayment.total, remark="repayment failed")])
+    _release(repayment)
+
+
+# -- jobs ----------------------------------------------------------------------------------------------
+
+
+def auto_repay(*, today: dt.date | None = None) -> dict[str, int]:
+    """Repay every period due on or before ``today`` (and overdue ones) of borrowers who
+    authorised REPAYMENT; one repayment each, skipping periods already in flight."""
+    today = today or timezone.localdate()
+    counts = {"started": 0, "skipped": 0}
+    due = (RepaymentPlan.objects.filter(status__in=UNPAID, due_date__lte=today, repayment__isnull=True,
+                                        project__status=lending_domain.REPAYING,
+                                        borrower__depository_account__auth_list__contains=["REPAYMENT"])
+           .order_by("project_id", "number").select_related("borrower"))
+    seen: set[int] = set()
+    for plan in list(due):
+        if plan.project_id in seen:  # one period per loan per run: the earliest
+            continue
+        seen.add(plan.project_id)
+        try:
+            repay_start(borrower=plan.borrower, plan_id=plan.pk, auto=True)
+            counts["started"] += 1
+        except WanxinError as exc:
+            log.info("automatic repayment of period %s skipped: %s", plan.pk, exc.message)
+            counts["skipped"] += 1
+    return counts
+
+
+def remind(*, today: dt.date | None = None) -> int:
+    """SMS every borrower whose period falls due tomorrow, once per period."""
+    today = today or timezone.localdate()
+    sent = 0
+    plans = (RepaymentPlan.objects.filter(status=DUE, due_date=today + dt.timedelta(days=1), reminded_on__isnull=True)
+             .select_related("borrower", "project"))
+    for plan in list(plans):
+        with transaction.atomic():
+            if not RepaymentPlan.objects.filter(pk=plan.pk, reminded_on__isnull=True).update(reminded_on=today):
+                continue
+            lending._sms_after_commit(
+                plan.borrower.mobile, "repayment_reminder",
+                f"Loan {plan.project.project_no}: period {plan.number} of {format_fen(plan.principal + plan.interest)} "
+                f"is due on {plan.due_date:%Y-%m-%d}. Keep the amount in your depository account.")
+            sent += 1
+    return sent
+
+
+def overdue_mark(*, today: dt.date | None = None) -> dict[str, int]:
+    """The nightly job, set-based: unpaid periods past due + grace days become OVERDUE (one
+    UPDATE; their receivables follow in one more), then every overdue period's penalty is
+    recomputed to date in one UPDATE: ``round_half_up((principal + interest) × daily rate ×
+    days since due)`` (PostgreSQL ROUND on a non-negative numeric rounds half up), exactly
+    ``domain.penalty``. A period with a repayment in flight keeps the penalty it froze."""
+    today = today or timezone.localdate()
+    cutoff = today - dt.timedelta(days=grace_days())
+    plan_table, recv_table = RepaymentPlan._meta.db_table, ReceivablePlan._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {plan_table} SET status = %s WHERE status = %s AND due_date < %s",  # noqa: S608
+                       [OVERDUE, DUE, cutoff])
+        marked = cursor.rowcount
+        cursor.execute(f"UPDATE {recv_table} r SET status = %s FROM {plan_table} p "  # noqa: S608
+                       "WHERE r.plan_id = p.id AND r.status = %s AND p.status = %s", [OVERDUE, DUE, OVERDUE])
+        cursor.execute(
+            f"UPDATE {plan_table} SET penalty = ROUND((principal + interest)::numeric * %s::numeric "  # noqa: S608
+            "* (%s::date - due_date)) WHERE status = %s AND repayment_id IS NULL AND due_date < %s::date "
+            "AND penalty <> ROUND((principal + interest)::numeric * %s::numeric * (%s::date - due_date))",
+            [penalty_daily_rate(), today, OVERDUE, today, penalty_daily_rate(), today])
+        accrued = cursor.rowcount
+    return {"overdue": marked, "accrued": accrued}
