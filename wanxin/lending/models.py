@@ -57,7 +57,8 @@ class LoanApplication(models.Model):
 
 
 class Project(models.Model):
-    Status = models.TextChoices("Status", [(s, s.replace("_", " ").title()) for s in domain.PROJECT_STATUSES])
+    # (name, (value, label)): the stored value is the code, e.g. PENDING_REVIEW / "Pending Review".
+    Status = models.TextChoices("Status", [(s, (s, s.replace("_", " ").title())) for s in domain.PROJECT_STATUSES])
 
     application = models.OneToOneField(LoanApplication, on_delete=models.PROTECT, related_name="project")
     borrower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="loan_projects")
@@ -128,7 +129,7 @@ class Project(models.Model):
 
 
 class Tender(models.Model):
-    Status = models.TextChoices("Status", [(s, s.title()) for s in domain.TENDER_STATUSES])
+    Status = models.TextChoices("Status", [(s, (s, s.title())) for s in domain.TENDER_STATUSES])
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="tenders")
     investor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tenders")
