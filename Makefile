@@ -26,6 +26,7 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.ledger
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.fund_records
+	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.nightly
 
 clean:
 	rm -rf $(VENV) var
