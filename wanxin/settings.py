@@ -323,3 +323,6 @@ REPAYMENT_GRACE_DAYS = int(os.environ.get("REPAYMENT_GRACE_DAYS", "3"))
 REPAYMENT_PENALTY_DAILY_RATE = os.environ.get("REPAYMENT_PENALTY_DAILY_RATE", "0.0005")
 # Prepayment fee: this fraction of the outstanding principal, rounded half up to the fen.
 REPAYMENT_PREPAYMENT_FEE_RATE = os.environ.get("REPAYMENT_PREPAYMENT_FEE_RATE", "0.01")
+# Threads of the automatic repayment job: loans repaid at once, each with its own database
+# connection and bank round trips (one period per loan per run either way; 1 = one by one).
+REPAYMENT_AUTO_WORKERS = int(os.environ.get("REPAYMENT_AUTO_WORKERS", "8"))

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from wanxin.core.errors import Conflict, NotFound, WanxinError
@@ -360,27 +361,72 @@ def _on_cancel(record: DepositoryRequest) -> None:
 # -- jobs ----------------------------------------------------------------------------------------------
 
 
-def auto_repay(*, today: dt.date | None = None) -> dict[str, int]:
+def auto_workers() -> int:
+    return max(1, int(settings.REPAYMENT_AUTO_WORKERS))
+
+
+def auto_repay(*, today: dt.date | None = None, workers: int | None = None) -> dict[str, int]:
     """Repay every period due on or before ``today`` (and overdue ones) of borrowers who
-    authorised REPAYMENT; one repayment each, skipping periods already in flight."""
+    authorised REPAYMENT; one repayment each, skipping periods already in flight.
+
+    One period per loan per run (the earliest). Different loans are repaid concurrently by
+    up to ``workers`` threads (``REPAYMENT_AUTO_WORKERS``), each running the same
+    ``repay_start`` as the borrower's own click (the conditional claim of the period keeps
+    it to one repayment whatever runs beside it) and closing its database connections
+    when done. Counts: ``started``; ``skipped`` (refused: balance, state, in flight …);
+    ``errors`` (unexpected failures, logged with their traceback; the other loans go on)."""
     today = today or timezone.localdate()
-    counts = {"started": 0, "skipped": 0}
     due = (RepaymentPlan.objects.filter(status__in=UNPAID, due_date__lte=today, repayment__isnull=True,
                                         project__status=lending_domain.REPAYING,
                                         borrower__depository_account__auth_list__contains=["REPAYMENT"])
            .order_by("project_id", "number").select_related("borrower"))
     seen: set[int] = set()
+    batch = []
     for plan in list(due):
         if plan.project_id in seen:  # one period per loan per run: the earliest
             continue
         seen.add(plan.project_id)
+        batch.append(plan)
+    counts = {"started": 0, "skipped": 0, "errors": 0}
+    workers = min(auto_workers() if workers is None else max(1, workers), len(batch))
+    if workers <= 1:
+        for plan in batch:
+            counts[_auto_repay_one(plan)] += 1
+        return counts
+    lock = threading.Lock()
+    todo = iter(batch)
+
+    def work() -> None:
         try:
-            repay_start(borrower=plan.borrower, plan_id=plan.pk, auto=True)
-            counts["started"] += 1
-        except WanxinError as exc:
-            log.info("automatic repayment of period %s skipped: %s", plan.pk, exc.message)
-            counts["skipped"] += 1
+            while True:
+                with lock:
+                    plan = next(todo, None)
+                if plan is None:
+                    return
+                outcome = _auto_repay_one(plan)
+                with lock:
+                    counts[outcome] += 1
+        finally:
+            connections.close_all()  # this thread's connections (or back to the pool)
+
+    threads = [threading.Thread(target=work, name=f"auto-repay-{n}", daemon=True) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return counts
+
+
+def _auto_repay_one(plan: RepaymentPlan) -> str:
+    try:
+        repay_start(borrower=plan.borrower, plan_id=plan.pk, auto=True)
+    except WanxinError as exc:
+        log.info("automatic repayment of period %s skipped: %s", plan.pk, exc.message)
+        return "skipped"
+    except Exception:
+        log.exception("automatic repayment of period %s failed", plan.pk)
+        return "errors"
+    return "started"
 
 
 def remind(*, today: dt.date | None = None) -> int:
