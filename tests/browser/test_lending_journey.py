@@ -137,7 +137,7 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
     as_operator(page, live, reviewer, "/loans/review/")
     expect(page.locator("main")).to_contain_text(project.project_no)
     page.goto(f"{live}/loans/review/{project.pk}")
-    expect(page.locator("h1")).to_have_text(f"{project.project_no} · PENDING_REVIEW")
+    expect(page.locator("h1")).to_have_text(f"{project.project_no} · Pending Review")
     for field, value in {"borrower_rate": "12", "investor_rate": "10", "service_fee_rate": "2", "window_days": "7",
                          "min_investment": "100", "increment": "100", "per_investor_cap": "6000"}.items():
         page.fill(f"#id_{field}", value)
@@ -145,7 +145,7 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
     page.click("#approve-form button[type=submit]")
     page.wait_for_url(f"{live}/loans/review/{project.pk}")
     expect(flash(page)).to_contain_text("is collecting investments")
-    expect(page.locator("h1")).to_have_text(f"{project.project_no} · COLLECTING")
+    expect(page.locator("h1")).to_have_text(f"{project.project_no} · Collecting")
     deliver_notifications()
     project.refresh_from_db()
     assert (project.status, project.bank_status, project.bank_error) == ("COLLECTING", "COLLECTING", "")
@@ -199,7 +199,7 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
 
     # 4. Maker-checker: the reviewer proposes, a finance officer approves (CONFIRM_LOAN).
     as_operator(page, live, reviewer, f"/loans/review/{project.pk}")
-    expect(page.locator("h1")).to_have_text(f"{project.project_no} · FULL")
+    expect(page.locator("h1")).to_have_text(f"{project.project_no} · Full")
     page.click("#propose-form button[type=submit]")
     expect(flash(page)).to_contain_text("Disbursement proposed")
     proposal = Disbursement.objects.get(project=project)

@@ -7,6 +7,7 @@ with the very same bytes, so the bank sees one request however many times it arr
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -46,7 +47,8 @@ class BankClient:
         """Send a direct request; returns the verified, decoded ``respData``."""
         env = self.envelope(service_name, data)
         last_error: Exception | None = None
-        with httpx.Client(transport=self.transport, timeout=httpx.Timeout(self.timeout, connect=3.0)) as http:
+        with httpx.Client(transport=self.transport, timeout=httpx.Timeout(self.timeout, connect=3.0),
+                          verify=_tls_context()) as http:
             for attempt in range(self.retries + 1):
                 if attempt:
                     time.sleep(self.retry_delay * attempt)
@@ -70,6 +72,14 @@ class BankClient:
                     continue
                 return resp
         raise BankUnavailable(str(last_error))
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certificate checks on), built once per process: building
+    it loads the CA bundle, ~40 ms of CPU, which a new ``httpx.Client`` per request paid
+    every time (more than the rest of a bid; ``docs/benchmarks.md``)."""
+    return httpx.create_ssl_context()
 
 
 @cache

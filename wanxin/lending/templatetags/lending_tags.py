@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import template
 
 from wanxin.lending.domain import METHOD_LABELS
+from wanxin.lending.models import Tender
 
 register = template.Library()
 
@@ -22,3 +23,9 @@ def pct(rate: Decimal | None) -> str:
 @register.filter
 def method_label(code: str) -> str:
     return METHOD_LABELS.get(code, code)
+
+
+@register.filter
+def tender_status(code: str) -> str:
+    """A tender status code as the pages name it (the API keeps the code)."""
+    return dict(Tender.Status.choices).get(code, code)

@@ -88,5 +88,5 @@ def test_jobs_are_registered_and_run(loan):
 
     table = {j.name: j for j in jobs()}
     assert table["repayments.overdue_mark"].func()() == {"overdue": 0, "accrued": 0}
-    assert table["repayments.auto_repay"].func()() == {"started": 0, "skipped": 0}
+    assert table["repayments.auto_repay"].func()() == {"started": 0, "skipped": 0, "errors": 0}
     assert table["repayments.remind"].func()() == 0

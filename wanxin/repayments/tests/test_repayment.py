@@ -248,16 +248,84 @@ def test_auto_repayment_and_reminders(loan, sms):
     assert services.remind(today=plan.due_date - dt.timedelta(days=1)) == 1
     assert services.remind(today=plan.due_date - dt.timedelta(days=1)) == 0
     assert [m.mobile for m in sms] == [borrower.mobile]
-    assert services.auto_repay(today=plan.due_date - dt.timedelta(days=1)) == {"started": 0, "skipped": 0}
-    assert services.auto_repay(today=plan.due_date) == {"started": 1, "skipped": 0}
+    assert services.auto_repay(today=plan.due_date - dt.timedelta(days=1)) == {"started": 0, "skipped": 0, "errors": 0}
+    assert services.auto_repay(today=plan.due_date) == {"started": 1, "skipped": 0, "errors": 0}
     plan.refresh_from_db()
     assert plan.status == "REPAID" and plan.repayment.auto
-    assert services.auto_repay(today=plan.due_date) == {"started": 0, "skipped": 0}
+    assert services.auto_repay(today=plan.due_date) == {"started": 0, "skipped": 0, "errors": 0}
     # A borrower who has not authorised REPAYMENT is left alone.
     DepositoryAccount.objects.filter(user=borrower).update(auth_list=["TENDER"])
-    assert services.auto_repay(today=plans(project)[1].due_date) == {"started": 0, "skipped": 0}
+    assert services.auto_repay(today=plans(project)[1].due_date) == {"started": 0, "skipped": 0, "errors": 0}
     assert bank_balance(borrower.user_no) == (10_800_00 - 343_334, 0)
     assert invariants.total_balance() == 0
+
+
+def test_auto_repay_runs_loans_concurrently_each_exactly_once(live, reviewer, finance, monkeypatch):
+    """Five loans due the same day, four worker threads: three are paid (each exactly once,
+    every investor exactly their share), one borrower lacks the money (skipped), one fails
+    unexpectedly (counted as an error, the others go on); the next runs pick up only what
+    is left, and two runs at once still start each period once."""
+    a, b = customer(balance=10_000_00), customer(balance=5_000_00)
+    borrowers = [customer(kyc_limit=1_000_000_00) for _ in range(5)]
+    projects = [disbursed(borrower, reviewer, finance, [a, b], [2_000_00, 1_000_00], amount=3_000_00,
+                          months=3, method="EQUAL_PRINCIPAL") for borrower in borrowers]
+    firsts = [plans(project)[0] for project in projects]
+    due = firsts[0].due_date
+    assert {plan.due_date for plan in firsts} == {due}
+    poor, broken = borrowers[3], firsts[4]
+    DepositoryAccount.objects.filter(user=poor).update(available=100)  # the mirror says not enough
+    real = services.repay_start
+
+    def flaky(*, borrower, plan_id, auto=False):
+        if plan_id == broken.pk:
+            raise RuntimeError("simulated failure")
+        return real(borrower=borrower, plan_id=plan_id, auto=auto)
+
+    monkeypatch.setattr(services, "repay_start", flaky)
+    before = {key: bank_balance(user.user_no)[0] for key, user in (("a", a), ("b", b))}
+    assert services.auto_repay(today=due, workers=4) == {"started": 3, "skipped": 1, "errors": 1}
+    for plan in firsts[:3]:
+        plan.refresh_from_db()
+        assert plan.status == "REPAID" and plan.repayment.auto and plan.repayment.status == "DONE"
+        assert Repayment.objects.filter(project_id=plan.project_id).count() == 1
+        assert set(ReceivablePlan.objects.filter(plan=plan).values_list("status", flat=True)) == {"RECEIVED"}
+    for user, key in ((a, "a"), (b, "b")):
+        share = sum(r.principal + r.interest for r in ReceivablePlan.objects.filter(plan__in=firsts[:3], investor=user))
+        assert bank_balance(user.user_no) == (before[key] + share, 0) == mirror(user)
+        assert FundRecord.objects.filter(user=user, type="RECEIVABLE").count() == 3
+    assert Repayment.objects.filter(project__in=projects[3:]).count() == 0
+
+    monkeypatch.setattr(services, "repay_start", real)
+    assert services.auto_repay(today=due, workers=4) == {"started": 1, "skipped": 1, "errors": 0}
+    broken.refresh_from_db()
+    assert broken.status == "REPAID"
+
+    # Two runs at once (say, a slow run overlapping the next): each period is started once.
+    DepositoryAccount.objects.filter(user=poor).update(available=bank_balance(poor.user_no)[0])
+    second = [plans(project)[1] for project in projects]
+    results, barrier = [], threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(services.auto_repay(today=second[0].due_date, workers=3))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r["started"] for r in results) == 5 and sum(r["errors"] for r in results) == 0
+    # The earliest unpaid period of each loan: the late borrower's first, everybody else's second.
+    for plan in [firsts[3], *second[:3], second[4]]:
+        assert RepaymentPlan.objects.get(pk=plan.pk).status == "REPAID"
+        assert Repayment.objects.filter(plans=plan).count() == 1
+    assert RepaymentPlan.objects.get(pk=second[3].pk).status == "DUE"
+    assert Repayment.objects.filter(status="DONE").count() == Repayment.objects.count() == 9
+    assert invariants.total_balance() == 0
+    assert invariants.replay_mismatches() == []
 
 
 def test_prepayment_finishes_the_loan(loan, settings):
