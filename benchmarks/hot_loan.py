@@ -49,8 +49,13 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import resource
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -322,6 +327,63 @@ def check(project_id: int, accepted_fen: int, accepted_count: int) -> dict[str, 
     return result
 
 
+# -- profiling (optional: py-spy on every gunicorn worker during the burst) -------------------------
+
+
+def worker_pids(master: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return pids
+
+
+def profilers_start(servers: dict[str, int], out_dir: Path) -> list[tuple[str, subprocess.Popen, Path]]:
+    """``py-spy record`` (raw collapsed stacks, active threads only) per worker."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    running = []
+    for name, master in servers.items():
+        for pid in worker_pids(master):
+            path = out_dir / f"{name}-{pid}.txt"
+            proc = subprocess.Popen([spy, "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
+                                     "--output", str(path), "--nonblocking"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            running.append((name, proc, path))
+    time.sleep(1.0)  # attached before the release
+    return running
+
+
+def profilers_stop(running: list[tuple[str, subprocess.Popen, Path]], top: int = 30) -> str:
+    """Stop the recorders and sum the samples per server: the frames holding the most
+    samples (inclusive, each frame counted once per stack), wanxin's and the libraries'."""
+    for _, proc, _ in running:
+        proc.send_signal(signal.SIGINT)
+    inclusive: dict[str, Counter] = {}
+    totals: Counter = Counter()
+    for name, proc, path in running:
+        proc.wait(30)
+        if not path.exists():
+            continue
+        counter = inclusive.setdefault(name, Counter())
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            totals[name] += int(count)
+            for frame in set(stack.split(";")):
+                counter[re.sub(r" \(/.*/site-packages/", " (", frame.replace(str(ROOT) + "/", ""))] += int(count)
+    lines = []
+    for name, counter in inclusive.items():
+        lines.append(f"== {name}: {totals[name]} samples of active threads (inclusive share) ==")
+        for frame, count in counter.most_common(top):
+            lines.append(f"{count / max(totals[name], 1):6.1%}  {frame}")
+        lines.append("")
+    return "\n".join(lines)
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 
@@ -357,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--timeout", type=float, default=300, help="seconds a bid may take")
     parser.add_argument("--output", type=Path, default=RESULTS / "hot_loan.json")
+    parser.add_argument("--profile", action="store_true",
+                        help="record every gunicorn worker with py-spy during the burst (costs CPU: "
+                             "figures are lower); summary in hot_loan_profile.txt beside the JSON")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -411,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         cpu0 = {"machine": ledger.cpu_busy_seconds(), "platform": tree_cpu_seconds(platform_server.pid),
                 "bank": tree_cpu_seconds(bank_server.pid)}
         usage0 = resource.getrusage(resource.RUSAGE_SELF)
+        spies = profilers_start({"platform": platform_server.pid, "bank": bank_server.pid},
+                                Path(tempfile.mkdtemp(prefix="hot_loan_spy"))) if args.profile else []
         for t in samplers:
             t.start()
         burst = asyncio.run(_burst(platform_port, f"/api/v1/loans/projects/{seeded['project_id']}/tenders",
@@ -423,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         for t in samplers:
             t.join()
+        profile_text = profilers_stop(spies) if spies else None
         settled = pending_settle()
     finally:
         for proc in (platform_server, bank_server):
@@ -522,6 +590,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+    if profile_text:
+        (args.output.parent / "hot_loan_profile.txt").write_text(profile_text)
+        print(profile_text)
     print(f"Wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output} "
           f"in {elapsed:.0f} s total.")
     return 0 if checks["ok"] else 1
