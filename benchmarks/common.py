@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +59,20 @@ def tree_cpu_seconds(pid: int) -> float:
         if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
             total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return total
+
+
+def pgbench_reference(database: str, *, seconds: int, scale: int = 8, clients: int = 8,
+                      threads: int = 2) -> dict[str, Any]:
+    """``ledger.run_pgbench`` (TPC-B, the benchmarks' reference) on a database of the
+    caller's own, so benchmarks running side by side never drop each other's; dropped after."""
+    from benchmarks import ledger
+
+    saved, ledger.PGBENCH_DB = ledger.PGBENCH_DB, database
+    try:
+        return ledger.run_pgbench(scale=scale, clients=clients, threads=threads, seconds=seconds)
+    finally:
+        ledger.drop_database(database)
+        ledger.PGBENCH_DB = saved
 
 
 def stop_server(server: subprocess.Popen) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 BANK_APPS = frozenset({"bank"})
 
 
@@ -15,8 +17,12 @@ class ServiceRouter:
         return (obj1._meta.app_label in BANK_APPS) == (obj2._meta.app_label in BANK_APPS)
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if settings.ROLE == "bank":
+            # Both aliases are the bank database with one ``django_migrations`` table: migrate
+            # everything through ``default``; ``--database bank`` then finds nothing to do.
+            # (Routing the bank app to ``bank`` here would let ``default`` record its
+            # migrations as applied without running them.)
+            return db == "default"
         if app_label in BANK_APPS:
             return db == "bank"
-        # In the bank-only role both aliases point at the bank database; shared Django
-        # tables (auth, sessions, cache) are migrated once, through ``default``.
         return db == "default"
