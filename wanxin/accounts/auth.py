@@ -11,11 +11,13 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from urllib.parse import urlencode
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
+from django.db import connection
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
@@ -55,18 +57,46 @@ def client_ip(request: HttpRequest) -> str | None:
     return get_client_ip_address(request)
 
 
+# ``last_used_at`` is written at most once per this interval, so a burst of API calls
+# with one token costs no write (and no commit) per request.
+LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
+
+
+@cache
+def _token_sql() -> tuple[str, list[str]]:
+    """One fixed statement for the token and its user (every API call runs it; the ORM's
+    compilation of the select_related query cost more than the query itself)."""
+    # Raw rows skip field converters: refuse a user field that needs one (e.g. encrypted).
+    converted = [f.name for f in User._meta.concrete_fields if hasattr(f, "from_db_value")]
+    if converted:  # pragma: no cover - a guard for future fields
+        raise RuntimeError(f"token lookup reads raw user columns; fields {converted} need converting")
+    user_columns = [f.column for f in User._meta.concrete_fields]
+    columns = ", ".join(f"u.{connection.ops.quote_name(c)}" for c in user_columns)
+    sql = (
+        f"SELECT t.id, t.last_used_at, {columns} FROM {ApiToken._meta.db_table} t "  # noqa: S608 (model metadata)
+        f"JOIN {User._meta.db_table} u ON u.id = t.user_id WHERE t.key_hash = %s AND t.expires_at > %s"
+    )
+    return sql, [f.attname for f in User._meta.concrete_fields]
+
+
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        found = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=_hash(token), expires_at__gt=timezone.now())
-            .first()
-        )
-        if found is None or not found.user.is_active:
+        now = timezone.now()
+        sql, user_fields = _token_sql()
+        with connection.cursor() as cur:
+            cur.execute(sql, [_hash(token), now])
+            row = cur.fetchone()
+        if row is None:
             return None
-        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
-        request.user = found.user
-        return found.user
+        token_id, last_used_at, user = row[0], row[1], User.from_db(connection.alias, user_fields, row[2:])
+        if not user.is_active:
+            return None
+        if last_used_at is None or last_used_at < now - LAST_USED_RESOLUTION:
+            # Conditional: of concurrent requests in the same minute, at most one writes.
+            ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),
+                                    pk=token_id).update(last_used_at=now)
+        request.user = user
+        return user
 
 
 class CustomerBearerToken(BearerToken):

@@ -41,9 +41,22 @@ def _apply(posting: Posting) -> None:
         raise BusinessError(codes.FREEZE_NOT_FOUND, "pre-transaction is no longer frozen") from exc
 
 
+# The columns the handlers read, in model field order (``Model.from_db`` wants that); any
+# other field of a returned Project is loaded from the database on access.
+_PROJECT_COLUMNS = ["id", "platform_no", "project_no", "borrower_id", "amount", "status"]
+_SELECT_PROJECT = (
+    f"SELECT {', '.join(_PROJECT_COLUMNS)} FROM bank_project "  # noqa: S608 (constant columns)
+    "WHERE platform_no = %s AND project_no = %s"
+)
+
+
 def _project(platform_no: str, project_no: str, *, lock: bool = False) -> Project:
-    qs = Project.objects.using(DB).filter(platform_no=platform_no, project_no=project_no)
-    project = (qs.select_for_update() if lock else qs).first()
+    # Fixed SQL: every tender's freeze runs it, and the ORM's compilation of the lookup was
+    # most of that request's CPU at the bank (see ledger.py).
+    with connections[DB].cursor() as cur:
+        cur.execute(_SELECT_PROJECT + (" FOR UPDATE" if lock else ""), [platform_no, project_no])
+        row = cur.fetchone()
+    project = None if row is None else Project.from_db(DB, _PROJECT_COLUMNS, row)
     if project is None:
         raise BusinessError(codes.PROJECT_STATE, f"project {project_no} not found")
     return project

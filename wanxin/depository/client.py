@@ -7,8 +7,12 @@ with the very same bytes, so the bank sees one request however many times it arr
 from __future__ import annotations
 
 import logging
+import os
 import ssl
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -47,8 +51,7 @@ class BankClient:
         """Send a direct request; returns the verified, decoded ``respData``."""
         env = self.envelope(service_name, data)
         last_error: Exception | None = None
-        with httpx.Client(transport=self.transport, timeout=httpx.Timeout(self.timeout, connect=3.0),
-                          verify=_tls_context()) as http:
+        with _http(self.timeout, self.transport) as http:
             for attempt in range(self.retries + 1):
                 if attempt:
                     time.sleep(self.retry_delay * attempt)
@@ -72,6 +75,32 @@ class BankClient:
                     continue
                 return resp
         raise BankUnavailable(str(last_error))
+
+
+# Idle keep-alive connections are dropped before the server's own keep-alive timeout
+# (gunicorn's default is 2 s), so a reused connection is not one the server is closing;
+# if it is anyway, the send fails as a TransportError and is retried with the same bytes.
+KEEPALIVE_EXPIRY = 1.0
+_local = threading.local()
+
+
+@contextmanager
+def _http(timeout: float, transport: httpx.BaseTransport | None) -> Iterator[httpx.Client]:
+    """An httpx client with explicit timeouts. Without a custom transport, one keep-alive
+    client per thread (and process: never a connection inherited through fork), so a
+    burst of sends reuses its connections instead of opening one per request."""
+    timeouts = httpx.Timeout(timeout, connect=3.0)
+    if transport is not None:
+        with httpx.Client(transport=transport, timeout=timeouts, verify=_tls_context()) as http:
+            yield http
+        return
+    key = (os.getpid(), timeout)
+    cached = getattr(_local, "client", None)
+    if cached is None or cached[0] != key:
+        http = httpx.Client(timeout=timeouts, verify=_tls_context(),
+                            limits=httpx.Limits(max_connections=4, keepalive_expiry=KEEPALIVE_EXPIRY))
+        _local.client = cached = (key, http)
+    yield cached[1]
 
 
 @cache

@@ -69,14 +69,30 @@ def request_send(*, record: DepositoryRequest, client: BankClient | None = None)
     if connection.in_atomic_block:
         raise RuntimeError("request_send inside a transaction: send after commit (transaction.on_commit)")
     client = client or get_client()
-    DepositoryRequest.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+    # The attempt is counted in the transaction that applies the answer (one statement and
+    # commit fewer per request), or on its own when there is no answer to apply.
     try:
         resp = client.send(record.service_name, {"requestNo": record.request_no, **record.payload})
     except BankUnavailable:
         log.warning("bank did not answer %s; recovery will look it up", record.request_no)
+        _count_attempt(record.pk)
         record.refresh_from_db()
         return record
-    return result_apply(resp_data=resp, source="sync")
+    except Exception:
+        _count_attempt(record.pk)
+        raise
+    if resp.get("requestNo") != record.request_no:  # pragma: no cover - a signed answer names its request
+        _count_attempt(record.pk)
+        return result_apply(resp_data=resp, source="sync")
+    try:
+        return result_apply(resp_data=resp, source="sync", count_attempt=True)
+    except Exception:  # rolled back with the attempt it counted
+        _count_attempt(record.pk)
+        raise
+
+
+def _count_attempt(pk: int) -> None:
+    DepositoryRequest.objects.filter(pk=pk).update(attempts=F("attempts") + 1)
 
 
 def direct_call(*, service_name: str, payload: dict[str, Any], user_no: str = "", amount: int | None = None,
@@ -87,9 +103,13 @@ def direct_call(*, service_name: str, payload: dict[str, Any], user_no: str = ""
     return request_send(record=record, client=client)
 
 
-def result_apply(*, resp_data: dict[str, Any], source: str) -> DepositoryRequest:
+_APPLIED_FIELDS = ["status", "resp_code", "resp_msg", "response", "applied_from", "finished_at", "updated_at"]
+
+
+def result_apply(*, resp_data: dict[str, Any], source: str, count_attempt: bool = False) -> DepositoryRequest:
     """Settle a record from a bank answer. Idempotent by requestNo; later answers for a
-    settled record change nothing."""
+    settled record change nothing. ``count_attempt``: the answer is to a send of this
+    process (``request_send``), counted in ``attempts`` in this same transaction."""
     request_no = resp_data.get("requestNo", "")
     code = resp_data.get("respCode", "")
     with transaction.atomic():
@@ -97,6 +117,9 @@ def result_apply(*, resp_data: dict[str, Any], source: str) -> DepositoryRequest
         if record is None:
             raise NotFound(f"no depository request {request_no!r}")
         if record.is_final or code in codes.NOT_FINAL or code == codes.REQUEST_NO_REUSED:
+            if count_attempt:
+                record.attempts += 1  # under the row lock
+                DepositoryRequest.objects.filter(pk=record.pk).update(attempts=record.attempts)
             return record
         record.status = DepositoryRequest.Status.SUCCESS if code == codes.SUCCESS else DepositoryRequest.Status.FAIL
         record.resp_code = code
@@ -104,7 +127,12 @@ def result_apply(*, resp_data: dict[str, Any], source: str) -> DepositoryRequest
         record.response = resp_data
         record.applied_from = source
         record.finished_at = timezone.now()
-        record.save()
+        fields = _APPLIED_FIELDS
+        if count_attempt:
+            record.attempts += 1  # under the row lock
+            fields = [*fields, "attempts"]
+        # Only the settled columns: the payload and gateway envelope are not re-encrypted.
+        record.save(update_fields=fields)
         for handler in _handlers[record.service_name]:
             handler(record)
     return record

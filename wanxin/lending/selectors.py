@@ -49,6 +49,11 @@ def projects_of(borrower) -> QuerySet[Project]:
     return Project.objects.filter(borrower=borrower).order_by("-id")
 
 
+def tender_with_project(tender_id: int) -> Tender:
+    """A tender as it is now, with its loan, in one query (the bid's answer)."""
+    return Tender.objects.select_related("project").get(pk=tender_id)
+
+
 def tenders_of(investor) -> QuerySet[Tender]:
     return Tender.objects.filter(investor=investor).select_related("project").order_by("-id")
 

@@ -381,14 +381,31 @@ def _on_tender_freeze(record: DepositoryRequest) -> None:
     _tender_move(tender, domain.T_FROZEN)
     fund_events_apply(user_no=record.user_no, request_no=record.request_no, events=[
         MoneyEvent("FREEZE", -tender.amount, -tender.amount, tender.amount, remark="investment frozen")])
-    Project.objects.filter(pk=tender.project_id).update(frozen_amount=F("frozen_amount") + tender.amount,
-                                                        updated_at=timezone.now())
-    project = Project.objects.select_for_update().get(pk=tender.project_id)
+    project = _frozen_add(tender.project_id, tender.amount)
     if project.status == domain.COLLECTING and project.frozen_amount == project.amount:
         _move(project, domain.FULL, full_at=timezone.now())
         _modify_project(project, domain.FULL)
     elif project.status == domain.MISCARRIED:
         _refund_issue(tender)
+
+
+_FROZEN_ADD_COLUMNS = ["id", "project_no", "amount", "status", "frozen_amount"]
+_FROZEN_ADD = (
+    "UPDATE lending_project SET frozen_amount = frozen_amount + %s, updated_at = %s "  # noqa: S608 (constant columns)
+    f"WHERE id = %s RETURNING {', '.join(_FROZEN_ADD_COLUMNS)}"
+)
+
+
+def _frozen_add(project_id: int, amount: int) -> Project:
+    """Add a confirmed freeze to the loan and read it back under the row lock the UPDATE
+    took: one statement on the hot row instead of UPDATE + SELECT … FOR UPDATE. The
+    returned project has only these columns loaded (others load on access)."""
+    with connection.cursor() as cur:
+        cur.execute(_FROZEN_ADD, [amount, timezone.now(), project_id])
+        row = cur.fetchone()
+    if row is None:  # pragma: no cover - a tender's project is never deleted (PROTECT)
+        raise NotFound("No such loan.", code="not_found")
+    return Project.from_db(connection.alias, _FROZEN_ADD_COLUMNS, row)
 
 
 # -- miscarry --------------------------------------------------------------------------------------------

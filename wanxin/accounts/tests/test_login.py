@@ -250,6 +250,22 @@ def test_api_logout_revokes_the_token_and_only_that_token(client, customer):
     assert ApiToken.objects.filter(user=customer).count() == 1
 
 
+def test_token_use_is_recorded_at_most_once_a_minute(client, customer):
+    key = token_issue(user=customer)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert client.get("/api/v1/accounts/me", **auth).status_code == 200
+    first = ApiToken.objects.get(user=customer).last_used_at
+    assert first is not None
+    assert client.get("/api/v1/accounts/me", **auth).status_code == 200
+    assert ApiToken.objects.get(user=customer).last_used_at == first, "no write within the minute"
+    ApiToken.objects.filter(user=customer).update(last_used_at=first - dt.timedelta(seconds=61))
+    assert client.get("/api/v1/accounts/me", **auth).status_code == 200
+    assert ApiToken.objects.get(user=customer).last_used_at > first
+    customer.is_active = False
+    customer.save(update_fields=["is_active"])
+    assert client.get("/api/v1/accounts/me", **auth).status_code == 401
+
+
 def test_me_works_with_a_browser_session(client, customer):
     client.post("/accounts/login", {"username": "alice", "password": PASSWORD})
     assert client.get("/api/v1/accounts/me").json()["username"] == "alice"
