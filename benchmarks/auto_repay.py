@@ -1,6 +1,6 @@
 """Automatic repayment of N due periods with the bank in the loop over real HTTP.
 
-    python -m benchmarks.auto_repay [--periods 10000] [--workers 8] [--sequential-periods 1000]
+    python -m benchmarks.auto_repay [--periods 10000] [--processes 2] [--workers 8] [--sequential-periods 1000]
                                     [--pgbench-seconds 20] [--output …]
 
 Issue 4 (c): "automatic repayment of 10,000 due periods with the bank in the loop:
@@ -544,12 +544,63 @@ def pending_requests() -> dict[str, int]:
 # -- the timed phases -----------------------------------------------------------------------
 
 
-def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bool = False) -> dict[str, Any]:
+SHARD_CHILD = """
+import datetime as dt, json, resource, sys, time
+import django
+django.setup()
+from django.db import connection
+from wanxin.repayments import services
+index, count, due, workers = int(sys.argv[1]), int(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]), int(sys.argv[4])
+with connection.cursor() as c:
+    c.execute("SELECT 1")
+print("ready", flush=True)
+sys.stdin.readline()
+cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+t0 = time.perf_counter()
+counts = services.auto_repay(today=due, workers=workers, shard=(index, count))
+print(json.dumps({"counts": counts, "seconds": time.perf_counter() - t0,
+                  "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0}), flush=True)
+"""
+
+
+class ShardProcesses:
+    """``processes`` platform processes, each running ``auto_repay(shard=(i, processes))``
+    with ``workers`` threads: Django set up and connected before the clock starts, then
+    released together (a line on stdin); each reports its counts and CPU seconds."""
+
+    def __init__(self, processes: int, *, due: dt.date, workers: int) -> None:
+        self.children = [subprocess.Popen([sys.executable, "-c", SHARD_CHILD, str(i), str(processes), due.isoformat(),
+                                           str(workers)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          text=True) for i in range(processes)]
+        for child in self.children:
+            if child.stdout.readline().strip() != "ready":
+                raise SystemExit("a shard process failed to start")
+
+    def run(self) -> tuple[dict[str, int], float, list[dict[str, Any]]]:
+        for child in self.children:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        reports = []
+        for child in self.children:
+            out, _ = child.communicate()
+            if child.returncode:
+                raise SystemExit(f"a shard process failed ({child.returncode})")
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+        counts: dict[str, int] = {}
+        for report in reports:
+            for key, value in report["counts"].items():
+                counts[key] = counts.get(key, 0) + value
+        return counts, sum(r["cpu"] for r in reports), reports
+
+
+def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bool = False,
+              processes: int = 1) -> dict[str, Any]:
     from django.db import connection, connections
 
     from wanxin.repayments import services
 
     before = balances("bank")
+    shards = ShardProcesses(processes, due=due, workers=workers) if processes > 1 else None
     with connection.cursor() as c:  # warm the connection so the job doesn't pay for opening it
         c.execute("SELECT 1")
     self_cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
@@ -568,11 +619,29 @@ def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bo
     t0 = time.perf_counter()
     if profiler:
         profiler.enable()
-    counts = services.auto_repay(today=due, workers=workers)
+    children_cpu, reports = 0.0, []
+    # One thread, one process: the whole flow runs on this thread's connection, so every SQL
+    # statement (savepoints apart; BEGIN/COMMIT are not sent as statements) is counted.
+    statements = {"sql": 0, "savepoint": 0}
+
+    def count(execute, sql, params, many, context):
+        statements["savepoint" if sql.lstrip()[:9].upper() in ("SAVEPOINT", "RELEASE S", "ROLLBACK ")
+                   else "sql"] += 1
+        return execute(sql, params, many, context)
+
+    if shards:
+        counts, children_cpu, reports = shards.run()
+    elif workers == 1:
+        with connection.execute_wrapper(count):
+            counts = services.auto_repay(today=due, workers=workers)
+    else:
+        counts = services.auto_repay(today=due, workers=workers)
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - t0
-    self_cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - self_cpu0
+    # The platform: this process (the job, or only the samplers when shard processes run it)
+    # plus the shard processes.
+    self_cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - self_cpu0 + children_cpu
     bank_cpu = tree_cpu_seconds(server.pid) - bank_cpu0
     machine = cpu_busy_seconds() - machine0
     stop.set()
@@ -582,9 +651,12 @@ def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bo
     check = phase_check(None, due=due, before=before)
     n = max(check["periods"], 1)
     row = {
-        "name": name, "workers": workers, "job": counts, "seconds": round(seconds, 2),
+        "name": name, "processes": processes, "workers": workers, "job": counts,
+        "shard_reports": [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in reports], "seconds": round(seconds, 2),
         "periods": check["periods"], "periods_per_s": round(check["repaid"] / seconds, 1),
         "ms_per_period_wall": round(seconds / n * 1000, 2),
+        **({"sql_statements_per_period": round(statements["sql"] / n, 2),
+            "savepoint_commands_per_period": round(statements["savepoint"] / n, 2)} if statements["sql"] else {}),
         # CPU per period: this process (the platform: job threads, ORM, signing, httpx), the
         # bank's gunicorn workers, and the whole machine (+ PostgreSQL and anything else).
         "platform_cpu_ms_per_period": round(self_cpu / n * 1000, 2),
@@ -605,14 +677,23 @@ def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bo
         row["profile"] = out.getvalue()
     print(f"  {name:<34} {row['periods']:>6} periods in {seconds:7.1f} s = {row['periods_per_s']:7.1f}/s   "
           f"cpu ms/period: platform {row['platform_cpu_ms_per_period']}, bank {row['bank_cpu_ms_per_period']}, "
-          f"machine {row['machine_cpu_ms_per_period']}   {'OK' if check['ok'] else 'CHECK FAILED'}", flush=True)
+          f"machine {row['machine_cpu_ms_per_period']}"
+          + (f", SQL statements/period {row['sql_statements_per_period']}"
+             f" (+ {row['savepoint_commands_per_period']} savepoint commands)"
+             if "sql_statements_per_period" in row else "")
+          + f"   {'OK' if check['ok'] else 'CHECK FAILED'}", flush=True)
     return row
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.auto_repay", description=__doc__.split("\n\n")[0])
     parser.add_argument("--periods", type=int, default=10_000, help="due periods repaid by the concurrent job")
-    parser.add_argument("--workers", type=int, default=8, help="auto_repay threads for the main phase")
+    parser.add_argument("--workers", type=int, default=8,
+                        help="auto_repay threads (per process) for the main phase")
+    parser.add_argument("--processes", type=int, default=2,
+                        help="platform processes of the main phase, each running one shard of the job "
+                             "(auto_repay(shard=(i, n)), as REPAYMENT_AUTO_SHARDS fans out Celery tasks); "
+                             "1: the job in this process")
     parser.add_argument("--sequential-periods", type=int, default=1000,
                         help="periods of the sequential (workers=1) sample phase; 0: skip")
     parser.add_argument("--pgbench-seconds", type=int, default=20)
@@ -632,7 +713,8 @@ def main(argv: list[str] | None = None) -> int:
                        "WANXIN_DB_POOL_SIZE": str(max(20, args.workers + 4)),
                        # Production caches in Redis (balances are invalidated on every money result).
                        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")})
-    print(f"Wanxin automatic repayment: {args.periods:,} periods, {args.workers} workers "
+    print(f"Wanxin automatic repayment: {args.periods:,} periods, {args.processes} process(es) x "
+          f"{args.workers} workers "
           f"(+ {args.sequential_periods:,} sequential), bank gunicorn on :{port}", flush=True)
     machine = machine_facts()
     server_info = server_facts()
@@ -666,8 +748,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.sequential_periods:
             rows.append(run_phase("sequential (workers=1)", due=today - dt.timedelta(days=1), workers=1,
                                   server=server, profile=args.profile))
-        rows.append(run_phase(f"concurrent (workers={args.workers})", due=today, workers=args.workers,
-                              server=server))
+        label = (f"concurrent ({args.processes} proc x {args.workers} thr)" if args.processes > 1
+                 else f"concurrent (workers={args.workers})")
+        rows.append(run_phase(label, due=today, workers=args.workers, server=server,
+                              processes=args.processes))
     finally:
         stop_server(server)
 

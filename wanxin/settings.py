@@ -91,6 +91,12 @@ if not REDIS_URL and os.environ.get("WANXIN_LOCAL_SERVICES") == "1" and _answers
     REDIS_URL = "redis://127.0.0.1:6379/0"
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    if ENV == "test":
+        # Test databases are recreated, so ids repeat: a run must not meet the keys (SMS
+        # codes, double-submit guards) an earlier or parallel run left in the shared Redis.
+        # Set once, inherited by the processes a test starts.
+        os.environ.setdefault("WANXIN_TEST_CACHE_PREFIX", f"test-{os.getpid()}-{os.urandom(4).hex()}")
+        CACHES["default"]["KEY_PREFIX"] = os.environ["WANXIN_TEST_CACHE_PREFIX"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "wanxin_cache"}}
 
@@ -326,3 +332,9 @@ REPAYMENT_PREPAYMENT_FEE_RATE = os.environ.get("REPAYMENT_PREPAYMENT_FEE_RATE", 
 # Threads of the automatic repayment job: loans repaid at once, each with its own database
 # connection and bank round trips (one period per loan per run either way; 1 = one by one).
 REPAYMENT_AUTO_WORKERS = int(os.environ.get("REPAYMENT_AUTO_WORKERS", "8"))
+# Celery workers only: the automatic repayment job fans out this many tasks, each repaying the
+# loans with project_id % shards == its index (with REPAYMENT_AUTO_WORKERS threads), so several
+# worker processes share one run. The embedded scheduler runs the whole job in its process.
+REPAYMENT_AUTO_SHARDS = int(os.environ.get("REPAYMENT_AUTO_SHARDS", "1"))
+# Task modules Celery workers import (the shard tasks of the automatic repayment job).
+CELERY_IMPORTS = ["wanxin.repayments.tasks"]

@@ -32,6 +32,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, connections, transaction
+from django.db.models import F
+from django.db.models.functions import Mod
 from django.utils import timezone
 
 from wanxin.core.errors import Conflict, NotFound, WanxinError
@@ -40,7 +42,7 @@ from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.domain import MoneyEvent
 from wanxin.funds.models import DepositoryAccount
-from wanxin.funds.services import fund_events_apply
+from wanxin.funds.services import FundEvents, fund_events_apply, fund_events_apply_many
 from wanxin.lending import domain as lending_domain
 from wanxin.lending import services as lending
 from wanxin.lending.models import Project, Tender
@@ -127,7 +129,9 @@ def plans_generate(*, project: Project, start: dt.date | None = None) -> list[Re
 
 
 def _borrower_account(borrower) -> DepositoryAccount:
-    account = DepositoryAccount.objects.filter(user=borrower).first()
+    # Only what a repayment needs: the encrypted identity fields are not read (nor decrypted).
+    account = (DepositoryAccount.objects.only("user_id", "user_no", "status", "auth_list", "available")
+               .filter(user=borrower).first())
     if account is None or not account.is_open:
         raise Conflict("Open your depository account first.", code="no_account")
     if "REPAYMENT" not in (account.auth_list or []):
@@ -142,10 +146,13 @@ def _repaying(project: Project) -> None:
         raise Conflict("The bank has not confirmed the loan is repaying yet; try again shortly.", code="bank_pending")
 
 
-def _investor_details(receivables: list[tuple[ReceivablePlan, int, int]]) -> list[dict]:
-    """Group (receivable, principal, interest) by the investor's userNo, in a stable order."""
-    user_nos = dict(DepositoryAccount.objects.filter(user_id__in={r.investor_id for r, _, _ in receivables})
-                    .values_list("user_id", "user_no"))
+def _investor_details(receivables: list[tuple[ReceivablePlan, int, int]],
+                      user_nos: dict[int, str] | None = None) -> list[dict]:
+    """Group (receivable, principal, interest) by the investor's userNo, in a stable order
+    (``user_nos``: investor id → userNo when the caller read them already)."""
+    if user_nos is None:
+        user_nos = dict(DepositoryAccount.objects.filter(user_id__in={r.investor_id for r, _, _ in receivables})
+                        .values_list("user_id", "user_no"))
     grouped: dict[str, dict] = {}
     for receivable, principal, interest in receivables:
         no = user_nos[receivable.investor_id]
@@ -190,10 +197,16 @@ def _plan_of(borrower, plan_id: int) -> RepaymentPlan:
     return plan
 
 
-def repay_start(*, borrower, plan_id: int, auto: bool = False) -> Repayment:
-    """Repay one due or overdue period (with its penalty) from the depository balance."""
+def repay_start(*, borrower, plan_id: int, auto: bool = False, plan: RepaymentPlan | None = None) -> Repayment:
+    """Repay one due or overdue period (with its penalty) from the depository balance.
+
+    ``plan``: the period as the automatic job read it (with its project), which spares
+    reading it again; the checks below then run on that read, and again on the row locked
+    in the transaction, and the conditional claim decides as always."""
     lending._customer(borrower)
-    plan = _plan_of(borrower, plan_id)
+    if (plan is None or plan.pk != plan_id or plan.borrower_id != borrower.pk
+            or not RepaymentPlan.project.is_cached(plan)):
+        plan = _plan_of(borrower, plan_id)
     _repaying(plan.project)
     if plan.status == REPAID:
         raise Conflict("This period is already repaid.", code="repaid")
@@ -204,11 +217,22 @@ def repay_start(*, borrower, plan_id: int, auto: bool = False) -> Repayment:
                                            status__in=UNPAID).exists()
     if earlier:
         raise Conflict("Repay the earlier periods first.", code="earlier_unpaid")
+    project = plan.project  # read with the plan above; the locked re-read below need not load it again
     with transaction.atomic():
         plan = RepaymentPlan.objects.select_for_update().get(pk=plan.pk)
-        receivables = list(ReceivablePlan.objects.filter(plan=plan).order_by("pk"))
-        details = _investor_details([(r, r.principal, r.interest) for r in receivables])
-        return _start(borrower=borrower, project=plan.project, plans=[plan], kind=PERIOD, principal=plan.principal,
+        if plan.status == REPAID:
+            raise Conflict("This period is already repaid.", code="repaid")
+        if plan.repayment_id is not None:
+            raise Conflict("This period is already being repaid; please wait for the bank's answer.",
+                           code="in_progress")
+        # The receivables with their investors' userNo, in one statement.
+        receivables = list(ReceivablePlan.objects.filter(plan=plan).order_by("pk")
+                           .only("pk", "investor_id", "principal", "interest")
+                           .annotate(user_no=F("investor__depository_account__user_no")))
+        user_nos = {r.investor_id: r.user_no for r in receivables}
+        details = _investor_details([(r, r.principal, r.interest) for r in receivables],
+                                    None if None in user_nos.values() else user_nos)
+        return _start(borrower=borrower, project=project, plans=[plan], kind=PERIOD, principal=plan.principal,
                       interest=plan.interest, penalty=plan.penalty, fee=0,
                       commission=plan.platform_share + plan.penalty, details=details, auto=auto)
 
@@ -276,6 +300,8 @@ def _release(repayment: Repayment) -> None:
 
 @depository.result_handler("USER_PRE_TRANSACTION")
 def _on_freeze(record: DepositoryRequest) -> None:
+    if (record.payload or {}).get("bizType") != "REPAYMENT":
+        return  # a tender's freeze: settled by lending
     repayment = Repayment.objects.select_for_update().filter(request_no=record.request_no).first()
     if repayment is None or repayment.status != FREEZING:
         return  # not a repayment (tenders are settled by lending)
@@ -324,23 +350,37 @@ def _on_confirm(record: DepositoryRequest) -> None:
                                                         paid_amount=amount)
     if repayment.kind == PREPAY and plans:
         RepaymentPlan.objects.filter(pk=plans[0].pk).update(paid_amount=repayment.total)
+    _receivables_received(repayment, now)
+    # Every investor's RECEIVABLE and the borrower's REPAYMENT: three statements in all.
+    items = []
     for detail in repayment.details:
-        for pk, (principal, interest) in detail["receivables"].items():
-            ReceivablePlan.objects.filter(pk=int(pk)).update(status=RECEIVED, received_at=now,
-                                                             received_amount=principal + interest)
         amount = detail["principal"] + detail["interest"] - detail["commission"]
-        if not amount:
-            continue
-        fund_events_apply(user_no=detail["userNo"], request_no=f"{record.request_no}:{detail['userNo']}", events=[
-            MoneyEvent("RECEIVABLE", amount, amount, remark=f"repayment {record.payload['projectNo']}")])
-    fund_events_apply(user_no=record.user_no, request_no=record.request_no, events=[
+        if amount:
+            items.append(FundEvents(detail["userNo"], f"{record.request_no}:{detail['userNo']}", [
+                MoneyEvent("RECEIVABLE", amount, amount, remark=f"repayment {record.payload['projectNo']}")]))
+    items.append(FundEvents(record.user_no, record.request_no, [
         MoneyEvent("REPAYMENT", -repayment.total, 0, -repayment.total,
                    remark=f"{'prepayment' if repayment.kind == PREPAY else 'repayment'} "
-                          f"{record.payload['projectNo']}")])
+                          f"{record.payload['projectNo']}")]))
+    fund_events_apply_many(items, at=now)
     if not RepaymentPlan.objects.filter(project_id=repayment.project_id, status__in=UNPAID).exists():
         project = Project.objects.select_for_update().get(pk=repayment.project_id)
         lending._move(project, lending_domain.FINISHED)
         lending._modify_project(project, lending_domain.FINISHED)
+
+
+def _receivables_received(repayment: Repayment, now: dt.datetime) -> None:
+    """Every receivable of the repayment RECEIVED with the amount its detail carries, in one UPDATE."""
+    rows = [(int(pk), principal + interest) for detail in repayment.details
+            for pk, (principal, interest) in detail["receivables"].items()]
+    if not rows:
+        return
+    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ReceivablePlan._meta.db_table} AS r SET status = %s, received_at = %s, "  # noqa: S608
+            f"received_amount = v.amount FROM (VALUES {values}) AS v(id, amount) WHERE r.id = v.id",
+            [RECEIVED, now, *(x for row in sorted(rows) for x in row)])
 
 
 @depository.result_handler("CANCEL_PRE_TRANSACTION")
@@ -365,7 +405,12 @@ def auto_workers() -> int:
     return max(1, int(settings.REPAYMENT_AUTO_WORKERS))
 
 
-def auto_repay(*, today: dt.date | None = None, workers: int | None = None) -> dict[str, int]:
+def auto_shards() -> int:
+    return max(1, int(settings.REPAYMENT_AUTO_SHARDS))
+
+
+def auto_repay(*, today: dt.date | None = None, workers: int | None = None,
+               shard: tuple[int, int] | None = None) -> dict[str, int]:
     """Repay every period due on or before ``today`` (and overdue ones) of borrowers who
     authorised REPAYMENT; one repayment each, skipping periods already in flight.
 
@@ -374,12 +419,23 @@ def auto_repay(*, today: dt.date | None = None, workers: int | None = None) -> d
     ``repay_start`` as the borrower's own click (the conditional claim of the period keeps
     it to one repayment whatever runs beside it) and closing its database connections
     when done. Counts: ``started``; ``skipped`` (refused: balance, state, in flight …);
-    ``errors`` (unexpected failures, logged with their traceback; the other loans go on)."""
+    ``errors`` (unexpected failures, logged with their traceback; the other loans go on).
+
+    ``shard=(i, n)`` takes only the loans with ``project_id % n == i``: n processes (Celery
+    tasks, see ``tasks.auto_repay``) each run one shard and together cover every loan once;
+    a loan is always in the same shard, and the claim of its period keeps it to one
+    repayment even if two runs overlap."""
     today = today or timezone.localdate()
     due = (RepaymentPlan.objects.filter(status__in=UNPAID, due_date__lte=today, repayment__isnull=True,
                                         project__status=lending_domain.REPAYING,
                                         borrower__depository_account__auth_list__contains=["REPAYMENT"])
-           .order_by("project_id", "number").select_related("borrower"))
+           .order_by("project_id", "number").select_related("borrower", "project"))
+    if shard is not None:
+        index, count = shard
+        if not 0 <= index < count:
+            raise ValueError(f"shard {index} of {count}")
+        if count > 1:
+            due = due.alias(shard_of=Mod("project_id", count)).filter(shard_of=index)
     seen: set[int] = set()
     batch = []
     for plan in list(due):
@@ -419,7 +475,7 @@ def auto_repay(*, today: dt.date | None = None, workers: int | None = None) -> d
 
 def _auto_repay_one(plan: RepaymentPlan) -> str:
     try:
-        repay_start(borrower=plan.borrower, plan_id=plan.pk, auto=True)
+        repay_start(borrower=plan.borrower, plan_id=plan.pk, auto=True, plan=plan)
     except WanxinError as exc:
         log.info("automatic repayment of period %s skipped: %s", plan.pk, exc.message)
         return "skipped"

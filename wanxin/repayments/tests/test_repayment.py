@@ -276,10 +276,10 @@ def test_auto_repay_runs_loans_concurrently_each_exactly_once(live, reviewer, fi
     DepositoryAccount.objects.filter(user=poor).update(available=100)  # the mirror says not enough
     real = services.repay_start
 
-    def flaky(*, borrower, plan_id, auto=False):
+    def flaky(*, borrower, plan_id, auto=False, plan=None):
         if plan_id == broken.pk:
             raise RuntimeError("simulated failure")
-        return real(borrower=borrower, plan_id=plan_id, auto=auto)
+        return real(borrower=borrower, plan_id=plan_id, auto=auto, plan=plan)
 
     monkeypatch.setattr(services, "repay_start", flaky)
     before = {key: bank_balance(user.user_no)[0] for key, user in (("a", a), ("b", b))}
@@ -373,4 +373,34 @@ def test_last_period_finishes_the_loan(live, reviewer, finance):
     assert bank_balance(borrower.user_no) == (100_00 + 1_000_00 - 20_00 - 1_020_00, 0)
     portfolio = selectors.portfolio(investor)
     assert (portfolio.received_principal, portfolio.received_interest, portfolio.expected) == (1_000_00, 1_667, 0)
+    assert invariants.total_balance() == 0
+
+
+def test_auto_repay_shards_cover_every_loan_once(live, reviewer, finance, monkeypatch, settings):
+    """``shard=(i, n)`` repays the loans with project_id % n == i; the n shards together
+    repay every due loan exactly once. Under Celery, REPAYMENT_AUTO_SHARDS = n fans the job
+    out as n shard tasks (the embedded scheduler, not in a task, runs it whole)."""
+    from wanxin.repayments import tasks
+
+    a = customer(balance=10_000_00)
+    projects = [disbursed(customer(kyc_limit=1_000_000_00), reviewer, finance, [a], [1_000_00], amount=1_000_00,
+                          months=3, method="EQUAL_PRINCIPAL") for _ in range(3)]
+    due = plans(projects[0])[0].due_date
+    odd = sum(p.pk % 2 for p in projects)
+    with pytest.raises(ValueError):
+        services.auto_repay(today=due, shard=(2, 2))
+    assert services.auto_repay(today=due, shard=(1, 2)) == {"started": odd, "skipped": 0, "errors": 0}
+    for project in projects:
+        assert plans(project)[0].status == ("REPAID" if project.pk % 2 else "DUE")
+    sent = []
+    monkeypatch.setattr(tasks, "group", lambda sigs: type("G", (), {"apply_async": lambda self: sent.extend(sigs)})())
+    settings.REPAYMENT_AUTO_SHARDS = 2
+    monkeypatch.setattr(tasks, "current_task", object())  # as inside a Celery task
+    assert tasks.auto_repay() == {"shards": 2}
+    assert [tuple(s.args[:2]) for s in sent] == [(0, 2), (1, 2)]
+    assert tasks.auto_repay_shard(0, 2, due.isoformat()) == {"started": 3 - odd, "skipped": 0, "errors": 0}
+    assert tasks.auto_repay_shard(1, 2, due.isoformat()) == {"started": 0, "skipped": 0, "errors": 0}
+    for project in projects:
+        assert plans(project)[0].status == "REPAID"
+        assert Repayment.objects.filter(project=project).count() == 1
     assert invariants.total_balance() == 0
