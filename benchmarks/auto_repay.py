@@ -49,6 +49,7 @@ from benchmarks.common import (
     ROOT,
     free_port,
     pgbench_reference,
+    result_head,
     start_gunicorn,
     stop_server,
     tree_cpu_seconds,
@@ -785,15 +786,9 @@ def main(argv: list[str] | None = None) -> int:
           f"replay_mismatches {bank['replay_mismatches']}, frozen freezes {bank['frozen_freezes']}, "
           f"notifications {bank['notifications']} → {'OK' if ok else 'VIOLATED'}")
 
-    elapsed = time.monotonic() - started
-    machine["loadavg_at_end"] = list(os.getloadavg())
     profile_text = rows[0].pop("profile", None)
     result = {
-        "benchmark": "auto_repay",
-        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "runtime_s": round(elapsed, 1),
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "machine": machine,
+        **result_head("auto_repay", started=started, args=args, machine=machine),
         "postgresql": server_info,
         "pgbench": pgbench,
         "bank_server": f"gunicorn gthread 2 workers x {args.bank_threads} threads, WANXIN_ROLE=bank",
@@ -810,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     if profile_text:
         (args.output.parent / "auto_repay_profile.txt").write_text(profile_text)
-    print(f"Wrote {args.output} in {elapsed:.0f} s total.")
+    print(f"Wrote {args.output} in {result['runtime_s']:.0f} s total.")
     return 0 if ok else 1
 
 

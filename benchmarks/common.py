@@ -83,3 +83,18 @@ def stop_server(server: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def result_head(name: str, *, started: float, args, machine: dict) -> dict:
+    """The first keys of every benchmark's JSON: what ran, when, how long, with which
+    arguments, on which machine (its load average at the end added now)."""
+    import datetime as dt
+
+    machine["loadavg_at_end"] = list(os.getloadavg())
+    return {
+        "benchmark": name,
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "runtime_s": round(time.monotonic() - started, 1),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "machine": machine,
+    }

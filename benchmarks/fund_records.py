@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, start_gunicorn, stop_server
+from benchmarks.common import free_port, result_head, start_gunicorn, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -503,14 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<22} {plan['execution_ms']} ms{extra}")
     print(f"Target p95 < {TARGET_P95_MS:.0f} ms per page: {'met' if target_met else 'NOT met'}")
 
-    elapsed = time.monotonic() - started
-    machine["loadavg_at_end"] = list(os.getloadavg())
     result = {
-        "benchmark": "fund_records",
-        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "runtime_s": round(elapsed, 1),
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "machine": machine,
+        **result_head("fund_records", started=started, args=args, machine=machine),
         "pgbench_reference": reference,
         "seed": seed,
         "cases": {k: {kk: vv for kk, vv in v.items() if kk != "params"} for k, v in case_map.items()},
@@ -523,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     print(f"Wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output} "
-          f"in {elapsed:.0f} s total.")
+          f"in {result['runtime_s']:.0f} s total.")
     return 0 if target_met else 1
 
 

@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import ledger
-from benchmarks.common import free_port, start_gunicorn, stop_server, tree_cpu_seconds
+from benchmarks.common import free_port, result_head, start_gunicorn, stop_server, tree_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -686,14 +686,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, share in states.items():
         print(f"{name} backends: {share}")
 
-    elapsed = time.monotonic() - started
-    machine["loadavg_at_end"] = list(os.getloadavg())
     result = {
-        "benchmark": "hot_loan",
-        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "runtime_s": round(elapsed, 1),
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "machine": machine,
+        **result_head("hot_loan", started=started, args=args, machine=machine),
         "postgresql": server,
         "pgbench": pgbench,
         "servers": {"platform": f"gunicorn gthread {args.workers}×{args.threads}, WANXIN_ROLE=platform",
@@ -713,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.output.parent / "hot_loan_profile.txt").write_text(profile_text)
         print(profile_text)
     print(f"Wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output} "
-          f"in {elapsed:.0f} s total.")
+          f"in {result['runtime_s']:.0f} s total.")
     return 0 if checks["ok"] else 1
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import datetime as dt
 import glob
 import io
 import itertools
@@ -52,7 +51,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, start_gunicorn, stop_server
+from benchmarks.common import free_port, result_head, start_gunicorn, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -694,14 +693,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {mix:<14} {c['statements_per_request']:>5} statements, {c['ms_per_request']:.2f} ms/request, "
               f"{c['ms_in_statements_per_request']:.2f} ms of it in statements")
 
-    elapsed = time.monotonic() - started
-    machine["loadavg_at_end"] = list(os.getloadavg())
     result = {
-        "benchmark": "ledger",
-        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "runtime_s": round(elapsed, 1),
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "machine": machine,
+        **result_head("ledger", started=started, args=args, machine=machine),
         "postgresql": server,
         "pgbench": pgbench,
         "seed": seed,
@@ -716,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     if profile_text:
         (args.output.parent / "ledger_profile.txt").write_text(profile_text)
     print(f"Wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output} "
-          f"in {elapsed:.0f} s total.")
+          f"in {result['runtime_s']:.0f} s total.")
     return 0 if invariants["ok"] else 1
 
 
