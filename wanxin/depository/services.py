@@ -81,9 +81,6 @@ def request_send(*, record: DepositoryRequest, client: BankClient | None = None)
     except Exception:
         _count_attempt(record.pk)
         raise
-    if resp.get("requestNo") != record.request_no:  # pragma: no cover - a signed answer names its request
-        _count_attempt(record.pk)
-        return result_apply(resp_data=resp, source="sync")
     try:
         return result_apply(resp_data=resp, source="sync", count_attempt=True)
     except Exception:  # rolled back with the attempt it counted

@@ -311,35 +311,11 @@ def fund_events_apply(*, user_no: str, request_no: str, events: list[MoneyEvent]
     replay (same request_no and type) changes nothing and returns ``[]``.
 
     Other apps (lending, repayments, allocation) record their events through this."""
-    if not events:
-        return []
-    owner = DepositoryAccount.objects.filter(user_no=user_no).values_list("pk", "user_id").first()
-    if owner is None:
-        log.info("no funds account for %s; %s not recorded", user_no, request_no)
-        return []
-    account_pk, user_id = owner
-    at = at or timezone.now()
-    table = DepositoryAccount._meta.db_table
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET available = available + %s, frozen = frozen + %s, "  # noqa: S608
-                    "updated_at = %s WHERE id = %s RETURNING available, frozen",
-                    [sum(e.available_delta for e in events), sum(e.frozen_delta for e in events), at, account_pk],
-                )
-                available, frozen = cursor.fetchone()
-            afters = domain.balances_after(available, frozen, events)
-            records = FundRecord.objects.bulk_create(
-                FundRecord(user_id=user_id, type=e.type, amount=e.amount, available_after=a, frozen_after=f,
-                           request_no=request_no, remark=e.remark[:200], created_at=at)
-                for e, (a, f) in zip(events, afters, strict=True)
-            )
+        return _apply_batch([FundEvents(user_no, request_no, events)], at or timezone.now())
     except IntegrityError:
         log.info("fund records of %s already exist; nothing added", request_no)
         return []
-    _invalidate_balance(user_no)
-    return records
 
 
 @dataclass(frozen=True)
@@ -353,63 +329,64 @@ class FundEvents:
 
 def fund_events_apply_many(items: list[FundEvents], *, at: dt.datetime | None = None) -> list[FundRecord]:
     """``fund_events_apply`` for several customers and requests at once, in three statements
-    whatever their number: the accounts read under their row locks in id order (so two
-    batches over the same accounts never deadlock), one ``UPDATE … FROM (VALUES …)
-    RETURNING`` moving every mirror balance, and one INSERT of every fund record.
-
-    Same results as calling ``fund_events_apply`` for each item in turn: each record's
-    balances after are exact (items of one account follow each other in the given order),
-    a customer without an account is skipped, and if any item is a replay (its request_no
-    and type already recorded) the batch is undone and every item applied one by one, so
-    the replay alone changes nothing. Call inside the result handler's transaction."""
-    items = [item for item in items if item.events]
-    if not items:
-        return []
+    whatever their number. Same results as calling it for each item in turn; if any item is
+    a replay the batch is undone and every item applied one by one, so the replay alone
+    changes nothing. Call inside the result handler's transaction."""
     at = at or timezone.now()
-    table = DepositoryAccount._meta.db_table
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                user_nos = sorted({item.user_no for item in items})
-                cursor.execute(f"SELECT id, user_id, user_no FROM {table} WHERE user_no = ANY(%s) "  # noqa: S608
-                               "ORDER BY id FOR UPDATE", [user_nos])
-                owners = {no: (pk, user_id) for pk, user_id, no in cursor.fetchall()}
-                per_account: dict[int, list[MoneyEvent]] = {}
-                for item in items:
-                    if item.user_no not in owners:
-                        log.info("no funds account for %s; %s not recorded", item.user_no, item.request_no)
-                        continue
-                    per_account.setdefault(owners[item.user_no][0], []).extend(item.events)
-                if not per_account:
-                    return []
-                rows = [(pk, sum(e.available_delta for e in evs), sum(e.frozen_delta for e in evs))
-                        for pk, evs in sorted(per_account.items())]
-                values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(rows))
-                cursor.execute(
-                    f"UPDATE {table} AS t SET available = t.available + v.da, "  # noqa: S608
-                    f"frozen = t.frozen + v.df, updated_at = %s FROM (VALUES {values}) AS v(id, da, df) "
-                    "WHERE t.id = v.id RETURNING t.id, t.available, t.frozen",
-                    [at, *(x for row in rows for x in row)],
-                )
-                after = {pk: (available, frozen) for pk, available, frozen in cursor.fetchall()}
-            afters = {pk: iter(domain.balances_after(*after[pk], evs)) for pk, evs in per_account.items()}
-            records = []
-            for item in items:
-                if item.user_no not in owners:
-                    continue
-                pk, user_id = owners[item.user_no]
-                for e in item.events:
-                    a, f = next(afters[pk])
-                    records.append(FundRecord(user_id=user_id, type=e.type, amount=e.amount, available_after=a,
-                                              frozen_after=f, request_no=item.request_no, remark=e.remark[:200],
-                                              created_at=at))
-            records = FundRecord.objects.bulk_create(records)
+        return _apply_batch(items, at)
     except IntegrityError:
         log.info("fund records of some of %s already exist; applying one by one",
                  ", ".join(item.request_no for item in items))
-        return [r for item in items
-                for r in fund_events_apply(user_no=item.user_no, request_no=item.request_no, events=item.events,
-                                           at=at)]
+        return [record for item in items for record in
+                fund_events_apply(user_no=item.user_no, request_no=item.request_no, events=item.events, at=at)]
+
+
+def _apply_batch(items: list[FundEvents], at: dt.datetime) -> list[FundRecord]:
+    """The accounts read under their row locks in id order (two batches over the same
+    accounts never deadlock), one ``UPDATE … FROM (VALUES …) RETURNING`` moving every mirror
+    balance by its deltas, one INSERT of every record with its exact balances after (items
+    of one account follow each other in the given order). A customer without an account is
+    skipped. Raises IntegrityError, with nothing changed, if a record already exists."""
+    items = [item for item in items if item.events]
+    if not items:
+        return []
+    table = DepositoryAccount._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, user_id, user_no FROM {table} WHERE user_no = ANY(%s) "  # noqa: S608
+                           "ORDER BY id FOR UPDATE", [sorted({item.user_no for item in items})])
+            owners = {no: (pk, user_id) for pk, user_id, no in cursor.fetchall()}
+            per_account: dict[int, list[MoneyEvent]] = {}
+            for item in items:
+                if item.user_no not in owners:
+                    log.info("no funds account for %s; %s not recorded", item.user_no, item.request_no)
+                    continue
+                per_account.setdefault(owners[item.user_no][0], []).extend(item.events)
+            if not per_account:
+                return []
+            rows = [(pk, sum(e.available_delta for e in evs), sum(e.frozen_delta for e in evs))
+                    for pk, evs in sorted(per_account.items())]
+            values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(rows))
+            cursor.execute(
+                f"UPDATE {table} AS t SET available = t.available + v.da, "  # noqa: S608
+                f"frozen = t.frozen + v.df, updated_at = %s FROM (VALUES {values}) AS v(id, da, df) "
+                "WHERE t.id = v.id RETURNING t.id, t.available, t.frozen",
+                [at, *(x for row in rows for x in row)],
+            )
+            after = {pk: (available, frozen) for pk, available, frozen in cursor.fetchall()}
+        afters = {pk: iter(domain.balances_after(*after[pk], evs)) for pk, evs in per_account.items()}
+        records = []
+        for item in items:
+            if item.user_no not in owners:
+                continue
+            pk, user_id = owners[item.user_no]
+            for e in item.events:
+                a, f = next(afters[pk])
+                records.append(FundRecord(user_id=user_id, type=e.type, amount=e.amount, available_after=a,
+                                          frozen_after=f, request_no=item.request_no, remark=e.remark[:200],
+                                          created_at=at))
+        records = FundRecord.objects.bulk_create(records)
     _invalidate_balance(*(item.user_no for item in items if item.user_no in owners))
     return records
 

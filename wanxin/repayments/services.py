@@ -146,16 +146,18 @@ def _repaying(project: Project) -> None:
         raise Conflict("The bank has not confirmed the loan is repaying yet; try again shortly.", code="bank_pending")
 
 
-def _investor_details(receivables: list[tuple[ReceivablePlan, int, int]],
-                      user_nos: dict[int, str] | None = None) -> list[dict]:
-    """Group (receivable, principal, interest) by the investor's userNo, in a stable order
-    (``user_nos``: investor id → userNo when the caller read them already)."""
-    if user_nos is None:
-        user_nos = dict(DepositoryAccount.objects.filter(user_id__in={r.investor_id for r, _, _ in receivables})
-                        .values_list("user_id", "user_no"))
+def _receivables_of(*order_by: str, **filters) -> list[ReceivablePlan]:
+    """Receivable plans with their investor's userNo (``user_no``), in one statement."""
+    return list(ReceivablePlan.objects.filter(**filters).order_by(*order_by)
+                .annotate(user_no=F("investor__depository_account__user_no")))
+
+
+def _investor_details(receivables: list[tuple[ReceivablePlan, int, int]]) -> list[dict]:
+    """Group (receivable read by ``_receivables_of``, principal, interest) by the investor's
+    userNo, in a stable order."""
     grouped: dict[str, dict] = {}
     for receivable, principal, interest in receivables:
-        no = user_nos[receivable.investor_id]
+        no = receivable.user_no
         entry = grouped.setdefault(no, {"userNo": no, "principal": 0, "interest": 0, "commission": 0,
                                         "receivables": {}})
         entry["principal"] += principal
@@ -197,6 +199,15 @@ def _plan_of(borrower, plan_id: int) -> RepaymentPlan:
     return plan
 
 
+def _unclaimed(plan: RepaymentPlan) -> RepaymentPlan:
+    if plan.status == REPAID:
+        raise Conflict("This period is already repaid.", code="repaid")
+    if plan.repayment_id is not None:
+        raise Conflict("This period is already being repaid; please wait for the bank's answer.",
+                       code="in_progress")
+    return plan
+
+
 def repay_start(*, borrower, plan_id: int, auto: bool = False, plan: RepaymentPlan | None = None) -> Repayment:
     """Repay one due or overdue period (with its penalty) from the depository balance.
 
@@ -208,30 +219,16 @@ def repay_start(*, borrower, plan_id: int, auto: bool = False, plan: RepaymentPl
             or not RepaymentPlan.project.is_cached(plan)):
         plan = _plan_of(borrower, plan_id)
     _repaying(plan.project)
-    if plan.status == REPAID:
-        raise Conflict("This period is already repaid.", code="repaid")
-    if plan.repayment_id is not None:
-        raise Conflict("This period is already being repaid; please wait for the bank's answer.",
-                       code="in_progress")
+    _unclaimed(plan)
     earlier = RepaymentPlan.objects.filter(project_id=plan.project_id, number__lt=plan.number,
                                            status__in=UNPAID).exists()
     if earlier:
         raise Conflict("Repay the earlier periods first.", code="earlier_unpaid")
     project = plan.project  # read with the plan above; the locked re-read below need not load it again
     with transaction.atomic():
-        plan = RepaymentPlan.objects.select_for_update().get(pk=plan.pk)
-        if plan.status == REPAID:
-            raise Conflict("This period is already repaid.", code="repaid")
-        if plan.repayment_id is not None:
-            raise Conflict("This period is already being repaid; please wait for the bank's answer.",
-                           code="in_progress")
-        # The receivables with their investors' userNo, in one statement.
-        receivables = list(ReceivablePlan.objects.filter(plan=plan).order_by("pk")
-                           .only("pk", "investor_id", "principal", "interest")
-                           .annotate(user_no=F("investor__depository_account__user_no")))
-        user_nos = {r.investor_id: r.user_no for r in receivables}
-        details = _investor_details([(r, r.principal, r.interest) for r in receivables],
-                                    None if None in user_nos.values() else user_nos)
+        plan = _unclaimed(RepaymentPlan.objects.select_for_update().get(pk=plan.pk))
+        receivables = _receivables_of("pk", plan=plan)
+        details = _investor_details([(r, r.principal, r.interest) for r in receivables])
         return _start(borrower=borrower, project=project, plans=[plan], kind=PERIOD, principal=plan.principal,
                       interest=plan.interest, penalty=plan.penalty, fee=0,
                       commission=plan.platform_share + plan.penalty, details=details, auto=auto)
@@ -252,7 +249,7 @@ def prepay_quote(*, project: Project, today: dt.date | None = None) -> dict:
     days = max((today - last).days, 0)
     remaining = sum(p.principal for p in unpaid)
     quote = domain.prepayment(remaining, project.borrower_rate, days, prepayment_fee_rate())
-    receivables = list(ReceivablePlan.objects.filter(plan__in=unpaid).order_by("tender_id", "number"))
+    receivables = _receivables_of("tender_id", "number", plan__in=unpaid)
     outstanding: dict[int, int] = defaultdict(int)
     for r in receivables:
         outstanding[r.tender_id] += r.principal
@@ -337,19 +334,15 @@ def _on_confirm(record: DepositoryRequest) -> None:
     now = timezone.now()
     _repayment_move(repayment, DONE, finished_at=now)
     plans = list(RepaymentPlan.objects.select_for_update().filter(repayment=repayment).order_by("pk"))
-    for plan in plans:
+    for number, plan in enumerate(plans):
         _check_plan_move(plan.status, REPAID)
-    paid_penalty = {plan.pk: plan.penalty for plan in plans}
-    if repayment.kind == PERIOD:
-        # The penalty paid is the one frozen, whatever accrued since.
-        for plan in plans:
-            paid_penalty[plan.pk] = repayment.penalty
-    for plan in plans:
-        amount = (plan.principal + plan.interest + paid_penalty[plan.pk]) if repayment.kind == PERIOD else 0
-        RepaymentPlan.objects.filter(pk=plan.pk).update(status=REPAID, repaid_at=now, penalty=paid_penalty[plan.pk],
-                                                        paid_amount=amount)
-    if repayment.kind == PREPAY and plans:
-        RepaymentPlan.objects.filter(pk=plans[0].pk).update(paid_amount=repayment.total)
+        plan.status, plan.repaid_at = REPAID, now
+        if repayment.kind == PERIOD:
+            plan.penalty = repayment.penalty  # the penalty paid is the one frozen, whatever accrued since
+            plan.paid_amount = plan.principal + plan.interest + plan.penalty
+        else:  # a prepayment's whole amount is booked on its first period
+            plan.paid_amount = repayment.total if number == 0 else 0
+    RepaymentPlan.objects.bulk_update(plans, ["status", "repaid_at", "penalty", "paid_amount"])
     _receivables_received(repayment, now)
     # Every investor's RECEIVABLE and the borrower's REPAYMENT: three statements in all.
     items = []

@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import secrets
-import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -21,6 +19,7 @@ from wanxin.core.identity import resident_id_check_char
 from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.models import DepositoryAccount, FundRecord
+from wanxin.testing import at_once
 
 User = get_user_model()
 _numbers = itertools.count(1)
@@ -115,22 +114,7 @@ def replay_notifications(request_no: str, *, copies: int = 1) -> int:
                                                   body=note.body, next_attempt_at=timezone.now())
     if copies == 1:
         return outbox.deliver_due()
-    barrier = threading.Barrier(copies)
-    delivered: list[int] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            delivered.append(outbox.deliver_due(limit=1))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(copies)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(delivered)
+    return sum(at_once(lambda: outbox.deliver_due(limit=1), copies))
 
 
 def bank_balance(user_no: str) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from wanxin.fields import blind_index
 from wanxin.funds import services
 from wanxin.funds.models import DepositoryAccount
 from wanxin.funds.services import Invalid, OpenAccountInput
+from wanxin.testing import at_once
 
 from .conftest import (
     CARD,
@@ -287,28 +288,11 @@ def test_anonymous_visitors_are_sent_to_log_in(live):
 
 def test_concurrent_openings_make_one_request(live, customer):
     """Several submissions at the same moment (threads, real PostgreSQL): one request."""
-    import threading
+    def submit() -> str:
+        services.account_open(user=customer, data=data())
+        return "started"
 
-    from django.db import connections
-
-    barrier = threading.Barrier(4)
-    outcomes: list[str] = []
-
-    def submit():
-        try:
-            barrier.wait()
-            services.account_open(user=customer, data=data())
-            outcomes.append("started")
-        except Conflict as exc:
-            outcomes.append(exc.code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = [o.code if isinstance(o, Conflict) else o for o in at_once(submit, 4)]
     assert sorted(outcomes) == ["pending", "pending", "pending", "started"]
     assert DepositoryRequest.objects.filter(service_name="PERSONAL_REGISTER").count() == 1
     account = DepositoryAccount.objects.get(user=customer)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from wanxin.bank import invariants
@@ -22,6 +20,7 @@ from wanxin.lending.models import Project
 from wanxin.lending.tests.conftest import TERMS, _key, bank_balance, bank_income, bank_project
 from wanxin.repayments import domain, selectors, services
 from wanxin.repayments.models import ReceivablePlan, Repayment, RepaymentPlan
+from wanxin.testing import at_once
 
 from .conftest import customer, disbursed, mirror, recover
 
@@ -114,22 +113,8 @@ def test_double_click_and_concurrent_clicks_pay_once(loan, outage):
 
     # Period 2: eight clicks at once; exactly one repayment is recorded and paid.
     plan2 = plans(project)[1]
-    errors, barrier = [], threading.Barrier(8)
-
-    def click():
-        try:
-            barrier.wait()
-            services.repay_start(borrower=borrower, plan_id=plan2.pk)
-        except Conflict as exc:
-            errors.append(exc.code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=click) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = at_once(lambda: services.repay_start(borrower=borrower, plan_id=plan2.pk), 8)
+    errors = [o.code for o in outcomes if isinstance(o, Conflict)]
     assert len(errors) == 7
     assert Repayment.objects.filter(plans=plan2).count() == 1
     assert Repayment.objects.count() == 2
@@ -303,20 +288,7 @@ def test_auto_repay_runs_loans_concurrently_each_exactly_once(live, reviewer, fi
     # Two runs at once (say, a slow run overlapping the next): each period is started once.
     DepositoryAccount.objects.filter(user=poor).update(available=bank_balance(poor.user_no)[0])
     second = [plans(project)[1] for project in projects]
-    results, barrier = [], threading.Barrier(2)
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(services.auto_repay(today=second[0].due_date, workers=3))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(lambda: services.auto_repay(today=second[0].due_date, workers=3), 2)
     assert sum(r["started"] for r in results) == 5 and sum(r["errors"] for r in results) == 0
     # The earliest unpaid period of each loan: the late borrower's first, everybody else's second.
     for plan in [firsts[3], *second[:3], second[4]]:
