@@ -45,6 +45,11 @@ def user_no_of(user_id: int) -> str:
     return DepositoryAccount.objects.filter(user_id=user_id).values_list("user_no", flat=True).first() or ""
 
 
+def user_nos_of(user_ids: set[int]) -> dict[int, str]:
+    """Customer id → depository userNo, for those with an account, in one query."""
+    return dict(DepositoryAccount.objects.filter(user_id__in=user_ids).values_list("user_id", "user_no"))
+
+
 def projects_of(borrower) -> QuerySet[Project]:
     return Project.objects.filter(borrower=borrower).order_by("-id")
 

@@ -34,7 +34,7 @@ from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.domain import MoneyEvent
 from wanxin.funds.models import DepositoryAccount
-from wanxin.funds.services import fund_events_apply
+from wanxin.funds.services import FundEvents, fund_events_apply, fund_events_apply_many
 from wanxin.kyc.selectors import approved_credit
 from wanxin.notifications.services import sms_send
 
@@ -597,17 +597,20 @@ def _on_confirm_loan(record: DepositoryRequest) -> None:
     Disbursement.objects.filter(pk=proposal.pk).update(status=Disbursement.Status.DONE)
     details = {d["preRequestNo"]: d["amount"] for d in record.payload["details"]}
     tenders = list(Tender.objects.select_for_update().filter(request_no__in=list(details)).order_by("pk"))
+    user_nos = selectors.user_nos_of({tender.investor_id for tender in tenders})
+    items = []
     for tender in tenders:
         _tender_move(tender, domain.T_LOANED)
         # Keyed by the tender's own freeze number: one TENDER record per tender.
-        fund_events_apply(user_no=selectors.user_no_of(tender.investor_id), request_no=tender.request_no, events=[
-            MoneyEvent("TENDER", -tender.amount, 0, -tender.amount, remark=f"loan {record.payload['projectNo']}")])
+        items.append(FundEvents(user_nos.get(tender.investor_id, ""), tender.request_no, [
+            MoneyEvent("TENDER", -tender.amount, 0, -tender.amount, remark=f"loan {record.payload['projectNo']}")]))
     total = sum(details.values())
     events = [MoneyEvent("LOAN_RECEIVED", total, total, remark=f"loan {record.payload['projectNo']}")]
     if proposal.commission:
         events.append(MoneyEvent("LOAN_COMMISSION", -proposal.commission, -proposal.commission,
                                  remark="service fee"))
-    fund_events_apply(user_no=record.user_no, request_no=record.request_no, events=events)
+    # Every investor's TENDER and the borrower's loan: three statements whatever their number.
+    fund_events_apply_many([*items, FundEvents(record.user_no, record.request_no, events)])
     project = Project.objects.select_for_update().get(pk=proposal.project_id)
     _move(project, domain.REPAYING, loaned_at=timezone.now())
     # The repayment and receivable plans, in this same transaction (repayments imports lending).
