@@ -47,6 +47,7 @@ from typing import Any
 
 from benchmarks.common import (
     ROOT,
+    StatementCounter,
     free_port,
     pgbench_reference,
     result_head,
@@ -623,17 +624,12 @@ def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bo
     children_cpu, reports = 0.0, []
     # One thread, one process: the whole flow runs on this thread's connection, so every SQL
     # statement (savepoints apart; BEGIN/COMMIT are not sent as statements) is counted.
-    statements = {"sql": 0, "savepoint": 0}
-
-    def count(execute, sql, params, many, context):
-        statements["savepoint" if sql.lstrip()[:9].upper() in ("SAVEPOINT", "RELEASE S", "ROLLBACK ")
-                   else "sql"] += 1
-        return execute(sql, params, many, context)
+    statements = StatementCounter()
 
     if shards:
         counts, children_cpu, reports = shards.run()
     elif workers == 1:
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(statements):
             counts = services.auto_repay(today=due, workers=workers)
     else:
         counts = services.auto_repay(today=due, workers=workers)
@@ -656,8 +652,8 @@ def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bo
         "shard_reports": [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in reports], "seconds": round(seconds, 2),
         "periods": check["periods"], "periods_per_s": round(check["repaid"] / seconds, 1),
         "ms_per_period_wall": round(seconds / n * 1000, 2),
-        **({"sql_statements_per_period": round(statements["sql"] / n, 2),
-            "savepoint_commands_per_period": round(statements["savepoint"] / n, 2)} if statements["sql"] else {}),
+        **({"sql_statements_per_period": round((statements.statements - statements.savepoints) / n, 2),
+            "savepoint_commands_per_period": round(statements.savepoints / n, 2)} if statements.statements else {}),
         # CPU per period: this process (the platform: job threads, ORM, signing, httpx), the
         # bank's gunicorn workers, and the whole machine (+ PostgreSQL and anything else).
         "platform_cpu_ms_per_period": round(self_cpu / n * 1000, 2),

@@ -98,3 +98,25 @@ def result_head(name: str, *, started: float, args, machine: dict) -> dict:
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "machine": machine,
     }
+
+
+class StatementCounter:
+    """A Django ``execute_wrapper``: counts the SQL statements a connection sends (savepoint
+    commands also apart; BEGIN/COMMIT are not sent as statements) and the time spent in them."""
+
+    SAVEPOINT_PREFIXES = ("SAVEPOINT", "RELEASE S", "ROLLBACK ")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.statements, self.savepoints, self.seconds = 0, 0, 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.statements += 1
+            self.savepoints += sql.lstrip()[:9].upper() in self.SAVEPOINT_PREFIXES
+            self.seconds += time.perf_counter() - started

@@ -70,7 +70,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import ledger
-from benchmarks.common import free_port, result_head, start_gunicorn, stop_server, tree_cpu_seconds
+from benchmarks.common import (
+    StatementCounter,
+    free_port,
+    result_head,
+    start_gunicorn,
+    stop_server,
+    tree_cpu_seconds,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -296,15 +303,7 @@ def probe(project_id: int, tokens: list[str]) -> dict[str, Any]:
 
     from wanxin.lending.models import Tender
 
-    state = {"n": 0, "db_s": 0.0}
-
-    def counter(execute, sql, params, many, context):
-        t0 = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            state["n"] += 1
-            state["db_s"] += time.perf_counter() - t0
+    counter = StatementCounter()
 
     client = Client()
     url = f"/api/v1/loans/projects/{project_id}/tenders"
@@ -326,8 +325,8 @@ def probe(project_id: int, tokens: list[str]) -> dict[str, Any]:
         "bids": bids,
         "p50_ms": round(ledger.percentile(latencies, 50) * 1000, 2),
         "mean_ms": round(sum(latencies) / bids * 1000, 2),
-        "platform_statements_per_bid": round(state["n"] / bids, 1),
-        "platform_ms_in_statements_per_bid": round(state["db_s"] / bids * 1000, 2),
+        "platform_statements_per_bid": round(counter.statements / bids, 1),
+        "platform_ms_in_statements_per_bid": round(counter.seconds / bids * 1000, 2),
     }
 
 

@@ -51,7 +51,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, result_head, start_gunicorn, stop_server
+from benchmarks.common import StatementCounter, free_port, result_head, start_gunicorn, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -432,32 +432,24 @@ def statement_counts(iterations: int = 30) -> dict[str, Any]:
 
     caller = Caller(98, "count")
     counted: dict[str, Any] = {}
-    state = {"n": 0, "db": 0.0}
-
-    def wrapper(execute, sql, params, many, context):
-        t0 = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            state["n"] += 1
-            state["db"] += time.perf_counter() - t0
+    counter = StatementCounter()
 
     for mix, payee in (("freeze_post", "PLATFORM_INCOME"), ("transfer", "PLATFORM_CAPITAL"),
                        ("freeze_only", "PLATFORM_INCOME"), ("query_balance", "PLATFORM_INCOME")):
         one_iteration(caller, mix, customer_no(0, 0), payee)  # warm
-        state.update(n=0, db=0.0)
+        counter.reset()
         requests, total = 0, 0.0
-        with connections["bank"].execute_wrapper(wrapper):
+        with connections["bank"].execute_wrapper(counter):
             for _ in range(iterations):
                 for seconds, resp in one_iteration(caller, mix, customer_no(0, 0), payee):
                     requests += 1
                     total += seconds
                     assert resp["respCode"] == OK, resp
         counted[mix] = {
-            "statements_per_request": round(state["n"] / requests, 2),
-            "round_trips_per_request": round(state["n"] / requests + 2, 2),  # + BEGIN and COMMIT
+            "statements_per_request": round(counter.statements / requests, 2),
+            "round_trips_per_request": round(counter.statements / requests + 2, 2),  # + BEGIN and COMMIT
             "ms_per_request": round(total / requests * 1000, 3),
-            "ms_in_statements_per_request": round(state["db"] / requests * 1000, 3),
+            "ms_in_statements_per_request": round(counter.seconds / requests * 1000, 3),
         }
     return counted
 
