@@ -7,12 +7,12 @@ import time
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 
 from wanxin.accounts import services, sms_codes
 from wanxin.accounts.services import FieldError
 from wanxin.notifications.models import SmsMessage
+from wanxin.testing import at_once
 
 from .conftest import MOBILE, last_code, make_customer
 
@@ -240,27 +240,8 @@ def refused_any(call, **kwargs):
 
 
 def _in_threads(n, target):
-    barrier = threading.Barrier(n)
-    results: list = []
-    lock = threading.Lock()
-
-    def run():
-        barrier.wait()
-        try:
-            outcome = target()
-        except services.WanxinError as exc:
-            outcome = exc.code
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    """``target`` on ``n`` threads at once; a refusal is reported by its code."""
+    return [o.code if isinstance(o, services.WanxinError) else o for o in at_once(target, n)]
 
 
 @pytest.mark.django_db(transaction=True)
