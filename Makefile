@@ -27,6 +27,7 @@ bench: $(STAMP)
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.ledger
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.fund_records
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.nightly
+	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.http_floor
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.hot_loan
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.auto_repay
 

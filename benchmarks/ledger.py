@@ -46,6 +46,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -60,6 +61,8 @@ PLATFORM_DB, BANK_DB, PGBENCH_DB = "wanxin_bench", "wanxin_bench_bank", "wanxin_
 SEED_PER_CUSTOMER = 100_000_000_00  # fen: 100 M yuan each, far more than a run can spend
 AMOUNT = 100  # fen per movement
 OK = "00000"
+ONE_CALL_SQL = Path(__file__).resolve().parent / "sql" / "freeze_in_one_call.sql"
+ONE_CALL_FREEZE = "SELECT bench_freeze_in_one_call(%s, %s, %s, %s, %s, %s, %s)"
 PHASE_NUMBERS = itertools.count(1)
 
 
@@ -244,6 +247,25 @@ class Caller:
         processing.sign(data)  # the bank signs every response; part of its cost
         return data
 
+    def call_in_one_call(self, **data: Any) -> dict[str, Any]:
+        """The ceiling prototype (``sql/freeze_in_one_call.sql``): the bank's real verify
+        and sign around one server-side function doing the whole freeze, in autocommit (one
+        round trip, one implicit transaction)."""
+        from django.db import connections
+
+        from wanxin.bank import processing
+        from wanxin.protocol import messages
+
+        v = processing.verify(self.envelope("USER_PRE_TRANSACTION", data), allowed=messages.DIRECT_SERVICES)
+        with connections["bank"].cursor() as cur:
+            cur.execute(ONE_CALL_FREEZE, [v.platform.platform_no, v.data["requestNo"], v.digest,
+                                          json.dumps(v.data), v.data["userNo"], v.data["bizType"], v.data["amount"]])
+            response = cur.fetchone()[0]
+        if isinstance(response, str):  # jsonb arrives as text through Django's cursor
+            response = json.loads(response)
+        processing.sign(response)
+        return response
+
 
 def one_iteration(caller: Caller, mix: str, customer: str, payee: str) -> list[tuple[float, dict[str, Any]]]:
     """One unit of a mix; returns (seconds, response) per request made."""
@@ -265,6 +287,10 @@ def one_iteration(caller: Caller, mix: str, customer: str, payee: str) -> list[t
         timed("TRANSFER", bizType="ALLOCATION_SETTLE", payer=customer, payee="PLATFORM_CAPITAL", amount=AMOUNT)
     elif mix == "freeze_only":
         timed("USER_PRE_TRANSACTION", userNo=customer, bizType="ALLOCATION", amount=AMOUNT)
+    elif mix == "freeze_one_call":
+        t0 = time.perf_counter()
+        resp = caller.call_in_one_call(userNo=customer, bizType="ALLOCATION", amount=AMOUNT)
+        out.append((time.perf_counter() - t0, resp))
     elif mix == "query_balance":
         timed("QUERY_BALANCE", userNo=customer)
     else:
@@ -397,6 +423,7 @@ def customer_no(wid: int, i: int) -> str:
 def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connections
 
     from wanxin.bank import accounts, staff
     from wanxin.bank.models import Account
@@ -417,6 +444,8 @@ def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
             for n, name in enumerate(names)
         ]
     )
+    with connections["bank"].cursor() as cur:  # the ceiling prototype; this database only
+        cur.execute(ONE_CALL_SQL.read_text())
     caller = Caller(99, "seed")
     for name in names:
         resp = caller.call("TRANSFER", bizType="COMPENSATION", payer="PLATFORM_CAPITAL", payee=name,
@@ -424,6 +453,70 @@ def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
         if resp["respCode"] != OK:
             raise SystemExit(f"seeding {name} failed: {resp}")
     return {"customers": len(names), "funded_each_fen": SEED_PER_CUSTOMER}
+
+
+PG_ONLY_SCRIPTS = {
+    # One freeze per transaction, as the prototype's callers send it.
+    "one_per_transaction": 1,
+    # Eight freezes in one statement and one transaction: what a batching writer would send.
+    "eight_per_transaction": 8,
+}
+
+
+def pg_only_ceiling(seconds: int, clients: int = 8) -> dict[str, Any]:
+    """The prototype's function driven by pgbench itself, with no Python at all: what
+    PostgreSQL's own share of a freeze costs, one per transaction and batched, on the
+    machine's CPU. (Each client freezes from its own seeded customer, requestNos unique.)"""
+    from django.conf import settings
+
+    out: dict[str, Any] = {}
+    conn = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, per in PG_ONLY_SCRIPTS.items():
+            script = Path(tmp) / f"{name}.sql"
+            # requestNo: the client, a random 62-bit number and the row of the batch; the
+            # req_data is as long as a real freeze's.
+            script.write_text(
+                "\\set n random(1, 4611686018427387903)\n"
+                f"SELECT bench_freeze_in_one_call('{settings.PLATFORM_NO}', 'pg' || :client_id || 'x' || :n || 'g' || g, "
+                "md5(:n::text), jsonb_build_object('requestNo', 'pg' || :n, 'timestamp', 1764620000000, "
+                "'userNo', 'bc0' || (:client_id % 8) || 'x000', 'bizType', 'ALLOCATION', 'amount', 1), "
+                f"'bc0' || (:client_id % 8) || 'x000', 'ALLOCATION', 1) FROM generate_series(1, {per}) g;\n"
+            )
+            cpu0 = cpu_busy_seconds()
+            done = subprocess.run([pgbench_binary(), "-n", "-f", str(script), "-c", str(clients), "-j", "2",
+                                   "-T", str(seconds), *conn, BANK_DB], check=True, capture_output=True, text=True)
+            cpu = cpu_busy_seconds() - cpu0
+            tps = float(re.search(r"tps = ([\d.]+) \(without", done.stdout).group(1))
+            out[name] = {"freezes_per_transaction": per, "tps": tps, "freezes_per_s": round(tps * per, 1),
+                         "machine_cpu_ms_per_freeze": round(cpu / (tps * per * seconds) * 1000, 3)}
+            print(f"  PostgreSQL alone, {per} freeze(s) per transaction: {tps * per:.0f} freezes/s, "
+                  f"{out[name]['machine_cpu_ms_per_freeze']:.3f} ms machine CPU each", flush=True)
+    return out
+
+
+def python_floor(iterations: int = 2000) -> dict[str, Any]:
+    """CPU of the parts of a request no design can drop (PROTOCOL §2): the client's
+    envelope and Ed25519 signature, the bank's verify and validation, its signed answer."""
+    from wanxin.bank import processing
+    from wanxin.protocol import messages
+
+    caller = Caller(97, "floor")
+    t0 = time.process_time()
+    envelopes = [caller.envelope("USER_PRE_TRANSACTION", {"userNo": customer_no(0, 0), "bizType": "ALLOCATION",
+                                                          "amount": AMOUNT}) for _ in range(iterations)]
+    t1 = time.process_time()
+    verified = [processing.verify(e, allowed=messages.DIRECT_SERVICES) for e in envelopes]
+    t2 = time.process_time()
+    for v in verified:
+        processing.sign(processing.response_data(v.data["requestNo"], OK, None, userNo=v.data["userNo"],
+                                                 amount=AMOUNT, frozen=AMOUNT))
+    t3 = time.process_time()
+    ms = {"client_envelope_and_signature": (t1 - t0), "bank_verify_and_validate": (t2 - t1),
+          "bank_signed_answer": (t3 - t2)}
+    ms = {k: round(v / iterations * 1000, 4) for k, v in ms.items()}
+    ms["total"] = round(sum(ms.values()), 4)
+    return ms
 
 
 def statement_counts(iterations: int = 30) -> dict[str, Any]:
@@ -435,7 +528,8 @@ def statement_counts(iterations: int = 30) -> dict[str, Any]:
     counter = StatementCounter()
 
     for mix, payee in (("freeze_post", "PLATFORM_INCOME"), ("transfer", "PLATFORM_CAPITAL"),
-                       ("freeze_only", "PLATFORM_INCOME"), ("query_balance", "PLATFORM_INCOME")):
+                       ("freeze_only", "PLATFORM_INCOME"), ("freeze_one_call", "PLATFORM_INCOME"),
+                       ("query_balance", "PLATFORM_INCOME")):
         one_iteration(caller, mix, customer_no(0, 0), payee)  # warm
         counter.reset()
         requests, total = 0, 0.0
@@ -447,7 +541,8 @@ def statement_counts(iterations: int = 30) -> dict[str, Any]:
                     assert resp["respCode"] == OK, resp
         counted[mix] = {
             "statements_per_request": round(counter.statements / requests, 2),
-            "round_trips_per_request": round(counter.statements / requests + 2, 2),  # + BEGIN and COMMIT
+            # + BEGIN and COMMIT, except the one-call prototype (autocommit: an implicit transaction)
+            "round_trips_per_request": round(counter.statements / requests + (mix != "freeze_one_call") * 2, 2),
             "ms_per_request": round(total / requests * 1000, 3),
             "ms_in_statements_per_request": round(counter.seconds / requests * 1000, 3),
         }
@@ -617,7 +712,11 @@ def main(argv: list[str] | None = None) -> int:
 
     seed = migrate_and_seed(args.workers, args.customers_per_worker)
     counts = statement_counts()
+    floor = python_floor()
+    print(f"Python floor per request (signatures, verify, validation): {floor['total']:.3f} ms CPU", flush=True)
     connections.close_all()
+    print("Ceiling prototype driven by pgbench (no Python):", flush=True)
+    pg_only = pg_only_ceiling(args.pgbench_seconds)
 
     rows: list[dict[str, Any]] = []
     profile_text = None
@@ -636,6 +735,9 @@ def main(argv: list[str] | None = None) -> int:
                             payees_for=lambda w: ["PLATFORM_CAPITAL"], **common))
         rows.append(measure(workers, name="svc_freeze_only", kind="service", mix="freeze_only",
                             label="service: freezes only (no hot row; reference)",
+                            payees_for=lambda w: ["PLATFORM_INCOME"], **common))
+        rows.append(measure(workers, name="ceiling_freeze_one_call", kind="ceiling", mix="freeze_one_call",
+                            label="ceiling: freezes, each one server-side function call",
                             payees_for=lambda w: ["PLATFORM_INCOME"], **common))
         if args.profile:
             prof = measure(workers, name="svc_profiled", kind="profile", mix="freeze_post",
@@ -691,6 +793,11 @@ def main(argv: list[str] | None = None) -> int:
         "pgbench": pgbench,
         "seed": seed,
         "statement_counts": counts,
+        "ceiling": {
+            "what": "USER_PRE_TRANSACTION as one server-side function (benchmarks/sql/freeze_in_one_call.sql)",
+            "python_floor_ms_per_request": floor,
+            "postgresql_alone": pg_only,
+        },
         "figures": rows,
         "ratios": {row["name"]: row["ratio_to_pgbench"] for row in rows},
         "invariants": invariants,

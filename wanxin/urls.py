@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from wanxin.web import views as web_views
 
@@ -26,6 +26,9 @@ if settings.SERVES_PLATFORM:
         path("kyc/", include("wanxin.kyc.urls")),
         path("backoffice/", include("wanxin.backoffice.urls")),
         path("loans/review/overdue", repayment_pages.overdue_review, name="loans-overdue"),
+        path("loans/review/releases", repayment_pages.releases_refused, name="loans-releases"),
+        re_path(r"^loans/review/releases/(?P<kind>tender|repayment)/(?P<object_id>[0-9]+)/retry$",
+                repayment_pages.release_retry, name="loans-release-retry"),
         path("loans/", include("wanxin.lending.urls")),
         path("repayments/", include("wanxin.repayments.pages_urls")),
         path("calculator", include("wanxin.repayments.urls")),

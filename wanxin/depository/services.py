@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from wanxin.core.errors import NotFound
+from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.ids import new_request_no
 from wanxin.protocol import codes, messages
 
@@ -59,6 +59,18 @@ def request_create(*, service_name: str, payload: dict[str, Any], user_no: str =
         request_no=new_request_no(prefix), service_name=service_name, payload=payload,
         user_no=user_no, amount=amount,
     )
+
+
+def refused_request(request_no: str) -> DepositoryRequest:
+    """The record of a request the bank refused, before its owner asks again with a new
+    request (a requestNo is never reused, PROTOCOL §3); anything else is refused."""
+    record = DepositoryRequest.objects.filter(request_no=request_no).first()
+    if record is None:
+        raise NotFound("There is no bank request to retry.", code="not_found")
+    if record.status != DepositoryRequest.Status.FAIL:
+        raise Conflict(f"The bank has not refused {request_no} (it is {record.status.lower()}); nothing to retry.",
+                       code="not_refused")
+    return record
 
 
 def request_send(*, record: DepositoryRequest, client: BankClient | None = None) -> DepositoryRequest:

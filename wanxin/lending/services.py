@@ -500,11 +500,36 @@ def _on_tender_cancel(record: DepositoryRequest) -> None:
     if tender is None or tender.status != domain.T_FROZEN:
         return
     if record.status != DepositoryRequest.Status.SUCCESS:
-        log.error("unfreezing tender %s refused: %s %s", tender.pk, record.resp_code, record.resp_msg)
+        log.error("unfreezing tender %s refused: %s %s (listed at /loans/review/releases to retry)", tender.pk,
+                  record.resp_code, record.resp_msg)
         return
     _tender_move(tender, domain.T_REFUNDED)
     fund_events_apply(user_no=record.user_no, request_no=record.request_no, events=[
         MoneyEvent("UNFREEZE", tender.amount, tender.amount, -tender.amount, remark="loan cancelled")])
+
+
+def tender_release_retry(*, operator, tender_id: int) -> Tender:
+    """Ask the bank again to unfreeze a cancelled loan's tender after it refused the first
+    CANCEL_PRE_TRANSACTION (the tender stays FROZEN, the investor's money held, until the
+    bank releases it). A finance officer's action, audited."""
+    _require(operator, "approve_disbursement")
+    with transaction.atomic():
+        tender = Tender.objects.select_for_update().filter(pk=tender_id).first()
+        if tender is None:
+            raise NotFound("No such tender.", code="not_found")
+        if tender.status != domain.T_FROZEN or not tender.cancel_request_no:
+            raise Conflict("Only a tender whose unfreeze the bank refused can be retried.", code="bad_status")
+        refused = depository.refused_request(tender.cancel_request_no)
+        record = depository.request_create(service_name="CANCEL_PRE_TRANSACTION",
+                                           payload={"preRequestNo": tender.request_no}, user_no=refused.user_no,
+                                           amount=tender.amount, prefix="WXU")
+        Tender.objects.filter(pk=tender.pk).update(cancel_request_no=record.request_no)
+        tender.cancel_request_no = record.request_no
+        audit_record(actor=operator, action="tender.release_retry", target=tender,
+                     before={"cancel_request_no": refused.request_no, "refused": refused.resp_code},
+                     after={"cancel_request_no": record.request_no})
+        _send_after_commit(record)
+    return tender
 
 
 # -- disbursement (maker-checker) -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Customer pages under /repayments/ (the borrower's plans with Repay and prepayment, the
-investor's portfolio) and the operators' overdue list at /loans/review/overdue."""
+investor's portfolio) and the operators' pages: the overdue list at /loans/review/overdue
+and the releases the bank refused at /loans/review/releases."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from wanxin.accounts.auth import customer_required
 from wanxin.backoffice.access import require_operator
 from wanxin.core.errors import WanxinError
 from wanxin.core.money import format_fen
+from wanxin.lending import services as lending_services
 
 from . import selectors, services
 
@@ -80,3 +82,32 @@ def overdue_review(request: HttpRequest) -> HttpResponse:
     buckets = selectors.overdue(timezone.localdate())
     return render(request, "repayments/overdue.html", {
         "buckets": buckets, "totals": selectors.overdue_totals(buckets)})
+
+
+RELEASE_PERMISSION = "backoffice.approve_disbursement"
+
+
+@require_GET
+@require_operator
+def releases_refused(request: HttpRequest) -> HttpResponse:
+    """Money the bank would not release: a finance officer retries once the cause is known."""
+    if not request.user.has_perm(RELEASE_PERMISSION):
+        return render(request, "backoffice/forbidden.html", {"missing": [RELEASE_PERMISSION]}, status=403)
+    return render(request, "repayments/releases.html", {"rows": selectors.releases_refused()})
+
+
+@require_POST
+@require_operator
+def release_retry(request: HttpRequest, kind: str, object_id: str) -> HttpResponse:
+    object_id = int(object_id)
+    retry = {"tender": lambda: lending_services.tender_release_retry(operator=request.user, tender_id=object_id),
+             "repayment": lambda: services.release_retry(operator=request.user, repayment_id=object_id)}[kind]
+    try:
+        owner = retry()
+    except WanxinError as exc:
+        if exc.status == 403:
+            return render(request, "backoffice/forbidden.html", {"missing": [RELEASE_PERMISSION]}, status=403)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Release of the {kind} sent to the bank again as {owner.cancel_request_no}.")
+    return redirect("loans-releases")

@@ -11,11 +11,12 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from wanxin.depository.models import DepositoryRequest
 from wanxin.lending import domain as lending_domain
 from wanxin.lending.models import Project, Tender
 
 from . import domain
-from .models import DUE, OVERDUE, RECEIVED, ReceivablePlan, RepaymentPlan
+from .models import CANCELLING, DUE, OVERDUE, RECEIVED, ReceivablePlan, Repayment, RepaymentPlan
 
 
 def plans_of(project: Project) -> list[RepaymentPlan]:
@@ -123,3 +124,32 @@ def overdue_totals(buckets: dict[str, list[OverdueRow]]) -> dict[str, dict[str, 
 def unpaid_total(project: Project) -> int:
     return (RepaymentPlan.objects.filter(project=project, status__in=[DUE, OVERDUE])
             .aggregate(s=Sum("principal"))["s"] or 0)
+
+
+@dataclass(frozen=True)
+class RefusedRelease:
+    """Money still frozen at the bank because it refused to release it: a cancelled loan's
+    tender or a failed repayment, with the bank's answer to the release."""
+
+    kind: str  # "tender" or "repayment"
+    id: int
+    project: Project
+    customer: str
+    amount: int
+    record: DepositoryRequest  # the refused CANCEL_PRE_TRANSACTION
+
+
+def releases_refused() -> list[RefusedRelease]:
+    """Every release the bank refused and nobody has retried yet, oldest refusal first."""
+    refused = DepositoryRequest.objects.filter(service_name="CANCEL_PRE_TRANSACTION",
+                                               status=DepositoryRequest.Status.FAIL)
+    tenders = (Tender.objects.filter(status=lending_domain.T_FROZEN, cancel_request_no__in=refused.values("request_no"))
+               .select_related("project", "investor"))
+    repayments = (Repayment.objects.filter(status=CANCELLING, cancel_request_no__in=refused.values("request_no"))
+                  .select_related("project", "borrower"))
+    owners = [("tender", t.pk, t.project, t.investor.username, t.amount, t.cancel_request_no) for t in tenders]
+    owners += [("repayment", r.pk, r.project, r.borrower.username, r.total, r.cancel_request_no) for r in repayments]
+    records = {r.request_no: r for r in refused.filter(request_no__in=[o[-1] for o in owners])}
+    rows = [RefusedRelease(kind, pk, project, customer, amount, records[no])
+            for kind, pk, project, customer, amount, no in owners]
+    return sorted(rows, key=lambda row: (row.record.finished_at or row.record.updated_at, row.kind, row.id))

@@ -36,6 +36,7 @@ from django.db.models import F
 from django.db.models.functions import Mod
 from django.utils import timezone
 
+from wanxin.backoffice.services import audit_record
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.money import allocate, format_fen
 from wanxin.depository import services as depository
@@ -382,13 +383,38 @@ def _on_cancel(record: DepositoryRequest) -> None:
     if repayment is None or repayment.status != CANCELLING:
         return
     if record.status != DepositoryRequest.Status.SUCCESS:
-        log.error("releasing repayment freeze %s refused: %s %s", repayment.request_no, record.resp_code,
-                  record.resp_msg)
+        log.error("releasing repayment freeze %s refused: %s %s (listed at /loans/review/releases to retry)",
+                  repayment.request_no, record.resp_code, record.resp_msg)
         return
     _repayment_move(repayment, FAILED, finished_at=timezone.now())
     fund_events_apply(user_no=record.user_no, request_no=record.request_no, events=[
         MoneyEvent("UNFREEZE", repayment.total, repayment.total, -repayment.total, remark="repayment failed")])
     _release(repayment)
+
+
+def release_retry(*, operator, repayment_id: int) -> Repayment:
+    """Ask the bank again to release a failed repayment's freeze after it refused the first
+    CANCEL_PRE_TRANSACTION (the repayment stays CANCELLING and its periods held until the
+    bank releases the money). A finance officer's action, audited."""
+    lending._require(operator, "approve_disbursement")
+    with transaction.atomic():
+        repayment = Repayment.objects.select_for_update().filter(pk=repayment_id).first()
+        if repayment is None:
+            raise NotFound("No such repayment.", code="not_found")
+        if repayment.status != CANCELLING:
+            raise Conflict(f"The repayment is {repayment.status.lower()}; only a refused release can be retried.",
+                           code="bad_status")
+        refused = depository.refused_request(repayment.cancel_request_no)
+        record = depository.request_create(service_name="CANCEL_PRE_TRANSACTION",
+                                           payload={"preRequestNo": repayment.request_no}, user_no=refused.user_no,
+                                           amount=repayment.total, prefix="WXU")
+        Repayment.objects.filter(pk=repayment.pk).update(cancel_request_no=record.request_no)
+        repayment.cancel_request_no = record.request_no
+        audit_record(actor=operator, action="repayment.release_retry", target=repayment,
+                     before={"cancel_request_no": refused.request_no, "refused": refused.resp_code},
+                     after={"cancel_request_no": record.request_no})
+        lending._send_after_commit(record)
+    return repayment
 
 
 # -- jobs ----------------------------------------------------------------------------------------------
