@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections
@@ -31,3 +33,26 @@ def at_once(func: Callable[[], Any], copies: int) -> list[Any]:
     for thread in threads:
         thread.join()
     return outcomes
+
+
+@contextmanager
+def db_fault(table: str, when: str, *, alias: str = "default", errcode: str = "P0001",
+             message: str = "injected fault") -> Iterator[None]:
+    """A real failure at the database, for fault tests without replacing any of our code:
+    while active, an INSERT into ``table`` whose row satisfies ``when`` (SQL over ``NEW``)
+    fails with SQLSTATE ``errcode`` (P0001: a plain error; 23505: a unique violation), on
+    every connection. The trigger is dropped on exit. Arguments are the test's own text."""
+    name = f"wanxin_fault_{uuid.uuid4().hex[:12]}"
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"RAISE EXCEPTION '{message}' USING ERRCODE = '{errcode}'; END $$"
+        )
+        cursor.execute(f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW WHEN ({when}) "
+                       f"EXECUTE FUNCTION {name}()")
+    try:
+        yield
+    finally:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")

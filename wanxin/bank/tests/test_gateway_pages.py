@@ -11,6 +11,7 @@ import pytest
 from wanxin.bank.models import Account, BankRequest, Notification
 from wanxin.bank.tests.helpers import TRADE_PASSWORD, gateway_envelope, open_account
 from wanxin.protocol import codes
+from wanxin.testing import db_fault
 
 pytestmark = pytest.mark.django_db(databases=["default", "bank"])
 
@@ -252,21 +253,15 @@ def test_recharge_for_an_unknown_account_fails_at_once(client, platform_key):
     assert response.context["req"].resp_code == codes.ACCOUNT_NOT_FOUND
 
 
-def test_register_racing_another_for_the_same_user_fails_cleanly(client, platform_key, monkeypatch):
-    """Two pages for one userNo confirmed at once: the loser gets a result page, not a 500."""
-    from wanxin.bank import accounts
-
+def test_register_racing_another_for_the_same_user_fails_cleanly(client, platform_key):
+    """Two pages for one userNo confirmed at once: the loser gets a result page, not a 500.
+    The other request's INSERT commits after this one's "already exists?" check, so this
+    one's INSERT meets the unique constraint: the database reports exactly that here."""
     first = landing(client, platform_key, register_data("u1"))
-
-    def racing_open(platform_no, data, **kwargs):
-        # The other request's INSERT commits after this one's "already exists?" check …
-        Account.objects.using("bank").create(platform_no=platform_no, account_no=data["userNo"], kind="CUSTOMER")
-        # … so this one's INSERT hits the unique constraint.
-        Account.objects.using("bank").create(platform_no=platform_no, account_no=data["userNo"], kind="CUSTOMER")
-
-    monkeypatch.setattr(accounts, "open_customer", racing_open)
-    done = client.post(CONFIRM, {"token": token_of(first), "password": TRADE_PASSWORD,
-                                 "password_again": TRADE_PASSWORD})
+    with db_fault("bank_account", "NEW.account_no = 'u1'", alias="bank", errcode="23505",
+                  message="duplicate key value violates unique constraint"):
+        done = client.post(CONFIRM, {"token": token_of(first), "password": TRADE_PASSWORD,
+                                     "password_again": TRADE_PASSWORD})
     assert done.status_code == 200
     assert RESULT_TEMPLATE in templates(done)
     req = done.context["req"]

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import DatabaseError
 from django.utils import timezone
 
 from wanxin.backoffice import roles
@@ -21,6 +22,7 @@ from wanxin.funds.models import DepositoryAccount, FundRecord
 from wanxin.kyc.models import KycApplication
 from wanxin.lending import services
 from wanxin.lending.models import Disbursement, LoanApplication, Project, Tender
+from wanxin.testing import db_fault
 
 from .conftest import (
     TERMS,
@@ -247,16 +249,18 @@ def test_operator_cancel_unfreezes_everything_and_tells_investors(live, borrower
     assert invariants.total_balance() == 0
 
 
-def test_window_close_job_miscarries_and_resumes(live, borrower, reviewer, monkeypatch):
+def test_window_close_job_miscarries_and_resumes(live, borrower, reviewer):
     a = customer(balance=5_000_00)
     project = _funded(borrower, reviewer, [a, a], [1_000_00, 1_000_00])
     Project.objects.filter(pk=project.pk).update(collect_until=timezone.now() - dt.timedelta(seconds=1))
-    # A crash after the miscarry committed but before any refund was sent:
-    real = services.refunds_issue
-    monkeypatch.setattr(services, "refunds_issue", lambda **kw: 0)
-    assert services.miscarry_due() == {"miscarried": 1, "refunds": 0}
+    # A crash after the miscarry committed but before any refund was recorded: the database
+    # refuses the first unfreeze request, and the job stops there.
+    with db_fault("depository_depositoryrequest", "NEW.service_name = 'CANCEL_PRE_TRANSACTION'"), \
+            pytest.raises(DatabaseError):
+        services.miscarry_due()
+    assert Project.objects.get(pk=project.pk).status == "MISCARRIED"
+    assert set(Tender.objects.filter(project=project).values_list("cancel_request_no", flat=True)) == {""}
     assert bank_balance(a.user_no) == (3_000_00, 2_000_00)
-    monkeypatch.setattr(services, "refunds_issue", real)
     assert services.miscarry_due() == {"miscarried": 0, "refunds": 2}
     assert services.miscarry_due() == {"miscarried": 0, "refunds": 0}
     assert bank_balance(a.user_no) == (5_000_00, 0)
