@@ -298,7 +298,111 @@ def one_iteration(caller: Caller, mix: str, customer: str, payee: str) -> list[t
     return out
 
 
+BATCH_FREEZES = (
+    "SELECT bench_freeze_in_one_call(p, r, d, q, u, b, a) "
+    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::jsonb[], %s::text[], %s::text[], %s::bigint[]) "
+    "WITH ORDINALITY AS t(p, r, d, q, u, b, a, n) ORDER BY n"
+)
+
+
+class FreezeBatcher:
+    """The batching-writer variant of the ceiling prototype: request threads verify and sign
+    in parallel and hand their freeze to one writer thread per process, which sends whatever
+    is waiting (up to ``limit``) as one statement, one implicit transaction, and answers each
+    thread after the COMMIT (durability unchanged). Benchmark-only; each thread freezes from
+    its own customer, so batches never lock rows in conflicting orders."""
+
+    def __init__(self, limit: int = 32):
+        import threading
+
+        import psycopg
+
+        self.limit, self.pending = limit, queue.SimpleQueue()
+        self.conn = psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=BANK_DB, autocommit=True)
+        self.batches = 0
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def submit(self, params: tuple) -> dict[str, Any]:
+        import threading
+
+        slot: list[Any] = [None, threading.Event()]
+        self.pending.put((params, slot))
+        slot[1].wait()
+        return slot[0]
+
+    def _loop(self) -> None:
+        while True:
+            items = [self.pending.get()]
+            while len(items) < self.limit:
+                try:
+                    items.append(self.pending.get_nowait())
+                except queue.Empty:
+                    break
+            columns = [list(c) for c in zip(*(params for params, _ in items), strict=True)]
+            rows = self.conn.execute(BATCH_FREEZES, columns).fetchall()
+            self.batches += 1
+            for (_, slot), (response,) in zip(items, rows, strict=True):
+                slot[0] = response
+                slot[1].set()
+
+
+def run_batched(wid: int, cmd: dict[str, Any]) -> dict[str, Any]:
+    """``cmd["threads"]`` request threads in this process sharing one FreezeBatcher."""
+    import threading
+
+    from wanxin.bank import processing
+    from wanxin.protocol import messages
+
+    if wid >= cmd["processes"]:
+        return {"wid": wid, "ops": 0, "errors": 0, "samples": [], "latencies": [], "cpu_s": 0.0, "profile": None}
+    batcher = FreezeBatcher()
+    end_at = cmd["start_at"] + cmd["seconds"]
+    results: list[tuple[float, dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def one(caller: Caller, customer: str) -> tuple[float, dict[str, Any]]:
+        t0 = time.perf_counter()
+        v = processing.verify(caller.envelope("USER_PRE_TRANSACTION", {"userNo": customer, "bizType": "ALLOCATION",
+                                                                        "amount": AMOUNT}),
+                              allowed=messages.DIRECT_SERVICES)
+        response = batcher.submit((v.platform.platform_no, v.data["requestNo"], v.digest, json.dumps(v.data),
+                                   v.data["userNo"], v.data["bizType"], v.data["amount"]))
+        processing.sign(response)
+        return time.perf_counter() - t0, response
+
+    def thread_main(t: int) -> None:
+        caller = Caller(wid * 100 + t, cmd["tag"])
+        customer = cmd["customers"][t % len(cmd["customers"])]
+        one(caller, customer)  # warm up
+        while time.time() < cmd["start_at"]:
+            time.sleep(0.002)
+        mine = []
+        while True:
+            outcome = one(caller, customer)
+            if time.time() > end_at:
+                break
+            mine.append(outcome)
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=thread_main, args=(t,)) for t in range(cmd["threads"])]
+    usage0 = resource.getrusage(resource.RUSAGE_SELF)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    usage1 = resource.getrusage(resource.RUSAGE_SELF)
+    errors = [r for _, r in results if r.get("respCode") != OK]
+    return {"wid": wid, "ops": len(results), "errors": len(errors),
+            "samples": [f"{r.get('respCode')} {r.get('respMsg')}" for r in errors[:3]],
+            "latencies": [s for s, _ in results], "profile": None,
+            "cpu_s": (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime),
+            "batches": batcher.batches}
+
+
 def run_phase(wid: int, cmd: dict[str, Any]) -> dict[str, Any]:
+    if cmd["mix"] == "freeze_batched":
+        return run_batched(wid, cmd)
     caller = Caller(wid, cmd["tag"], cmd.get("base_url"))
     customers, payees = cmd["customers"], cmd["payees"]
     mix, start_at, end_at = cmd["mix"], cmd["start_at"], cmd["start_at"] + cmd["seconds"]
@@ -610,13 +714,14 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 def measure(workers: Workers, *, name: str, label: str, kind: str, mix: str, seconds: float, per_worker: int,
-            payees_for, base_url: str | None = None, profile: str | None = None) -> dict[str, Any]:
+            payees_for, base_url: str | None = None, profile: str | None = None,
+            extra: dict[str, Any] | None = None) -> dict[str, Any]:
     start_at = time.time() + 2.0
     tag = f"p{next(PHASE_NUMBERS)}"  # requestNos are f"{tag}w{worker}n{seq}": unique per run
     commands = [
         {"tag": tag, "mix": mix, "seconds": seconds, "start_at": start_at, "base_url": base_url,
          "customers": [customer_no(w, i) for i in range(per_worker)], "payees": payees_for(w),
-         "profile": profile if w == 0 else None}
+         "profile": profile if w == 0 else None, **(extra or {})}
         for w in range(len(workers.procs))
     ]
     workers.send(commands)
@@ -641,6 +746,7 @@ def measure(workers: Workers, *, name: str, label: str, kind: str, mix: str, sec
         "errors": sum(r["errors"] for r in results),
         "error_samples": [s for r in results for s in r["samples"]][:5],
         "per_worker_requests": [r["ops"] for r in results],
+        **({"batches": sum(r.get("batches", 0) for r in results)} if mix == "freeze_batched" else {}),
         # CPU per request: of the worker processes (service layer: the whole bank pipeline
         # in Python; HTTP: the clients only) and of the whole machine (PostgreSQL, gunicorn,
         # workers, and anything else running).
@@ -682,6 +788,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pgbench-seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=8, help="concurrent worker processes / HTTP clients")
     parser.add_argument("--customers-per-worker", type=int, default=8)
+    parser.add_argument("--batch-processes", type=int, default=1,
+                        help="processes of the batched ceiling phase (the workers are split among them as threads)")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-pooled", action="store_true",
                         help="skip the HTTP variant with pooled database connections")
@@ -739,6 +847,12 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(measure(workers, name="ceiling_freeze_one_call", kind="ceiling", mix="freeze_one_call",
                             label="ceiling: freezes, each one server-side function call",
                             payees_for=lambda w: ["PLATFORM_INCOME"], **common))
+        processes = max(1, min(args.batch_processes, args.workers))
+        threads = max(1, args.workers // processes)
+        rows.append(measure(workers, name="ceiling_freeze_batched", kind="ceiling", mix="freeze_batched",
+                            label=f"ceiling: freezes batched, {processes} processes × {threads} threads",
+                            payees_for=lambda w: ["PLATFORM_INCOME"],
+                            extra={"processes": processes, "threads": threads}, **common))
         if args.profile:
             prof = measure(workers, name="svc_profiled", kind="profile", mix="freeze_post",
                            label=f"service: freeze+post → INCOME, worker 0 profiled ({args.profile})",
