@@ -63,6 +63,10 @@ def test_embedded_start_serves_both_services_and_stops_cleanly(tmp_path):
         assert httpx.get(f"{base}/health").json() == {"status": "ok", "role": "all"}
         assert httpx.get(f"{base}/api/v1/openapi.json").json()["info"]["title"] == "Wanxin API"
         assert "Depository Bank" in httpx.get(f"{base}/bank/").text
+        # The demo market was built through the running services: loans in the hall.
+        assert "done in" in text, text
+        hall = httpx.get(f"{base}/loans/").text
+        assert "Tea house renovation" in hall and "Cold counter and shelving" in hall
 
         keys = tmp_path / "var" / "keys"
         private = signing.load_private_key((keys / "platform.key").read_text())

@@ -1,8 +1,9 @@
 """``make run``: start everything on one machine and print where it is.
 
 Starts the embedded PostgreSQL unless DATABASE_URL is set, migrates both databases,
-seeds the demo, serves platform and bank with gunicorn (a production-grade server)
-and runs the background jobs on a scheduler thread of this process.
+seeds the demo, serves platform and bank with gunicorn (a production-grade server),
+runs the background jobs on a scheduler thread of this process and, once the servers
+answer, builds the demo market through them (``wanxin.demo.market``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,22 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+
+def _seed_market(bank_url: str) -> None:
+    """Loans and seasoned customers, made by the real flows against the running servers.
+    A failure leaves a working system without them, and says so."""
+    from wanxin.demo.market import seed_market
+
+    print("Seeding the demo market through the running services…", flush=True)
+    started = time.monotonic()
+    try:
+        if seed_market(stdout=sys.stdout, bank_url=bank_url):
+            print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
+        else:
+            print("  already there", flush=True)
+    except Exception as exc:  # the demo is optional; the system still runs
+        print(f"  the demo market could not be seeded ({type(exc).__name__}: {exc}); the rest runs", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,13 +75,16 @@ def main(argv: list[str] | None = None) -> int:
 
     scheduler = Scheduler()
     scheduler.start()
+    if not args.no_seed and settings.SERVES_PLATFORM and settings.SERVES_BANK:
+        _seed_market(settings.BANK_URL)
     from wanxin.web.management.commands.seed_demo import DEMO_STAFF
 
     print(
         f"\nWanxin is running ({'embedded PostgreSQL' if embedded else 'configured PostgreSQL'}).\n"
         f"  Customer site      {base}/\n"
         f"  API docs           {base}/api/v1/docs\n"
-        f"  Customer login     {base}/accounts/login     investor or borrower / wanxin-demo-2026\n"
+        f"  Customer login     {base}/accounts/login     investor or borrower (new), lender1-3, grocer,\n"
+        f"                     teahouse, courier, baker, florist (demo market) / wanxin-demo-2026\n"
         f"  Back office        {base}/backoffice/        superadmin, reviewer, risk, finance, allocation,\n"
         f"                     service / wanxin-demo-2026\n"
         f"  Django admin       {base}/backoffice/admin/   login {DEMO_STAFF[0]} / {DEMO_STAFF[1]}\n"

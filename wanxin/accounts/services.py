@@ -222,13 +222,19 @@ DEMO_CUSTOMERS = (
 DEMO_CUSTOMER_PASSWORD = "wanxin-demo-2026"
 
 
+def demo_customer(username: str, mobile: str, role: str) -> User:
+    """A demo customer with the demo password (the existing one if the name is taken)."""
+    user = User.objects.filter(username=username).first()
+    return user or User.objects.create_user(username=username, password=DEMO_CUSTOMER_PASSWORD, mobile=mobile,
+                                            role=role, user_no=_new_user_no())
+
+
 def seed_customers_demo(*, stdout=None) -> list[str]:
     """Demo customers (idempotent). They open their depository accounts at the bank's pages."""
     created = []
     for username, mobile, role in DEMO_CUSTOMERS:
         if not User.objects.filter(username=username).exists():
-            User.objects.create_user(username=username, password=DEMO_CUSTOMER_PASSWORD, mobile=mobile,
-                                     role=role, user_no=_new_user_no())
+            demo_customer(username, mobile, role)
             created.append(username)
     if stdout is not None:
         stdout.write("Customers (log in at /accounts/login):\n")

@@ -105,9 +105,10 @@ class RepaymentOut(Schema):
 
 class MonthOut(Schema):
     month: str
-    principal: int
-    interest: int
-    amount: int
+    principal: int = Field(description="expected: principal of unpaid receivables due this month, fen")
+    interest: int = Field(description="expected: their interest, fen")
+    amount: int = Field(description="expected: principal + interest, fen")
+    received: int = Field(description="received this month, fen")
 
 
 class TenderOut(Schema):
@@ -170,8 +171,8 @@ def portfolio(request):
     return {"invested": p.invested, "received_principal": p.received_principal,
             "received_interest": p.received_interest, "expected_principal": p.expected_principal,
             "expected_interest": p.expected_interest, "xirr": None if p.xirr is None else str(p.xirr),
-            "calendar": [{"month": m.month, "principal": m.principal, "interest": m.interest, "amount": m.amount}
-                         for m in p.calendar],
+            "calendar": [{"month": m.month, "principal": m.principal, "interest": m.interest, "amount": m.amount,
+                          "received": m.received} for m in p.calendar],
             "tenders": [{"id": t.pk, "project_id": t.project_id, "project_no": t.project.project_no,
                          "amount": t.amount, "status": t.status, "project_status": t.project.status}
                         for t in p.tenders]}

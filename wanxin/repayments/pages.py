@@ -14,6 +14,7 @@ from wanxin.accounts.auth import customer_required
 from wanxin.backoffice.access import require_operator
 from wanxin.core.errors import WanxinError
 from wanxin.core.money import format_fen
+from wanxin.funds import domain as funds_domain
 from wanxin.lending import services as lending_services
 
 from . import selectors, services
@@ -71,7 +72,11 @@ def _outcome(repayment) -> str:
 @require_GET
 @customer_required
 def portfolio(request: HttpRequest) -> HttpResponse:
-    return render(request, "repayments/portfolio.html", {"p": selectors.portfolio(request.user)})
+    p = selectors.portfolio(request.user)
+    # The calendar as a picture: per month, received (green) beside expected (blue).
+    chart = funds_domain.monthly_chart([(m.month, m.received, m.amount) for m in p.calendar])
+    return render(request, "repayments/portfolio.html", {
+        "p": p, "chart": chart, "tick_labels": [(y, funds_domain.short_yuan(v)) for y, v in chart.ticks]})
 
 
 @require_GET

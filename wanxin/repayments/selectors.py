@@ -30,9 +30,13 @@ def borrower_projects(borrower) -> QuerySet[Project]:
 
 @dataclass(frozen=True)
 class MonthTotal:
+    """One month of the receivable calendar (回款日历): what came back in it, and what is
+    still expected in it (principal and interest of unpaid receivables due then)."""
+
     month: str  # YYYY-MM
     principal: int
     interest: int
+    received: int = 0
 
     @property
     def amount(self) -> int:
@@ -71,7 +75,7 @@ def portfolio(investor) -> Portfolio:
     tenders = list(Tender.objects.filter(investor=investor).select_related("project").order_by("-created_at", "-pk"))
     receivables = list(ReceivablePlan.objects.filter(investor=investor).order_by("due_date", "pk"))
     received_p = received_i = expected_p = expected_i = 0
-    months: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    months: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # expected principal, interest; received
     flows: list[tuple[dt.date, int]] = []
     for t in tenders:
         if t.status == lending_domain.T_LOANED and t.project.loaned_at:
@@ -81,7 +85,9 @@ def portfolio(investor) -> Portfolio:
             received_p += min(r.principal, r.received_amount)
             received_i += r.received_amount - min(r.principal, r.received_amount)
             if r.received_amount:
-                flows.append((timezone.localdate(r.received_at), r.received_amount))
+                day = timezone.localdate(r.received_at)
+                flows.append((day, r.received_amount))
+                months[f"{day:%Y-%m}"][2] += r.received_amount
         else:
             expected_p += r.principal
             expected_i += r.interest
@@ -89,7 +95,7 @@ def portfolio(investor) -> Portfolio:
             month[0] += r.principal
             month[1] += r.interest
             flows.append((r.due_date, r.principal + r.interest))
-    calendar = [MonthTotal(m, p, i) for m, (p, i) in sorted(months.items())]
+    calendar = [MonthTotal(m, p, i, received) for m, (p, i, received) in sorted(months.items())]
     invested = sum(t.amount for t in tenders if t.status == lending_domain.T_LOANED)
     return Portfolio(tenders=tenders, invested=invested, received_principal=received_p, received_interest=received_i,
                      expected_principal=expected_p, expected_interest=expected_i, calendar=calendar,

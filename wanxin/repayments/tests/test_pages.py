@@ -45,7 +45,12 @@ def test_borrower_repays_from_the_page_and_investor_sees_it(loan):
     body = investor.get("/api/v1/repayments/portfolio").json()
     assert (body["invested"], body["received_principal"], body["received_interest"]) == (5_000_00, 166_667, 4_166)
     assert body["expected_principal"] == 5_000_00 - 166_667
-    assert len(body["calendar"]) == 2 and body["xirr"] is not None
+    # The calendar: this month's receipt, then periods 2 and 3 still expected.
+    received, *expected = body["calendar"]
+    assert (received["received"], received["amount"]) == (170_833, 0)
+    assert [m["received"] for m in expected] == [0, 0] and len(expected) == 2
+    assert sum(m["principal"] for m in expected) == 5_000_00 - 166_667 and body["xirr"] is not None
+    assert 'id="calendar-chart"' in html
     # 10% a year paid monthly is about 10.47% effective; period 1 came back a month early, so more.
     assert Decimal(body["xirr"]) == selectors.portfolio(a).xirr > Decimal("0.1047")
     assert [t["status"] for t in body["tenders"]] == ["LOANED"]
