@@ -17,6 +17,7 @@ from wanxin.core.errors import NotFound, WanxinError
 from wanxin.kyc import selectors as kyc_selectors
 
 from . import roles, selectors, services
+from . import tiles as dashboard_tiles
 from .access import is_operator, require_operator, require_operator_permission
 from .forms import (
     AuditFilterForm,
@@ -68,6 +69,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     tiles = []
     if user.has_perm(roles.perm("review_kyc")):
         tiles.append(("KYC applications awaiting review", kyc_selectors.queue_size(), reverse("backoffice:kyc:queue")))
+    tiles += dashboard_tiles.tiles_for(user)  # the apps' own queues (lending, repayments)
     if user.has_perm(roles.perm("manage_operators")):
         tiles.append(("Operators", selectors.operators_list().count(), reverse("backoffice:operators")))
     if user.has_perm(roles.perm("view_customers")):

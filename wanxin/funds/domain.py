@@ -259,7 +259,9 @@ def monthly_chart(months: list[tuple[str, int, int]], *, width: int = 720, heigh
             bars.append(Bar(round(center + offset, 2), round(baseline - h, 2), round(bar_w, 2), round(h, 2),
                             value, kind))
         labels.append((round(center, 2), label))
-    ticks = [(round(baseline - plot_h * k / 4, 2), scale_max * k // 4) for k in range(5)]
+    # Round gridlines: 1 and 5 × 10^n split in fifths, 2 × 10^n in quarters (never ¥1.25k).
+    divisions = 4 if str(scale_max)[0] == "2" else 5
+    ticks = [(round(baseline - plot_h * k / divisions, 2), scale_max * k // divisions) for k in range(divisions + 1)]
     return MonthlyChart(width, height, bars, labels, ticks, baseline)
 
 

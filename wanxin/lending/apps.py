@@ -7,4 +7,4 @@ class LendingConfig(AppConfig):
     verbose_name = "Lending (applications, projects, tenders, disbursement)"
 
     def ready(self) -> None:
-        from . import services  # noqa: F401  (registers the depository result handlers)
+        from . import dashboard, services  # noqa: F401  (register the dashboard tiles and depository result handlers)

@@ -7,4 +7,4 @@ class RepaymentsConfig(AppConfig):
     verbose_name = "Repayments (schedules, receivables, overdue, penalties)"
 
     def ready(self) -> None:
-        from . import services  # noqa: F401  (registers the depository result handlers)
+        from . import dashboard, services  # noqa: F401  (register the dashboard tiles and depository result handlers)

@@ -205,6 +205,17 @@ def test_monthly_chart_geometry():
     assert out.height == pytest.approx(218 * 0.3)
 
 
+@pytest.mark.parametrize(("peak", "ticks"), [
+    (100_000, [0, 20_000, 40_000, 60_000, 80_000, 100_000]),
+    (150_000, [0, 50_000, 100_000, 150_000, 200_000]),
+    (261_546, [0, 100_000, 200_000, 300_000, 400_000, 500_000]),
+])
+def test_monthly_chart_gridlines_are_round(peak, ticks):
+    chart = domain.monthly_chart([("2025-01", peak, 0)])
+    assert [value for _, value in chart.ticks] == ticks
+    assert [domain.short_yuan(v) for v in ticks][-1] in ("¥1k", "¥2k", "¥5k")
+
+
 def test_monthly_chart_without_data():
     chart = domain.monthly_chart([])
     assert chart.bars == [] and chart.ticks[-1][1] == 100
