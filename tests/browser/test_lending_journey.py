@@ -209,10 +209,14 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
     expect(row).to_contain_text("¥10,000.00")
     expect(row).to_contain_text("¥200.00")
     expect(row).to_contain_text(reviewer.username)
+    expect(row).to_contain_text("¥9,800.00")  # what the borrower receives
     page.screenshot(path=str(artifacts / "lending-disbursements.png"), full_page=True)
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     row.locator("button", has_text="Approve").click()
     page.wait_for_url(f"{live}/loans/review/disbursements/")
     expect(flash(page)).to_contain_text("Approved and sent to the bank.")
+    assert asked and "Pay ¥9,800.00 to the borrower" in asked[0]
     expect(page.locator("#proposals tbody")).to_contain_text("Nothing to approve.")
     deliver_notifications()
     project.refresh_from_db()

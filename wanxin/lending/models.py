@@ -181,3 +181,8 @@ class Disbursement(models.Model):
             models.CheckConstraint(condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("proposed_by")),
                                    name="lending_disbursement_four_eyes"),
         ]
+
+    @property
+    def borrower_receives(self) -> int:
+        """What CONFIRM_LOAN leaves the borrower: the loan less the service fee (fen)."""
+        return self.project.amount - self.commission
