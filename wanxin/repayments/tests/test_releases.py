@@ -106,6 +106,8 @@ def test_retry_is_refused_without_permission_or_while_the_bank_has_not_answered(
     with pytest.raises(NotFound):
         services.release_retry(operator=finance, repayment_id=repayment.pk + 1000)
     assert client_for(finance).post("/loans/review/releases/loan/1/retry").status_code == 404
+    huge = client_for(finance).post("/loans/review/releases/repayment/99999999999999999999999/retry", follow=True)
+    assert huge.status_code == 200 and "No such repayment." in huge.content.decode()
     repayment.refresh_from_db()
     assert repayment.status == "CANCELLING"
     assert DepositoryRequest.objects.filter(service_name="CANCEL_PRE_TRANSACTION").count() == 1
