@@ -6,7 +6,9 @@ Rows are claimed with FOR UPDATE SKIP LOCKED so any number of workers can run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import ssl
 
 import httpx
 from django.db import transaction
@@ -27,11 +29,18 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(FIRST_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Once per process: loading the CA bundle for a new client costs tens of milliseconds of
+    CPU (docs/benchmarks.md, hot loan), and the worker runs every few seconds."""
+    return httpx.create_ssl_context()
+
+
 def deliver_due(*, limit: int = 100, client: httpx.Client | None = None, timeout: float = 5.0) -> int:
-    """Try every due notification once; returns how many were delivered."""
+    """Try every due notification once; returns how many were delivered. A client is only
+    built when something is due."""
     delivered = 0
     own_client = client is None
-    client = client or httpx.Client(timeout=timeout)
     try:
         for _ in range(limit):
             with transaction.atomic(using=DB):
@@ -44,10 +53,12 @@ def deliver_due(*, limit: int = 100, client: httpx.Client | None = None, timeout
                 )
                 if note is None:
                     break
+                if client is None:
+                    client = httpx.Client(timeout=timeout, verify=_tls_context())
                 if _attempt(note, client):
                     delivered += 1
     finally:
-        if own_client:
+        if own_client and client is not None:
             client.close()
     return delivered
 
