@@ -5,8 +5,8 @@
 What the other HTTP benchmarks cannot go below, measured the way they measure: gunicorn
 (gthread, 2 workers × 8 threads, as ``common.start_gunicorn`` serves everything) runs the
 project with ``WANXIN_ROLE=all`` and answers ``GET /health`` (a constant JSON body: no
-database, no cache, no template; only Django's middleware and URL routing), and the client
-of ``hot_loan`` (one connection per request, every request released at the same instant,
+database, no cache, no template; only Django's middleware and URL routing), and a client
+built like ``hot_loan``'s (one connection per request, every request released at the same instant,
 asyncio streams) sends ``--requests`` of them at once, ``--rounds`` times. pgbench TPC-B
 runs in the same run, as the reference of every other benchmark.
 
