@@ -508,6 +508,23 @@ def _on_tender_cancel(record: DepositoryRequest) -> None:
         MoneyEvent("UNFREEZE", tender.amount, tender.amount, -tender.amount, remark="loan cancelled")])
 
 
+def release_reissue(owner, *, operator, action: str, pre_request_no: str, amount: int) -> DepositoryRequest:
+    """Ask the bank again to release a freeze after it refused the owner's (a tender's or a
+    repayment's) CANCEL_PRE_TRANSACTION: a new request with a new requestNo, only while the
+    previous one stands refused; the owner is re-linked, the operator's action audited, and
+    the request sent after the commit. Call with the owner's row locked."""
+    refused = depository.refused_request(owner.cancel_request_no)
+    record = depository.request_create(service_name="CANCEL_PRE_TRANSACTION", payload={"preRequestNo": pre_request_no},
+                                       user_no=refused.user_no, amount=amount, prefix="WXU")
+    type(owner).objects.filter(pk=owner.pk).update(cancel_request_no=record.request_no)
+    owner.cancel_request_no = record.request_no
+    audit_record(actor=operator, action=action, target=owner,
+                 before={"cancel_request_no": refused.request_no, "refused": refused.resp_code},
+                 after={"cancel_request_no": record.request_no})
+    _send_after_commit(record)
+    return record
+
+
 def tender_release_retry(*, operator, tender_id: int) -> Tender:
     """Ask the bank again to unfreeze a cancelled loan's tender after it refused the first
     CANCEL_PRE_TRANSACTION (the tender stays FROZEN, the investor's money held, until the
@@ -519,16 +536,8 @@ def tender_release_retry(*, operator, tender_id: int) -> Tender:
             raise NotFound("No such tender.", code="not_found")
         if tender.status != domain.T_FROZEN or not tender.cancel_request_no:
             raise Conflict("Only a tender whose unfreeze the bank refused can be retried.", code="bad_status")
-        refused = depository.refused_request(tender.cancel_request_no)
-        record = depository.request_create(service_name="CANCEL_PRE_TRANSACTION",
-                                           payload={"preRequestNo": tender.request_no}, user_no=refused.user_no,
-                                           amount=tender.amount, prefix="WXU")
-        Tender.objects.filter(pk=tender.pk).update(cancel_request_no=record.request_no)
-        tender.cancel_request_no = record.request_no
-        audit_record(actor=operator, action="tender.release_retry", target=tender,
-                     before={"cancel_request_no": refused.request_no, "refused": refused.resp_code},
-                     after={"cancel_request_no": record.request_no})
-        _send_after_commit(record)
+        release_reissue(tender, operator=operator, action="tender.release_retry", pre_request_no=tender.request_no,
+                        amount=tender.amount)
     return tender
 
 

@@ -36,7 +36,6 @@ from django.db.models import F
 from django.db.models.functions import Mod
 from django.utils import timezone
 
-from wanxin.backoffice.services import audit_record
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.money import allocate, format_fen
 from wanxin.depository import services as depository
@@ -404,16 +403,8 @@ def release_retry(*, operator, repayment_id: int) -> Repayment:
         if repayment.status != CANCELLING:
             raise Conflict(f"The repayment is {repayment.status.lower()}; only a refused release can be retried.",
                            code="bad_status")
-        refused = depository.refused_request(repayment.cancel_request_no)
-        record = depository.request_create(service_name="CANCEL_PRE_TRANSACTION",
-                                           payload={"preRequestNo": repayment.request_no}, user_no=refused.user_no,
-                                           amount=repayment.total, prefix="WXU")
-        Repayment.objects.filter(pk=repayment.pk).update(cancel_request_no=record.request_no)
-        repayment.cancel_request_no = record.request_no
-        audit_record(actor=operator, action="repayment.release_retry", target=repayment,
-                     before={"cancel_request_no": refused.request_no, "refused": refused.resp_code},
-                     after={"cancel_request_no": record.request_no})
-        lending._send_after_commit(record)
+        lending.release_reissue(repayment, operator=operator, action="repayment.release_retry",
+                                pre_request_no=repayment.request_no, amount=repayment.total)
     return repayment
 
 
