@@ -46,27 +46,25 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
+    RESULTS,
     ROOT,
     StatementCounter,
+    configure_environment,
+    cpu_busy_seconds,
+    drop_database,
     free_port,
+    machine_facts,
+    pg_url,
     pgbench_reference,
+    recreate_databases,
     result_head,
+    sample_backends,
+    server_facts,
     start_gunicorn,
     stop_server,
     tree_cpu_seconds,
 )
-from benchmarks.ledger import (
-    configure_environment,
-    cpu_busy_seconds,
-    drop_database,
-    machine_facts,
-    pg_url,
-    recreate_databases,
-    sample_backends,
-    server_facts,
-)
 
-RESULTS = ROOT / "benchmarks" / "results"
 PLATFORM_DB, BANK_DB, PGBENCH_DB = "wanxin_autorepay", "wanxin_autorepay_bank", "wanxin_autorepay_pgbench"
 LOAN = 12_000_00  # fen
 MONTHS, METHOD = 12, "EQUAL_INSTALLMENT"
@@ -703,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.monotonic()
-    configure_environment()
+    configure_environment(PLATFORM_DB, BANK_DB)
     port = free_port()
     os.environ.update({"WANXIN_ROLE": "platform", "DATABASE_URL": pg_url(PLATFORM_DB),
                        "BANK_DATABASE_URL": pg_url(BANK_DB), "BANK_URL": f"http://127.0.0.1:{port}/bank",

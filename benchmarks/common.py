@@ -1,8 +1,16 @@
-"""Pieces every benchmark shares: a gunicorn under test and percentiles."""
+"""Pieces every benchmark shares: databases and their environment, machine facts, the
+pgbench reference, a gunicorn under test, percentiles and statement counting.
+
+Every benchmark imports from here and from nowhere else in ``benchmarks`` but ``ledger``'s
+protocol caller, so they form no cycle (an import-linter contract keeps it so)."""
 
 from __future__ import annotations
 
+import glob
 import os
+import platform
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,6 +19,211 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+
+
+# -- environment and databases ------------------------------------------------------------
+
+
+def pg_url(name: str) -> str:
+    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def configure_environment(platform_db: str, bank_db: str) -> None:
+    """Point Django at a benchmark's own databases, with fresh keys, before any setup."""
+    from wanxin.protocol import signing
+
+    platform_key, bank_key = signing.generate_private_key(), signing.generate_private_key()
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "wanxin.settings",
+            "DATABASE_URL": pg_url(platform_db),
+            "BANK_DATABASE_URL": pg_url(bank_db),
+            "WANXIN_ROLE": "all",
+            "DEBUG": "0",  # DEBUG=1 would record every query in connection.queries
+            "LOG_LEVEL": "WARNING",
+            "WANXIN_LOG_LEVEL": "WARNING",
+            "PLATFORM_PRIVATE_KEY": signing.private_key_to_pem(platform_key),
+            "PLATFORM_PUBLIC_KEY": signing.public_key_to_pem(platform_key.public_key()),
+            "BANK_PRIVATE_KEY": signing.private_key_to_pem(bank_key),
+            "BANK_PUBLIC_KEY": signing.public_key_to_pem(bank_key.public_key()),
+        }
+    )
+    os.environ.pop("WANXIN_ENV", None)  # development defaults; production would demand more config
+    os.environ.pop("WANXIN_TEST_DB_SUFFIX", None)
+
+
+def admin_connection():
+    import psycopg
+
+    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
+
+
+def recreate_databases(names: list[str]) -> None:
+    with admin_connection() as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    with admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- the machine --------------------------------------------------------------------------
+
+
+def server_facts() -> dict[str, Any]:
+    with admin_connection() as conn:
+        version = conn.execute("SELECT version()").fetchone()[0]
+        settings = dict(
+            conn.execute(
+                "SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name = ANY(%s)",
+                [["synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "work_mem",
+                  "effective_cache_size", "random_page_cost", "commit_delay", "max_connections",
+                  "full_page_writes"]],
+            ).fetchall()
+        )
+    return {"version": version, "settings": settings}
+
+
+def machine_facts() -> dict[str, Any]:
+    cpu_model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    except (OSError, AttributeError):
+        mem_kb = 0
+    return {
+        "nproc": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_model": cpu_model,
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": list(os.getloadavg()),
+    }
+
+
+def cpu_busy_seconds() -> float:
+    """Machine-wide busy CPU seconds so far (all cores, every process: /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def sample_backends(dbname: str, *, until: float, every: float = 0.05, stop=None) -> dict[str, float]:
+    """What a database's backends are doing, sampled from pg_stat_activity: the share of
+    backend-samples in each state (where a transaction's time goes, DB side). Samples until
+    ``until`` (epoch seconds) or until ``stop`` (a ``threading.Event``) is set."""
+    tally: dict[str, int] = {}
+    total = 0
+    with admin_connection() as conn:
+        while time.time() < until and not (stop is not None and stop.is_set()):
+            for state, wait_type, wait in conn.execute(
+                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                "WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                [dbname],
+            ).fetchall():
+                if state == "idle":
+                    key = "idle: between transactions (app side)"
+                elif state == "idle in transaction":
+                    key = "idle in transaction: waiting for the app's next statement"
+                elif wait_type is None:
+                    key = "active: running in PostgreSQL"
+                elif wait_type == "Lock":
+                    key = f"active: waiting for a lock ({wait})"
+                elif wait_type == "Client":
+                    key = f"active: client I/O ({wait})"
+                else:
+                    key = f"active: {wait_type}/{wait}"
+                tally[key] = tally.get(key, 0) + 1
+                total += 1
+            time.sleep(every)
+    return {k: round(v / total, 3) for k, v in sorted(tally.items(), key=lambda kv: -kv[1])} if total else {}
+
+
+# -- pgbench, the reference ---------------------------------------------------------------
+
+
+def pgbench_binary() -> str:
+    found = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[::-1]), None)
+    if not found:
+        raise SystemExit("pgbench not found on PATH or in /usr/lib/postgresql/*/bin")
+    return found
+
+
+def pgbench_connection() -> list[str]:
+    return ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
+
+
+def run_pgbench(database: str, *, scale: int = 8, clients: int = 8, threads: int = 2,
+                seconds: int) -> dict[str, Any]:
+    """TPC-B, the benchmarks' reference, on a database of the caller's own (recreated first,
+    so benchmarks running side by side never share one; the caller drops it)."""
+    binary, conn = pgbench_binary(), pgbench_connection()
+    recreate_databases([database])
+    subprocess.run([binary, "-i", "-q", "-s", str(scale), *conn, database], check=True,
+                   capture_output=True, text=True)
+    cpu0 = cpu_busy_seconds()
+    done = subprocess.run(
+        [binary, "-c", str(clients), "-j", str(threads), "-T", str(seconds), *conn, database],
+        check=True, capture_output=True, text=True,
+    )
+    cpu = cpu_busy_seconds() - cpu0
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
+    latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
+    if not match:
+        raise SystemExit(f"could not read pgbench output:\n{done.stdout}\n{done.stderr}")
+    tps = float(match.group(1))
+    return {
+        "command": f"pgbench -c {clients} -j {threads} -T {seconds} (after pgbench -i -s {scale})",
+        "tps": tps,
+        "machine_cpu_ms_per_tx": round(cpu / (tps * seconds) * 1000, 3),
+        "machine_cpu_busy_share": round(cpu / seconds / (os.cpu_count() or 1), 3),
+        "latency_avg_ms": float(latency.group(1)) if latency else None,
+        "output": done.stdout.strip().splitlines()[-6:],
+    }
+
+
+def pgbench_reference(database: str, *, seconds: int, scale: int = 8, clients: int = 8,
+                      threads: int = 2) -> dict[str, Any]:
+    """``run_pgbench`` on a database of the caller's own, dropped after."""
+    try:
+        return run_pgbench(database, scale=scale, clients=clients, threads=threads, seconds=seconds)
+    finally:
+        drop_database(database)
+
+
+# -- percentiles ----------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """The nearest-rank percentile of values already sorted."""
+    if not sorted_values:
+        return 0.0
+    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
+
+
+def interpolated_percentile(values: list[float], p: float) -> float:
+    """The percentile with linear interpolation between ranks (values in any order)."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+# -- the server under test ----------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -59,20 +272,6 @@ def tree_cpu_seconds(pid: int) -> float:
         if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
             total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return total
-
-
-def pgbench_reference(database: str, *, seconds: int, scale: int = 8, clients: int = 8,
-                      threads: int = 2) -> dict[str, Any]:
-    """``ledger.run_pgbench`` (TPC-B, the benchmarks' reference) on a database of the
-    caller's own, so benchmarks running side by side never drop each other's; dropped after."""
-    from benchmarks import ledger
-
-    saved, ledger.PGBENCH_DB = ledger.PGBENCH_DB, database
-    try:
-        return ledger.run_pgbench(scale=scale, clients=clients, threads=threads, seconds=seconds)
-    finally:
-        ledger.drop_database(database)
-        ledger.PGBENCH_DB = saved
 
 
 def stop_server(server: subprocess.Popen) -> None:

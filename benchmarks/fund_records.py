@@ -25,13 +25,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import glob
 import json
-import os
-import platform
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -40,11 +36,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, result_head, start_gunicorn, stop_server
+from benchmarks.common import (
+    PG_HOST,
+    PG_PORT,
+    RESULTS,
+    ROOT,
+    configure_environment,
+    drop_database,
+    free_port,
+    interpolated_percentile,
+    machine_facts,
+    pgbench_binary,
+    pgbench_connection,
+    recreate_databases,
+    result_head,
+    server_facts,
+    start_gunicorn,
+    stop_server,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 PLATFORM_DB, BANK_DB = "wanxin_bench_funds", "wanxin_bench_funds_bank"
 PGBENCH_DB = "wanxin_bench_funds_pgbench"
 TARGET_P95_MS = 100.0
@@ -53,81 +63,17 @@ TARGET_P95_MS = 100.0
 # -- environment and databases ------------------------------------------------------------
 
 
-def pg_url(name: str) -> str:
-    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-
-
-def configure_environment() -> None:
-    """Point Django at the benchmark databases, with throw-away keys, before any setup."""
-    from wanxin.protocol import signing
-
-    platform_key, bank_key = signing.generate_private_key(), signing.generate_private_key()
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "wanxin.settings",
-        "DATABASE_URL": pg_url(PLATFORM_DB),
-        "BANK_DATABASE_URL": pg_url(BANK_DB),
-        "WANXIN_ROLE": "all",
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "WANXIN_LOG_LEVEL": "WARNING",
-        "PLATFORM_PRIVATE_KEY": signing.private_key_to_pem(platform_key),
-        "PLATFORM_PUBLIC_KEY": signing.public_key_to_pem(platform_key.public_key()),
-        "BANK_PRIVATE_KEY": signing.private_key_to_pem(bank_key),
-        "BANK_PUBLIC_KEY": signing.public_key_to_pem(bank_key.public_key()),
-    })
-    os.environ.pop("WANXIN_ENV", None)
-    os.environ.pop("WANXIN_TEST_DB_SUFFIX", None)
-
-
-def admin_connection():
-    import psycopg
-
-    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
-
-
-def recreate_databases(names: list[str]) -> None:
-    with admin_connection() as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    with admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def machine_facts() -> dict[str, Any]:
-    cpu_model = ""
-    try:
-        cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                          if line.startswith("model name")), "")
-    except OSError:
-        pass
-    with admin_connection() as conn:
-        version = conn.execute("SELECT version()").fetchone()[0]
-        pg_settings = dict(conn.execute(
-            "SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name = ANY(%s)",
-            [["shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "max_connections"]],
-        ).fetchall())
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_at_start": list(os.getloadavg()),
-        "postgresql": version,
-        "postgresql_settings": pg_settings,
-    }
+def machine_and_server_facts() -> dict[str, Any]:
+    facts = machine_facts()
+    server = server_facts()
+    facts["postgresql"], facts["postgresql_settings"] = server["version"], server["settings"]
+    return facts
 
 
 def pgbench_reference(seconds: int) -> dict[str, Any]:
     """pgbench's select-only transaction (one indexed SELECT), one client: the machine's
     floor for one round trip to PostgreSQL, and 8 clients for the concurrent phase."""
-    binary = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[::-1]), None)
-    if not binary:
-        return {"skipped": "pgbench not found"}
-    conn = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
+    binary, conn = pgbench_binary(), pgbench_connection()
     recreate_databases([PGBENCH_DB])
     try:
         subprocess.run([binary, "-i", "-q", "-s", "8", *conn, PGBENCH_DB], check=True, capture_output=True)
@@ -346,19 +292,10 @@ def sql_plans(user_id: int, case_map: dict[str, Any]) -> dict[str, Any]:
 # -- HTTP ------------------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
 def summary(latencies: list[float]) -> dict[str, Any]:
     ms = [x * 1000 for x in latencies]
-    return {"n": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
-            "p99_ms": round(percentile(ms, 99), 2), "max_ms": round(max(ms), 2) if ms else 0,
+    return {"n": len(ms), "p50_ms": round(interpolated_percentile(ms, 50), 2), "p95_ms": round(interpolated_percentile(ms, 95), 2),
+            "p99_ms": round(interpolated_percentile(ms, 99), 2), "max_ms": round(max(ms), 2) if ms else 0,
             "mean_ms": round(statistics.fmean(ms), 2) if ms else 0}
 
 
@@ -438,10 +375,10 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     sys.path.insert(0, str(ROOT))
-    configure_environment()
+    configure_environment(PLATFORM_DB, BANK_DB)
     print(f"Wanxin fund-records benchmark: {args.records:,} records (+{args.other_rows:,} of others), "
           f"PostgreSQL {PG_HOST}:{PG_PORT}", flush=True)
-    machine = machine_facts()
+    machine = machine_and_server_facts()
     reference = {}
     if args.pgbench_seconds:
         print("pgbench select-only reference…", flush=True)

@@ -71,16 +71,25 @@ from typing import Any
 
 from benchmarks import ledger
 from benchmarks.common import (
+    RESULTS,
+    ROOT,
     StatementCounter,
+    cpu_busy_seconds,
+    drop_database,
     free_port,
+    machine_facts,
+    percentile,
+    pgbench_reference,
+    recreate_databases,
     result_head,
+    sample_backends,
+    server_facts,
     start_gunicorn,
     stop_server,
     tree_cpu_seconds,
 )
+from benchmarks.common import configure_environment as configure_databases
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
 PLATFORM_DB, BANK_DB, PGBENCH_DB = "wanxin_hot", "wanxin_hot_bank", "wanxin_hot_pgbench"
 REDIS_URL = "redis://127.0.0.1:6379/0"  # keys are namespaced by database name / user number
 TARGET_RATIO = 0.15
@@ -101,12 +110,10 @@ def investor_no(i: int) -> str:
 def configure_environment(platform_port: int, bank_port: int) -> dict[str, dict[str, str]]:
     """Fresh keys and the benchmark's databases for this process and both servers; returns
     the per-server environment (role and where to reach each other)."""
-    ledger.configure_environment()  # keys, DEBUG=0, log levels, WANXIN_ROLE=all for seeding
+    configure_databases(PLATFORM_DB, BANK_DB)  # keys, DEBUG=0, log levels, WANXIN_ROLE=all for seeding
     platform_url = f"http://127.0.0.1:{platform_port}"
     notify = f"{platform_url}/api/v1/depository/notify"
     os.environ.update({
-        "DATABASE_URL": ledger.pg_url(PLATFORM_DB),
-        "BANK_DATABASE_URL": ledger.pg_url(BANK_DB),
         "REDIS_URL": REDIS_URL,
         "BANK_URL": f"http://127.0.0.1:{bank_port}/bank",
         "PLATFORM_BASE_URL": platform_url,
@@ -323,7 +330,7 @@ def probe(project_id: int, tokens: list[str]) -> dict[str, Any]:
     assert Tender.objects.filter(project_id=project_id, status="FROZEN").count() == PROBE_BIDS
     return {
         "bids": bids,
-        "p50_ms": round(ledger.percentile(latencies, 50) * 1000, 2),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
         "mean_ms": round(sum(latencies) / bids * 1000, 2),
         "platform_statements_per_bid": round(counter.statements / bids, 1),
         "platform_ms_in_statements_per_bid": round(counter.seconds / bids * 1000, 2),
@@ -540,17 +547,15 @@ def main(argv: list[str] | None = None) -> int:
     server_env = configure_environment(platform_port, bank_port)
     print(f"Wanxin hot loan: {args.investors} investors bid at once; platform :{platform_port}, "
           f"bank :{bank_port} (gunicorn gthread {args.workers}×{args.threads} each)", flush=True)
-    machine = ledger.machine_facts()
-    server = ledger.server_facts()
+    machine = machine_facts()
+    server = server_facts()
 
     print("pgbench TPC-B…", flush=True)
-    ledger.PGBENCH_DB = PGBENCH_DB  # run_pgbench (re)creates the database it names
-    pgbench = ledger.run_pgbench(scale=8, clients=8, threads=2, seconds=args.pgbench_seconds)
-    ledger.drop_database(PGBENCH_DB)
+    pgbench = pgbench_reference(PGBENCH_DB, seconds=args.pgbench_seconds)
     print(f"  pgbench: {pgbench['tps']:.1f} tps", flush=True)
 
     print("Databases, migrations and seed…", flush=True)
-    ledger.recreate_databases([PLATFORM_DB, BANK_DB])
+    recreate_databases([PLATFORM_DB, BANK_DB])
     import django
 
     django.setup()
@@ -578,12 +583,12 @@ def main(argv: list[str] | None = None) -> int:
         states: dict[str, dict[str, float]] = {}
 
         def sample(name: str, db: str) -> None:
-            states[name] = ledger.sample_backends(db, until=time.time() + args.timeout + 60, stop=stop)
+            states[name] = sample_backends(db, until=time.time() + args.timeout + 60, stop=stop)
 
         samplers = [threading.Thread(target=sample, args=(name, db), daemon=True)
                     for name, db in (("platform", PLATFORM_DB), ("bank", BANK_DB))]
         load_before = list(os.getloadavg())
-        cpu0 = {"machine": ledger.cpu_busy_seconds(), "platform": tree_cpu_seconds(platform_server.pid),
+        cpu0 = {"machine": cpu_busy_seconds(), "platform": tree_cpu_seconds(platform_server.pid),
                 "bank": tree_cpu_seconds(bank_server.pid)}
         usage0 = resource.getrusage(resource.RUSAGE_SELF)
         backends0 = backend_cpu([PLATFORM_DB, BANK_DB])
@@ -595,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
                                    list(zip(tokens, bids, strict=True)), args.timeout))
         usage1 = resource.getrusage(resource.RUSAGE_SELF)
         pg_used = backend_cpu_used(backends0, backend_cpu([PLATFORM_DB, BANK_DB]))
-        cpu = {"machine": ledger.cpu_busy_seconds() - cpu0["machine"],
+        cpu = {"machine": cpu_busy_seconds() - cpu0["machine"],
                "platform": tree_cpu_seconds(platform_server.pid) - cpu0["platform"],
                "bank": tree_cpu_seconds(bank_server.pid) - cpu0["bank"],
                "client": (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime),
@@ -630,12 +635,12 @@ def main(argv: list[str] | None = None) -> int:
         "full_after_s": round(max(accepted_lat), 3) if accepted_lat else None,
         "refused": dict(refused.most_common()),
         "accepted_not_frozen": sum(1 for r in accepted if r["tender_status"] != "FROZEN"),
-        "p50_ms": round(ledger.percentile(latencies, 50) * 1000, 1),
-        "p90_ms": round(ledger.percentile(latencies, 90) * 1000, 1),
-        "p99_ms": round(ledger.percentile(latencies, 99) * 1000, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p90_ms": round(percentile(latencies, 90) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
         "max_ms": round(latencies[-1] * 1000, 1),
-        "accepted_p50_ms": round(ledger.percentile(accepted_lat, 50) * 1000, 1),
-        "accepted_p99_ms": round(ledger.percentile(accepted_lat, 99) * 1000, 1),
+        "accepted_p50_ms": round(percentile(accepted_lat, 50) * 1000, 1),
+        "accepted_p99_ms": round(percentile(accepted_lat, 99) * 1000, 1),
         "cpu_ms_per_bid": {k: round(v / n * 1000, 2) for k, v in cpu.items()},
         "machine_cpu_busy_share": round(cpu["machine"] / wall / (os.cpu_count() or 1), 3),
         "backend_states": states,
@@ -648,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
     checks["pending"] = settled
     checks["ok"] = checks["ok"] and settled["pending_at_end"] == 0 and figures["accepted_not_frozen"] == 0
     connections.close_all()
-    ledger.drop_database(PGBENCH_DB)
+    drop_database(PGBENCH_DB)
 
     header = f"{'figure':<44} {'value':>12}"
     print()

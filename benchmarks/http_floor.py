@@ -29,8 +29,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ledger
-from benchmarks.common import free_port, result_head, start_gunicorn, stop_server, tree_cpu_seconds
+from benchmarks.common import (
+    configure_environment,
+    cpu_busy_seconds,
+    free_port,
+    machine_facts,
+    pgbench_reference,
+    result_head,
+    start_gunicorn,
+    stop_server,
+    tree_cpu_seconds,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -72,12 +81,10 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     sys.path.insert(0, str(ROOT))
-    ledger.configure_environment()  # settings need databases named; /health touches none
-    machine = ledger.machine_facts()
+    configure_environment("wanxin_floor", "wanxin_floor_bank")  # settings need databases named; /health touches none
+    machine = machine_facts()
     print("pgbench TPC-B…", flush=True)
-    ledger.PGBENCH_DB = PGBENCH_DB
-    pgbench = ledger.run_pgbench(scale=8, clients=8, threads=2, seconds=args.pgbench_seconds)
-    ledger.drop_database(PGBENCH_DB)
+    pgbench = pgbench_reference(PGBENCH_DB, seconds=args.pgbench_seconds)
     print(f"  pgbench: {pgbench['tps']:.1f} tps", flush=True)
 
     port = free_port()
@@ -87,11 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(burst(port, 50))  # warm up every worker thread
         for n in range(args.rounds):
             cpu0 = tree_cpu_seconds(server.pid)
-            cpu_machine0 = ledger.cpu_busy_seconds()
+            cpu_machine0 = cpu_busy_seconds()
             result = asyncio.run(burst(port, args.requests))
             result["server_cpu_ms_per_request"] = round((tree_cpu_seconds(server.pid) - cpu0) / args.requests * 1000, 3)
             result["machine_cpu_ms_per_request"] = round(
-                (ledger.cpu_busy_seconds() - cpu_machine0) / args.requests * 1000, 3)
+                (cpu_busy_seconds() - cpu_machine0) / args.requests * 1000, 3)
             result["requests_per_s"] = round(args.requests / result["wall_s"], 1)
             rounds.append(result)
             print(f"  round {n + 1}: {result['requests_per_s']:.0f} req/s, {result['ok']}/{args.requests} ok, "

@@ -32,18 +32,15 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import glob
 import io
 import itertools
 import json
 import multiprocessing as mp
 import os
-import platform
 import pstats
 import queue
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,11 +49,30 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import StatementCounter, free_port, result_head, start_gunicorn, stop_server
+from benchmarks.common import (
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    RESULTS,
+    ROOT,
+    StatementCounter,
+    configure_environment,
+    cpu_busy_seconds,
+    drop_database,
+    free_port,
+    machine_facts,
+    percentile,
+    pgbench_binary,
+    pgbench_connection,
+    recreate_databases,
+    result_head,
+    run_pgbench,
+    sample_backends,
+    server_facts,
+    start_gunicorn,
+    stop_server,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 PLATFORM_DB, BANK_DB, PGBENCH_DB = "wanxin_bench", "wanxin_bench_bank", "wanxin_bench_pgbench"
 SEED_PER_CUSTOMER = 100_000_000_00  # fen: 100 M yuan each, far more than a run can spend
 AMOUNT = 100  # fen per movement
@@ -64,135 +80,6 @@ OK = "00000"
 ONE_CALL_SQL = Path(__file__).resolve().parent / "sql" / "freeze_in_one_call.sql"
 ONE_CALL_FREEZE = "SELECT bench_freeze_in_one_call(%s, %s, %s, %s, %s, %s, %s)"
 PHASE_NUMBERS = itertools.count(1)
-
-
-# -- environment and databases ------------------------------------------------------------
-
-
-def pg_url(name: str) -> str:
-    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-
-
-def configure_environment() -> None:
-    """Point Django at the benchmark databases, with fresh keys, before any setup."""
-    from wanxin.protocol import signing
-
-    platform_key, bank_key = signing.generate_private_key(), signing.generate_private_key()
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "wanxin.settings",
-            "DATABASE_URL": pg_url(PLATFORM_DB),
-            "BANK_DATABASE_URL": pg_url(BANK_DB),
-            "WANXIN_ROLE": "all",
-            "DEBUG": "0",  # DEBUG=1 would record every query in connection.queries
-            "LOG_LEVEL": "WARNING",
-            "WANXIN_LOG_LEVEL": "WARNING",
-            "PLATFORM_PRIVATE_KEY": signing.private_key_to_pem(platform_key),
-            "PLATFORM_PUBLIC_KEY": signing.public_key_to_pem(platform_key.public_key()),
-            "BANK_PRIVATE_KEY": signing.private_key_to_pem(bank_key),
-            "BANK_PUBLIC_KEY": signing.public_key_to_pem(bank_key.public_key()),
-        }
-    )
-    os.environ.pop("WANXIN_ENV", None)  # development defaults; production would demand more config
-
-
-def admin_connection():
-    import psycopg
-
-    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
-
-
-def recreate_databases(names: list[str]) -> None:
-    with admin_connection() as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    with admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def server_facts() -> dict[str, Any]:
-    with admin_connection() as conn:
-        version = conn.execute("SELECT version()").fetchone()[0]
-        settings = dict(
-            conn.execute(
-                "SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name = ANY(%s)",
-                [["synchronous_commit", "fsync", "wal_sync_method", "shared_buffers", "commit_delay",
-                  "max_connections", "full_page_writes"]],
-            ).fetchall()
-        )
-    return {"version": version, "settings": settings}
-
-
-def machine_facts() -> dict[str, Any]:
-    cpu_model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-    except (OSError, AttributeError):
-        mem_kb = 0
-    return {
-        "nproc": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "cpu_model": cpu_model,
-        "memory_gb": round(mem_kb / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_at_start": list(os.getloadavg()),
-    }
-
-
-def cpu_busy_seconds() -> float:
-    """Machine-wide busy CPU seconds so far (all cores, every process: /proc/stat)."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-# -- pgbench ------------------------------------------------------------------------------
-
-
-def pgbench_binary() -> str:
-    found = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[::-1]), None)
-    if not found:
-        raise SystemExit("pgbench not found on PATH or in /usr/lib/postgresql/*/bin")
-    return found
-
-
-def run_pgbench(*, scale: int, clients: int, threads: int, seconds: int) -> dict[str, Any]:
-    binary = pgbench_binary()
-    conn = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
-    recreate_databases([PGBENCH_DB])
-    subprocess.run([binary, "-i", "-q", "-s", str(scale), *conn, PGBENCH_DB], check=True,
-                   capture_output=True, text=True)
-    cpu0 = cpu_busy_seconds()
-    done = subprocess.run(
-        [binary, "-c", str(clients), "-j", str(threads), "-T", str(seconds), *conn, PGBENCH_DB],
-        check=True, capture_output=True, text=True,
-    )
-    cpu = cpu_busy_seconds() - cpu0
-    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
-    latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
-    if not match:
-        raise SystemExit(f"could not read pgbench output:\n{done.stdout}\n{done.stderr}")
-    tps = float(match.group(1))
-    return {
-        "command": f"pgbench -c {clients} -j {threads} -T {seconds} (after pgbench -i -s {scale})",
-        "tps": tps,
-        "machine_cpu_ms_per_tx": round(cpu / (tps * seconds) * 1000, 3),
-        "machine_cpu_busy_share": round(cpu / seconds / (os.cpu_count() or 1), 3),
-        "latency_avg_ms": float(latency.group(1)) if latency else None,
-        "output": done.stdout.strip().splitlines()[-6:],
-    }
 
 
 # -- worker processes ---------------------------------------------------------------------
@@ -574,7 +461,7 @@ def pg_only_ceiling(seconds: int, clients: int = 8) -> dict[str, Any]:
     from django.conf import settings
 
     out: dict[str, Any] = {}
-    conn = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
+    conn = pgbench_connection()
     with tempfile.TemporaryDirectory() as tmp:
         for name, per in PG_ONLY_SCRIPTS.items():
             script = Path(tmp) / f"{name}.sql"
@@ -673,44 +560,7 @@ def check_invariants() -> dict[str, Any]:
 # -- HTTP server --------------------------------------------------------------------------
 
 
-def sample_backends(dbname: str, *, until: float, every: float = 0.05, stop=None) -> dict[str, float]:
-    """What the bank database's backends are doing, sampled from pg_stat_activity: the
-    share of backend-samples in each state (where a transaction's time goes, DB side).
-    Samples until ``until`` (epoch seconds) or until ``stop`` (a ``threading.Event``) is set."""
-    tally: dict[str, int] = {}
-    total = 0
-    with admin_connection() as conn:
-        while time.time() < until and not (stop is not None and stop.is_set()):
-            for state, wait_type, wait in conn.execute(
-                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
-                "WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
-                [dbname],
-            ).fetchall():
-                if state == "idle":
-                    key = "idle: between transactions (app side)"
-                elif state == "idle in transaction":
-                    key = "idle in transaction: waiting for the app's next statement"
-                elif wait_type is None:
-                    key = "active: running in PostgreSQL"
-                elif wait_type == "Lock":
-                    key = f"active: waiting for a lock ({wait})"
-                elif wait_type == "Client":
-                    key = f"active: client I/O ({wait})"
-                else:
-                    key = f"active: {wait_type}/{wait}"
-                tally[key] = tally.get(key, 0) + 1
-                total += 1
-            time.sleep(every)
-    return {k: round(v / total, 3) for k, v in sorted(tally.items(), key=lambda kv: -kv[1])} if total else {}
-
-
 # -- phases and reporting -----------------------------------------------------------------
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return 0.0
-    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
 
 
 def measure(workers: Workers, *, name: str, label: str, kind: str, mix: str, seconds: float, per_worker: int,
@@ -801,13 +651,13 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     sys.path.insert(0, str(ROOT))
-    configure_environment()
+    configure_environment(PLATFORM_DB, BANK_DB)
     print(f"Wanxin ledger benchmark: {args.workers} workers, PostgreSQL {PG_HOST}:{PG_PORT}", flush=True)
     machine = machine_facts()
     server = server_facts()
 
     print("pgbench TPC-B…", flush=True)
-    pgbench = run_pgbench(scale=8, clients=8, threads=2, seconds=args.pgbench_seconds)
+    pgbench = run_pgbench(PGBENCH_DB, scale=8, clients=8, threads=2, seconds=args.pgbench_seconds)
     drop_database(PGBENCH_DB)
     print(f"  pgbench: {pgbench['tps']:.1f} tps", flush=True)
 

@@ -20,10 +20,14 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import fund_records as fr
+from benchmarks.common import (
+    configure_environment,
+    pgbench_reference,
+    recreate_databases,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-PLATFORM_DB, BANK_DB = "wanxin_bench_nightly", "wanxin_bench_nightly_bank"
+PLATFORM_DB, BANK_DB, PGBENCH_DB = "wanxin_bench_nightly", "wanxin_bench_nightly_bank", "wanxin_bench_nightly_pgbench"
 TARGET = 3.0
 
 
@@ -69,15 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "nightly.json")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    fr.PGBENCH_DB = "wanxin_bench_nightly_pgbench"
-    fr.PLATFORM_DB, fr.BANK_DB = PLATFORM_DB, BANK_DB
-    fr.configure_environment()
-    from benchmarks import ledger
-    ledger.PGBENCH_DB = fr.PGBENCH_DB
-    pgbench = (ledger.run_pgbench(scale=8, clients=8, threads=2, seconds=args.pgbench_seconds)
-               if args.pgbench_seconds else {})
+    configure_environment(PLATFORM_DB, BANK_DB)
+    pgbench = pgbench_reference(PGBENCH_DB, seconds=args.pgbench_seconds) if args.pgbench_seconds else {}
     print(f"pgbench: {pgbench.get('tps')}", flush=True)
-    fr.recreate_databases([PLATFORM_DB, BANK_DB])
+    recreate_databases([PLATFORM_DB, BANK_DB])
     import django
 
     django.setup()
@@ -117,7 +116,6 @@ def main(argv: list[str] | None = None) -> int:
     total = invariants.total_balance()
     connections.close_all()
     ratio = job_s / sql_s if sql_s else None
-    fr.drop_database("wanxin_bench_nightly_pgbench")
     elapsed = time.monotonic() - started
     rows = {"loans": args.loans, "plan_rows": args.loans * 12, "seed_s": seed_s, "job": job,
             "job_s": round(job_s, 3), "rerun": job2, "rerun_s": round(rerun_s, 3), "sql_update_rows": sql_rows,
