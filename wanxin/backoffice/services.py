@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from wanxin.accounts.models import User
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 
-from . import roles
+from . import roles, selectors
 from .models import AuditLog, RoleGrant
 
 # The client address of the operator request being served; set by the permission checks
@@ -103,14 +103,9 @@ def _role_groups(names: Iterable[str]) -> list[Group]:
     return groups
 
 
-def _pending_roles_of(user: User) -> list[str]:
-    return sorted(RoleGrant.objects.filter(operator=user, status=RoleGrant.Status.PENDING)
-                  .values_list("role", flat=True))
-
-
 def _operator_state(user: User) -> dict[str, Any]:
     return {"username": user.username, "is_active": user.is_active, "roles": _roles_of(user),
-            "pending_roles": _pending_roles_of(user)}
+            "pending_roles": selectors.pending_roles_of(user)}
 
 
 def _duty_conflict_refuse(role_names: Iterable[str]) -> None:
@@ -260,7 +255,7 @@ def grant_propose(*, actor: User, operator_id: int, role: str) -> RoleGrant:
             raise Conflict(_("You cannot propose a role for yourself; ask another administrator."), code="self_change")
         if not user.is_active:
             raise Conflict(_("Activate the operator before proposing a role for them."), code="inactive")
-        held, pending = _roles_of(user), _pending_roles_of(user)
+        held, pending = _roles_of(user), selectors.pending_roles_of(user)
         if role in held:
             raise Conflict(_("The operator already holds this role."), code="unchanged")
         if role in pending:
