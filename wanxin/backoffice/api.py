@@ -7,6 +7,7 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import Status
 
 from wanxin.kyc.api import operator_router as kyc_router
 
@@ -121,7 +122,7 @@ def grants(request, filters: Query[GrantQuery]):
              summary="Propose a role that needs a second administrator's confirmation")
 def grant_propose(request, operator_id: int, body: GrantIn):
     grant = services.grant_propose(actor=request.auth, operator_id=operator_id, role=body.role)
-    return 201, _grant_out(selectors.grant_get(grant.pk))
+    return Status(201, _grant_out(selectors.grant_get(grant.pk)))
 
 
 @router.post("/grants/{grant_id}/confirm", response=GrantOut, auth=operator_auth(MANAGE),
