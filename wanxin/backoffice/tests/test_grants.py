@@ -250,3 +250,18 @@ def test_checker_dependence():
                                      permission="settle_allocation") == "created_by_maker"
     with pytest.raises(ValueError):
         duties.checker_dependence(maker_id=maker.pk, checker=independent, permission="review_loans")
+
+
+def test_django_admin_cannot_edit_roles_or_grants(client):
+    from django.contrib.auth.models import Group
+
+    f.ensure_roles()
+    client.force_login(User.objects.create_superuser(username="root", password=f.PASSWORD))
+    group = Group.objects.get(name=roles.SUPER_ADMIN)
+    before = set(group.permissions.values_list("codename", flat=True))
+    response = client.post(f"/backoffice/admin/auth/group/{group.pk}/change/",
+                           {"name": roles.SUPER_ADMIN, "permissions": list(
+                               Group.objects.get(name=roles.FINANCE_OFFICER).permissions.values_list("pk", flat=True))})
+    assert response.status_code == 403
+    assert set(group.permissions.values_list("codename", flat=True)) == before
+    assert client.get("/backoffice/admin/backoffice/rolegrant/add/").status_code == 403
