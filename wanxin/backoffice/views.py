@@ -73,6 +73,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     tiles += dashboard_tiles.tiles_for(user)  # the apps' own queues (lending, repayments)
     if user.has_perm(roles.perm("manage_operators")):
         tiles.append(("Operators", selectors.operators_list().count(), reverse("backoffice:operators")))
+        tiles.append((_("Roles awaiting a second administrator"), selectors.grants_list().count(),
+                      reverse("backoffice:operators")))
     if user.has_perm(roles.perm("view_customers")):
         tiles.append(("Customers", selectors.customers_list().count(), reverse("backoffice:customers")))
     return render(request, "backoffice/dashboard.html", {

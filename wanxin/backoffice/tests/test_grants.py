@@ -195,6 +195,8 @@ def test_grant_pages(admins, client):
     assert "Awaiting a second administrator&#x27;s confirmation: finance officer." in page
     assert "Roles awaiting a second administrator" in page
     grant = RoleGrant.objects.get(operator=clerk)
+    assert ("Roles awaiting a second administrator", 1, "/backoffice/operators/") in client.get(
+        "/backoffice/").context["tiles"]
     page = client.get(f"/backoffice/operators/grants/{grant.pk}").content.decode()
     assert "Give clerk the role finance officer?" in page and "Approve loan disbursement" in page
     assert "Confirm the grant" not in page and "another administrator must confirm it" in page
