@@ -17,6 +17,9 @@ class User(AbstractUser):
     user_no = models.CharField(max_length=32, unique=True, null=True, blank=True)
     role = models.CharField(max_length=10, choices=Role.choices, blank=True)
     is_operator = models.BooleanField(default=False, help_text="back-office operator, not a customer")
+    # The administrator who created this operator (null: the system or a customer sign-up);
+    # the checker of a money action may not be an operator its maker created.
+    created_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     def __str__(self) -> str:
         return self.username

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .roles import PERMISSIONS
 
@@ -52,3 +53,40 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("audit log rows are append-only")
+
+
+class RoleGrant(models.Model):
+    """Giving an operator a role that needs a second administrator (``roles.
+    role_needs_confirmation``): proposed by one, confirmed by another; only the
+    confirmation puts the operator in the role. Kept forever: who granted whom what is what
+    the duty checks (``duties``) read. Proposer and confirmer null = the system (seed and
+    ``create_operator`` command)."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Awaiting confirmation")
+        CONFIRMED = "CONFIRMED", _("Confirmed")
+        CANCELLED = "CANCELLED", _("Cancelled")
+
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_grants")
+    role = models.CharField(max_length=80)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "role"], condition=models.Q(status="PENDING"),
+                                    name="rolegrant_one_pending"),
+            # The database, too, refuses a grant confirmed by its own proposer.
+            models.CheckConstraint(
+                condition=~models.Q(status="CONFIRMED", proposed_by__isnull=False, decided_by=models.F("proposed_by")),
+                name="rolegrant_second_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} for {self.operator_id} ({self.status})"

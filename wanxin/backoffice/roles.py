@@ -20,7 +20,26 @@ PERMISSIONS: dict[str, str] = {
     "review_allocations": "Review stock-allocation applications and deposits",
     "view_fund_statistics": "View platform fund statistics",
     "view_audit_log": "View the operator audit log",
+    # Declared ahead of the features that will check them, so the duty rules below cover
+    # them from the start.
+    "settle_allocation": "Settle stock allocations (move the investors' money)",
+    "close_reconciliation_day": "Close a reconciliation day with the bank",
 }
+
+# Permissions that move or approve money. The one place that says so: a role holding any
+# of them is a money role; granting it waits for a second administrator, the role that
+# manages operators never holds one, and the checker of a money action must be
+# independent of its maker (``duties.checker_independence_require``).
+MONEY_PERMISSIONS: frozenset[str] = frozenset({
+    "approve_disbursement",
+    "run_reconciliation",
+    "settle_allocation",
+    "close_reconciliation_day",
+})
+# Granting these takes effect only once a second administrator confirms: the money
+# permissions, and managing operators itself (else one administrator could create a second
+# one to confirm their own grants).
+CONFIRMED_GRANT_PERMISSIONS: frozenset[str] = MONEY_PERMISSIONS | {"manage_operators"}
 
 SUPER_ADMIN = "super admin"
 LOAN_REVIEWER = "loan reviewer"
@@ -30,19 +49,25 @@ ALLOCATION_OPERATOR = "allocation operator"
 CUSTOMER_SERVICE = "customer service"
 
 ROLES: dict[str, frozenset[str]] = {
-    SUPER_ADMIN: frozenset(PERMISSIONS),
+    # Manages people, not money: no money permission and no maker's one (review_loans,
+    # review_allocations) either, so it can neither propose nor approve a payment.
+    SUPER_ADMIN: frozenset({"manage_operators", "view_customers", "view_audit_log", "review_kyc",
+                            "manage_risk_rules", "view_fund_statistics"}),
     LOAN_REVIEWER: frozenset({"review_kyc", "view_customers", "review_loans"}),
     RISK_OFFICER: frozenset({"manage_risk_rules", "view_customers", "view_audit_log"}),
     FINANCE_OFFICER: frozenset(
-        {"approve_disbursement", "run_reconciliation", "view_fund_statistics", "view_customers"}
+        {"approve_disbursement", "run_reconciliation", "settle_allocation", "close_reconciliation_day",
+         "view_fund_statistics", "view_customers"}
     ),
     ALLOCATION_OPERATOR: frozenset({"review_allocations", "view_customers"}),
     CUSTOMER_SERVICE: frozenset({"view_customers"}),
 }
 
-# One demo operator per role: (username, role). All share DEMO_PASSWORD.
+# One demo operator per role (two super admins, so a grant can be proposed and confirmed):
+# (username, role). All share DEMO_PASSWORD.
 DEMO_OPERATORS: tuple[tuple[str, str], ...] = (
     ("superadmin", SUPER_ADMIN),
+    ("superadmin2", SUPER_ADMIN),
     ("reviewer", LOAN_REVIEWER),
     ("risk", RISK_OFFICER),
     ("finance", FINANCE_OFFICER),
@@ -57,3 +82,20 @@ def perm(codename: str) -> str:
     if codename not in PERMISSIONS:
         raise KeyError(codename)
     return f"backoffice.{codename}"
+
+
+def role_needs_confirmation(role: str) -> bool:
+    """Granting ``role`` waits for a second administrator's confirmation."""
+    return bool(ROLES[role] & CONFIRMED_GRANT_PERMISSIONS)
+
+
+def duty_conflict(role_names) -> bool:
+    """True when the roles together would let one operator both manage operators and move
+    money (each must stay with different people)."""
+    held = frozenset().union(*(ROLES[r] for r in role_names))
+    return "manage_operators" in held and bool(held & MONEY_PERMISSIONS)
+
+
+def roles_with(codename: str) -> list[str]:
+    """The roles that carry the permission ``codename``."""
+    return [name for name, codenames in ROLES.items() if codename in codenames]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from wanxin.accounts.models import User
 
 from . import roles
-from .models import AuditLog
+from .models import AuditLog, RoleGrant
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,34 @@ def audit_target_types() -> list[str]:
 
 
 def operators_list() -> QuerySet[User]:
-    return (User.objects.filter(is_operator=True)
+    return (User.objects.filter(is_operator=True).select_related("created_by")
             .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
             .order_by("username"))
 
 
 def operator_get(operator_id: int) -> User | None:
     return operators_list().filter(pk=operator_id).first()
+
+
+def grants_list(*, status: str | None = RoleGrant.Status.PENDING) -> QuerySet[RoleGrant]:
+    """Role grants, oldest first (pending ones by default: the confirmation queue)."""
+    rows = RoleGrant.objects.select_related("operator", "proposed_by", "decided_by").order_by("id")
+    return rows.filter(status=status) if status else rows
+
+
+def grant_get(grant_id: int) -> RoleGrant | None:
+    return grants_list(status=None).filter(pk=grant_id).first()
+
+
+def pending_roles_of(user: User) -> list[str]:
+    return sorted(grants_list().filter(operator=user).values_list("role", flat=True))
+
+
+def pending_roles_by_operator() -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for operator_id, role in grants_list().values_list("operator_id", "role"):
+        found.setdefault(operator_id, []).append(role)
+    return found
 
 
 def role_names() -> list[str]:

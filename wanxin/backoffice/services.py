@@ -14,12 +14,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.accounts.models import User
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 
-from . import roles
-from .models import AuditLog
+from . import roles, selectors
+from .models import AuditLog, RoleGrant
 
 # The client address of the operator request being served; set by the permission checks
 # (``access``) and cleared at the start of every request (``apps.BackofficeConfig``).
@@ -102,7 +104,16 @@ def _role_groups(names: Iterable[str]) -> list[Group]:
 
 
 def _operator_state(user: User) -> dict[str, Any]:
-    return {"username": user.username, "is_active": user.is_active, "roles": _roles_of(user)}
+    return {"username": user.username, "is_active": user.is_active, "roles": _roles_of(user),
+            "pending_roles": selectors.pending_roles_of(user)}
+
+
+def _duty_conflict_refuse(role_names: Iterable[str]) -> None:
+    if roles.duty_conflict(role_names):
+        raise Conflict(_("One operator cannot both manage operators and hold a role that moves or approves money "
+                         "(%(roles)s); give these duties to different people.")
+                       % {"roles": ", ".join(sorted(r for r in role_names if roles.ROLES[r] & roles.MONEY_PERMISSIONS))},
+                       code="duty_conflict")
 
 
 def _require(actor: User | None, codename: str) -> None:
@@ -112,8 +123,11 @@ def _require(actor: User | None, codename: str) -> None:
 
 def operator_create(*, actor: User | None, username: str, password: str | None, role_names: Iterable[str],
                     email: str = "", full_name: str = "") -> tuple[User, str]:
-    """Create an active operator with the given roles. Returns the user and the initial
-    password (generated when ``password`` is None). ``actor`` None means the system."""
+    """Create an active operator. Roles that need a second administrator
+    (``roles.role_needs_confirmation``) become pending grants when an operator creates them
+    and take effect at confirmation; the others at once. ``actor`` None means the system
+    (seed, ``create_operator``): its grants are confirmed at once, recorded as the system's.
+    Returns the user and the initial password (generated when ``password`` is None)."""
     _require(actor, "manage_operators")
     username = username.strip()
     if not username:
@@ -121,13 +135,14 @@ def operator_create(*, actor: User | None, username: str, password: str | None, 
     groups = _role_groups(role_names)
     if not groups:
         raise WanxinError("Choose at least one role.", code="role_required")
+    _duty_conflict_refuse([g.name for g in groups])
     generated = password is None
     password = password if password is not None else secrets.token_urlsafe(12)
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise Conflict("This username is taken.", code="username_taken")
         user = User(username=username, email=email.strip(), first_name=full_name.strip()[:150],
-                    is_operator=True, is_active=True)
+                    is_operator=True, is_active=True, created_by=actor)
         if not generated:
             try:
                 validate_password(password, user)
@@ -135,8 +150,11 @@ def operator_create(*, actor: User | None, username: str, password: str | None, 
                 raise WanxinError(" ".join(exc.messages), code="weak_password") from exc
         user.set_password(password)
         user.save()
-        user.groups.set(groups)
+        guarded = [g for g in groups if roles.role_needs_confirmation(g.name)]
+        user.groups.set([g for g in groups if g not in guarded or actor is None])
         audit_record(actor=actor, action="operator.create", target=user, before=None, after=_operator_state(user))
+        for group in guarded:
+            _grant_open(actor=actor, operator=user, role=group.name)
     return user, password
 
 
@@ -148,19 +166,137 @@ def _locked_operator(operator_id: int) -> User:
 
 
 def operator_roles_set(*, actor: User, operator_id: int, role_names: Iterable[str]) -> User:
+    """Make ``role_names`` the operator's roles. Removals and roles that need no second
+    administrator apply at once; the others become pending grants (``grant_confirm``); a
+    pending grant whose role is left out is cancelled."""
     _require(actor, "manage_operators")
     groups = _role_groups(role_names)
+    wanted = {g.name for g in groups}
+    _duty_conflict_refuse(wanted)
     with transaction.atomic():
         user = _locked_operator(operator_id)
         if user.pk == actor.pk:
             raise Conflict("You cannot change your own roles; ask another super admin.", code="self_change")
         before = _operator_state(user)
-        if before["roles"] == sorted(g.name for g in groups):
+        held, pending = set(before["roles"]), set(before["pending_roles"])
+        to_propose = sorted(r for r in wanted - held - pending if roles.role_needs_confirmation(r))
+        to_cancel = sorted(pending - wanted)
+        immediate = [g for g in groups if g.name in held or not roles.role_needs_confirmation(g.name)]
+        if {g.name for g in immediate} == held and not to_propose and not to_cancel:
             raise Conflict("These are already the operator's roles.", code="unchanged")
-        user.groups.set(groups)
-        audit_record(actor=actor, action="operator.roles_set", target=user, before=before,
-                     after=_operator_state(user))
+        if to_propose and not user.is_active:
+            raise Conflict(_("Activate the operator before proposing a role for them."), code="inactive")
+        if {g.name for g in immediate} != held:
+            user.groups.set(immediate)
+            audit_record(actor=actor, action="operator.roles_set", target=user, before=before,
+                         after=_operator_state(user))
+        for grant in RoleGrant.objects.filter(operator=user, role__in=to_cancel, status=RoleGrant.Status.PENDING):
+            _grant_close(actor=actor, grant=grant, user=user)
+        for role in to_propose:
+            _grant_open(actor=actor, operator=user, role=role)
     return user
+
+
+# -- grants of roles that need a second administrator -------------------------------------
+
+
+def _grant_state(grant: RoleGrant, user: User) -> dict[str, Any]:
+    return {"operator": user.username, "role": grant.role, "status": grant.status, "roles": _roles_of(user)}
+
+
+def _grant_open(*, actor: User | None, operator: User, role: str) -> RoleGrant:
+    """Record a proposed grant (an operator's, pending) or a system grant (confirmed at once,
+    the role given here). Inside the caller's transaction; audited."""
+    now = timezone.now()
+    if actor is None:
+        grant = RoleGrant.objects.create(operator=operator, role=role, status=RoleGrant.Status.CONFIRMED,
+                                         proposed_at=now, decided_at=now)
+        operator.groups.add(Group.objects.get(name=role))
+        audit_record(actor=None, action="operator.grant_confirm", target=grant, before=None,
+                     after=_grant_state(grant, operator))
+        return grant
+    grant = RoleGrant.objects.create(operator=operator, role=role, proposed_by=actor, proposed_at=now)
+    audit_record(actor=actor, action="operator.grant_propose", target=grant, before=None,
+                 after=_grant_state(grant, operator))
+    return grant
+
+
+def _grant_close(*, actor: User, grant: RoleGrant, user: User) -> None:
+    before = _grant_state(grant, user)
+    RoleGrant.objects.filter(pk=grant.pk).update(status=RoleGrant.Status.CANCELLED, decided_by=actor,
+                                                 decided_at=timezone.now())
+    grant.status = RoleGrant.Status.CANCELLED
+    audit_record(actor=actor, action="operator.grant_cancel", target=grant, before=before,
+                 after=_grant_state(grant, user))
+
+
+def _locked_pending_grant(grant_id: int) -> tuple[RoleGrant, User]:
+    operator_id = RoleGrant.objects.filter(pk=grant_id).values_list("operator_id", flat=True).first()
+    if operator_id is None:
+        raise NotFound(_("No such grant."), code="not_found")
+    user = _locked_operator(operator_id)  # the operator first, then the grant: one lock order
+    grant = RoleGrant.objects.select_for_update().get(pk=grant_id)
+    if grant.status != RoleGrant.Status.PENDING:
+        raise Conflict(_("This grant is already %(status)s.") % {"status": grant.get_status_display().lower()},
+                       code="bad_status")
+    return grant, user
+
+
+def grant_propose(*, actor: User, operator_id: int, role: str) -> RoleGrant:
+    """Propose giving an operator a role that needs a second administrator."""
+    _require(actor, "manage_operators")
+    _role_groups([role])
+    if not roles.role_needs_confirmation(role):
+        raise WanxinError(_("The role “%(role)s” needs no confirmation; set it with the operator's roles.")
+                          % {"role": role}, code="no_confirmation_needed")
+    with transaction.atomic():
+        user = _locked_operator(operator_id)
+        if user.pk == actor.pk:
+            raise Conflict(_("You cannot propose a role for yourself; ask another administrator."), code="self_change")
+        if not user.is_active:
+            raise Conflict(_("Activate the operator before proposing a role for them."), code="inactive")
+        held, pending = _roles_of(user), selectors.pending_roles_of(user)
+        if role in held:
+            raise Conflict(_("The operator already holds this role."), code="unchanged")
+        if role in pending:
+            raise Conflict(_("This role is already proposed for the operator and awaits confirmation."),
+                           code="duplicate")
+        _duty_conflict_refuse([*held, *pending, role])
+        return _grant_open(actor=actor, operator=user, role=role)
+
+
+def grant_confirm(*, actor: User, grant_id: int) -> RoleGrant:
+    """The second administrator confirms a proposed grant: only now does the operator hold
+    the role. The proposer and the operator themselves may not confirm it."""
+    _require(actor, "manage_operators")
+    with transaction.atomic():
+        grant, user = _locked_pending_grant(grant_id)
+        if grant.proposed_by_id == actor.pk:
+            raise Forbidden(_("You proposed this grant; another administrator must confirm it."),
+                            code="own_proposal")
+        if user.pk == actor.pk:
+            raise Forbidden(_("This grant is for you; another administrator must confirm it."), code="self_change")
+        if not user.is_active:
+            raise Conflict(_("The operator is deactivated; activate them or cancel the grant."), code="inactive")
+        _duty_conflict_refuse([*_roles_of(user), grant.role])
+        before = _grant_state(grant, user)
+        user.groups.add(Group.objects.get(name=grant.role))
+        RoleGrant.objects.filter(pk=grant.pk).update(status=RoleGrant.Status.CONFIRMED, decided_by=actor,
+                                                     decided_at=timezone.now())
+        grant.refresh_from_db()
+        audit_record(actor=actor, action="operator.grant_confirm", target=grant, before=before,
+                     after=_grant_state(grant, user))
+    return grant
+
+
+def grant_cancel(*, actor: User, grant_id: int) -> RoleGrant:
+    """Withdraw (the proposer) or decline (another administrator) a pending grant."""
+    _require(actor, "manage_operators")
+    with transaction.atomic():
+        grant, user = _locked_pending_grant(grant_id)
+        _grant_close(actor=actor, grant=grant, user=user)
+    grant.refresh_from_db()
+    return grant
 
 
 def _operator_active_set(*, actor: User, operator_id: int, active: bool) -> User:

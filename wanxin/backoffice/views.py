@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wanxin.core.errors import NotFound, WanxinError
@@ -72,6 +73,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     tiles += dashboard_tiles.tiles_for(user)  # the apps' own queues (lending, repayments)
     if user.has_perm(roles.perm("manage_operators")):
         tiles.append(("Operators", selectors.operators_list().count(), reverse("backoffice:operators")))
+        tiles.append((_("Roles awaiting a second administrator"), selectors.grants_list().count(),
+                      reverse("backoffice:operators")))
     if user.has_perm(roles.perm("view_customers")):
         tiles.append(("Customers", selectors.customers_list().count(), reverse("backoffice:customers")))
     return render(request, "backoffice/dashboard.html", {
@@ -106,9 +109,19 @@ MANAGE = "backoffice.manage_operators"
 @require_GET
 @require_operator_permission(MANAGE)
 def operators(request: HttpRequest) -> HttpResponse:
-    rows = [(op, RolesForm(initial={"roles": [g.name for g in op.groups.all()]}, prefix=f"op{op.pk}"))
+    pending = selectors.pending_roles_by_operator()
+    # A pending role shows ticked: leaving it ticked keeps the proposal, unticking cancels it.
+    rows = [(op, RolesForm(initial={"roles": [g.name for g in op.groups.all()] + pending.get(op.pk, [])},
+                           prefix=f"op{op.pk}"), pending.get(op.pk, []))
             for op in selectors.operators_list()]
-    return render(request, "backoffice/operators.html", {"rows": rows})
+    return render(request, "backoffice/operators.html", {"rows": rows, "grants": selectors.grants_list()})
+
+
+def _pending_note(user) -> str:
+    pending = selectors.pending_roles_of(user)
+    if not pending:
+        return ""
+    return " " + _("Awaiting a second administrator's confirmation: %(roles)s.") % {"roles": ", ".join(pending)}
 
 
 @require_http_methods(["GET", "POST"])
@@ -125,9 +138,10 @@ def operator_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             if data["password"]:
-                messages.success(request, f"Operator {user.username} created.")
+                messages.success(request, f"Operator {user.username} created." + _pending_note(user))
             else:
-                messages.success(request, f"Operator {user.username} created. Initial password (shown once): {password}")
+                messages.success(request, f"Operator {user.username} created. Initial password (shown once): {password}"
+                                 + _pending_note(user))
             return redirect("backoffice:operators")
     return render(request, "backoffice/operator_new.html", {"form": form})
 
@@ -140,7 +154,7 @@ def _operator_action(request: HttpRequest, action, **kwargs) -> HttpResponse:
     except WanxinError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Operator {user.username} updated.")
+        messages.success(request, f"Operator {user.username} updated." + _pending_note(user))
     return redirect("backoffice:operators")
 
 
@@ -165,6 +179,47 @@ def operator_deactivate(request: HttpRequest, operator_id: int) -> HttpResponse:
 @require_operator_permission(MANAGE)
 def operator_activate(request: HttpRequest, operator_id: int) -> HttpResponse:
     return _operator_action(request, services.operator_activate, operator_id=operator_id)
+
+
+@require_GET
+@require_operator_permission(MANAGE)
+def grant(request: HttpRequest, grant_id: int) -> HttpResponse:
+    """A proposed grant, what it would give, and the confirm / cancel buttons."""
+    found = selectors.grant_get(grant_id)
+    if found is None:
+        raise Http404(_("No such grant."))
+    codenames = sorted(roles.ROLES.get(found.role, ()))
+    return render(request, "backoffice/grant.html", {
+        "grant": found,
+        "permissions": [(roles.PERMISSIONS[c], c in roles.MONEY_PERMISSIONS) for c in codenames],
+        "may_confirm": request.user.pk not in (found.proposed_by_id, found.operator_id),
+    })
+
+
+def _grant_action(request: HttpRequest, action, grant_id: int, done: str) -> HttpResponse:
+    try:
+        found = action(actor=request.user, grant_id=grant_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except WanxinError as exc:
+        messages.error(request, exc.message)
+        return redirect("backoffice:grant", grant_id=grant_id)
+    messages.success(request, done % {"role": found.role, "operator": found.operator.username})
+    return redirect("backoffice:operators")
+
+
+@require_POST
+@require_operator_permission(MANAGE)
+def grant_confirm(request: HttpRequest, grant_id: int) -> HttpResponse:
+    return _grant_action(request, services.grant_confirm, grant_id,
+                         _("Confirmed: %(operator)s now holds the role %(role)s."))
+
+
+@require_POST
+@require_operator_permission(MANAGE)
+def grant_cancel(request: HttpRequest, grant_id: int) -> HttpResponse:
+    return _grant_action(request, services.grant_cancel, grant_id,
+                         _("Cancelled: %(operator)s does not get the role %(role)s."))
 
 
 # -- audit log ----------------------------------------------------------------------------

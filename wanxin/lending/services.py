@@ -26,6 +26,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from wanxin.backoffice import roles
+from wanxin.backoffice.duties import checker_independence_require
 from wanxin.backoffice.services import Forbidden, audit_record
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.ids import new_request_no
@@ -582,8 +583,9 @@ def disbursement_approve(*, operator, disbursement_id: int) -> Disbursement:
             raise NotFound("No such disbursement.", code="not_found")
         project = _locked(project_id)
         proposal = _locked_proposal(disbursement_id)
-        if proposal.proposed_by_id == operator.pk:
-            raise Forbidden("You proposed this disbursement; another person must approve it.", code="four_eyes")
+        # Not the maker, nor an operator the maker created or gave the finance role.
+        checker_independence_require(maker_id=proposal.proposed_by_id, checker=operator,
+                                     permission="approve_disbursement")
         if project.status != domain.FULL or project.bank_status != domain.FULL:
             raise Conflict("The loan is not full at the bank.", code="bad_status")
         tenders = list(Tender.objects.filter(project=project, status=domain.T_FROZEN).order_by("pk"))
@@ -609,8 +611,8 @@ def disbursement_reject(*, operator, disbursement_id: int, reason: str) -> Disbu
         raise Invalid("Give a reason (at most 300 characters).", code="reason")
     with transaction.atomic():
         proposal = _locked_proposal(disbursement_id)
-        if proposal.proposed_by_id == operator.pk:
-            raise Forbidden("You proposed this disbursement; another person must decide.", code="four_eyes")
+        checker_independence_require(maker_id=proposal.proposed_by_id, checker=operator,
+                                     permission="approve_disbursement")
         Disbursement.objects.filter(pk=proposal.pk).update(status=Disbursement.Status.REJECTED, approved_by=operator,
                                                            decided_at=timezone.now(), note=reason)
         audit_record(actor=operator, action="loan.disbursement_reject", target=proposal,

@@ -1,1 +1,1 @@
-from .fixtures import _fast_hashing_private_media, private_media  # noqa: F401
+from .fixtures import _audit_context_cleared, _fast_hashing_private_media, private_media  # noqa: F401

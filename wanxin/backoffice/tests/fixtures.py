@@ -21,3 +21,12 @@ def private_media(_fast_hashing_private_media):
 def stored_files(root) -> list:
     base = root / "kyc"
     return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
+
+
+@pytest.fixture(autouse=True)
+def _audit_context_cleared():
+    # The audit address lives in a context variable that the last request of a previous
+    # test may have left set; a test calling audit_record directly must not inherit it.
+    from wanxin.backoffice.services import audit_context_clear
+
+    audit_context_clear()

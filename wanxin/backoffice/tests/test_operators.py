@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from wanxin.accounts.models import User
 from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog
+from wanxin.backoffice.models import AuditLog, RoleGrant
 from wanxin.backoffice.services import (
     Forbidden,
     operator_create,
@@ -57,7 +57,8 @@ def test_create_an_operator_with_a_generated_password(client, admin):
     audit = AuditLog.objects.get()
     assert (audit.actor, audit.action, audit.target_type, audit.target_id, audit.before, audit.after) == (
         admin, "operator.create", "accounts.user", str(lin.pk), None,
-        {"username": "lin", "is_active": True, "roles": [roles.LOAN_REVIEWER, roles.RISK_OFFICER]})
+        {"username": "lin", "is_active": True, "roles": [roles.LOAN_REVIEWER, roles.RISK_OFFICER], "pending_roles": []})
+    assert lin.created_by == admin
     assert password not in str(audit.after)
 
 
@@ -79,13 +80,26 @@ def test_bad_operator_creation_changes_nothing(client, admin, data, error):
 def test_set_roles(client, admin):
     target = f.operator(roles.CUSTOMER_SERVICE)
     response = client.post(f"/backoffice/operators/{target.pk}/roles",
-                           {f"op{target.pk}-roles": [roles.FINANCE_OFFICER, roles.CUSTOMER_SERVICE]}, follow=True)
+                           {f"op{target.pk}-roles": [roles.RISK_OFFICER, roles.CUSTOMER_SERVICE]}, follow=True)
     assert messages_of(response) == [f"Operator {target.username} updated."]
-    assert role_names(target) == [roles.CUSTOMER_SERVICE, roles.FINANCE_OFFICER]
+    assert role_names(target) == [roles.CUSTOMER_SERVICE, roles.RISK_OFFICER]
     audit = AuditLog.objects.get()
     assert (audit.action, audit.before, audit.after) == ("operator.roles_set", {
-        "username": target.username, "is_active": True, "roles": [roles.CUSTOMER_SERVICE]}, {
-        "username": target.username, "is_active": True, "roles": [roles.CUSTOMER_SERVICE, roles.FINANCE_OFFICER]})
+        "username": target.username, "is_active": True, "roles": [roles.CUSTOMER_SERVICE], "pending_roles": []}, {
+        "username": target.username, "is_active": True, "roles": [roles.CUSTOMER_SERVICE, roles.RISK_OFFICER],
+        "pending_roles": []})
+
+
+def test_a_money_role_set_on_the_page_waits_for_confirmation(client, admin):
+    target = f.operator(roles.CUSTOMER_SERVICE)
+    response = client.post(f"/backoffice/operators/{target.pk}/roles",
+                           {f"op{target.pk}-roles": [roles.FINANCE_OFFICER, roles.CUSTOMER_SERVICE]}, follow=True)
+    assert messages_of(response) == [f"Operator {target.username} updated. Awaiting a second administrator's "
+                                     f"confirmation: {roles.FINANCE_OFFICER}."]
+    assert role_names(target) == [roles.CUSTOMER_SERVICE]
+    assert not User.objects.get(pk=target.pk).has_perm("backoffice.approve_disbursement")
+    assert list(AuditLog.objects.values_list("action", flat=True)) == ["operator.grant_propose"]
+    assert f"{roles.FINANCE_OFFICER}: awaiting confirmation" in response.content.decode()
 
 
 def test_role_refusals_change_nothing(client, admin):
@@ -174,21 +188,29 @@ def test_seed_backoffice_demo_is_idempotent():
     out = io.StringIO()
     rows = seed_backoffice_demo(stdout=out)
     assert rows == [(u, r, roles.DEMO_PASSWORD) for u, r in roles.DEMO_OPERATORS]
-    assert [r for _, r, _ in rows] == list(roles.ROLES)
+    assert sorted({r for _, r, _ in rows}) == sorted(roles.ROLES)
     for username, role in roles.DEMO_OPERATORS:
         user = User.objects.get(username=username)
         assert user.is_operator and user.check_password(roles.DEMO_PASSWORD) and role_names(user) == [role]
     assert out.getvalue().splitlines() == [
         "Back-office operators (log in at /backoffice/login):",
         "  superadmin   wanxin-demo-2026   super admin",
+        "  superadmin2  wanxin-demo-2026   super admin",
         "  reviewer     wanxin-demo-2026   loan reviewer",
         "  risk         wanxin-demo-2026   risk officer",
         "  finance      wanxin-demo-2026   finance officer",
         "  allocation   wanxin-demo-2026   allocation operator",
         "  service      wanxin-demo-2026   customer service",
     ]
+    # One creation per operator, and a grant confirmed by the system for each role that
+    # otherwise waits for a second administrator (the super admins', the finance officer's).
+    guarded = [u for u, r in roles.DEMO_OPERATORS if roles.role_needs_confirmation(r)]
+    assert guarded == ["superadmin", "superadmin2", "finance"]
     audits = AuditLog.objects.count()
-    assert audits == len(roles.DEMO_OPERATORS)
+    assert audits == len(roles.DEMO_OPERATORS) + len(guarded)
+    assert sorted(RoleGrant.objects.filter(status="CONFIRMED", proposed_by=None, decided_by=None)
+                  .values_list("operator__username", flat=True)) == sorted(guarded)
+    assert User.objects.get(username="finance").has_perm("backoffice.approve_disbursement")
     seed_backoffice_demo()
     assert User.objects.filter(is_operator=True).count() == len(roles.DEMO_OPERATORS)
     assert AuditLog.objects.count() == audits

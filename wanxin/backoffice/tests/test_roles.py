@@ -22,7 +22,8 @@ from django.urls import URLPattern, URLResolver, resolve
 
 from wanxin.accounts.models import User
 from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog
+from wanxin.backoffice.models import AuditLog, RoleGrant
+from wanxin.backoffice.services import grant_propose
 from wanxin.backoffice.tests import factories as f
 from wanxin.kyc.models import KycApplication, KycDocument, KycReview
 from wanxin.kyc.tests.helpers import submitted
@@ -76,6 +77,10 @@ ROUTES: list[Route] = [
     Route("/backoffice/operators/{operator}/deactivate", "POST", P("manage_operators"),
           audit="operator.deactivate"),
     Route("/backoffice/operators/{dormant}/activate", "POST", P("manage_operators"), audit="operator.activate"),
+    Route("/backoffice/operators/grants/{grant}", "GET", P("manage_operators")),
+    Route("/backoffice/operators/grants/{grant}/confirm", "POST", P("manage_operators"),
+          audit="operator.grant_confirm"),
+    Route("/backoffice/operators/grants/{grant}/cancel", "POST", P("manage_operators"), audit="operator.grant_cancel"),
     # -- audit log, customers
     Route("/backoffice/audit/", "GET", P("view_audit_log")),
     Route("/backoffice/customers/", "GET", P("view_customers")),
@@ -92,6 +97,13 @@ ROUTES: list[Route] = [
     Route("/api/v1/backoffice/me", "GET", ANY_OPERATOR, api=True),
     Route("/api/v1/backoffice/audit", "GET", P("view_audit_log"), api=True),
     Route("/api/v1/backoffice/operators", "GET", P("manage_operators"), api=True),
+    Route("/api/v1/backoffice/operators/{operator}/grants", "POST", P("manage_operators"), api=True,
+          audit="operator.grant_propose", data=lambda w: {"role": roles.FINANCE_OFFICER}),
+    Route("/api/v1/backoffice/grants", "GET", P("manage_operators"), api=True),
+    Route("/api/v1/backoffice/grants/{grant}/confirm", "POST", P("manage_operators"), api=True,
+          audit="operator.grant_confirm"),
+    Route("/api/v1/backoffice/grants/{grant}/cancel", "POST", P("manage_operators"), api=True,
+          audit="operator.grant_cancel"),
     Route("/api/v1/backoffice/kyc/applications", "GET", P("review_kyc"), api=True),
     Route("/api/v1/backoffice/kyc/applications/{application}", "GET", P("review_kyc"), api=True),
     Route("/api/v1/backoffice/kyc/applications/{application}/approve", "POST", P("review_kyc"), api=True,
@@ -117,7 +129,11 @@ def world(db) -> dict:
     target = f.operator(roles.CUSTOMER_SERVICE)
     dormant = f.operator(roles.FINANCE_OFFICER)
     User.objects.filter(pk=dormant.pk).update(is_active=False)
+    # A finance role proposed by another administrator, for every principal to try to confirm.
+    grant = grant_propose(actor=f.operator(roles.SUPER_ADMIN), operator_id=f.operator(roles.CUSTOMER_SERVICE).pk,
+                          role=roles.FINANCE_OFFICER)
     return {"customer": customer.pk, "application": application.pk, "operator": target.pk, "dormant": dormant.pk,
+            "grant": grant.pk,
             "document": KycDocument.objects.filter(application=application).order_by("id").first().pk}
 
 
@@ -152,6 +168,7 @@ def snapshot() -> dict:
         "users": list(User.objects.order_by("id").values("id", "username", "is_active", "password")),
         "memberships": sorted(Group.objects.values_list("name", "user")),
         "audit": AuditLog.objects.count(),
+        "grants": list(RoleGrant.objects.order_by("id").values()),
     }
 
 
@@ -207,7 +224,25 @@ def test_roles_hold_exactly_the_permissions_of_the_table(db):
     roles_sync()
     groups = {g.name: {p.codename for p in g.permissions.all()} for g in Group.objects.filter(name__in=roles.ROLES)}
     assert groups == {name: set(codenames) for name, codenames in roles.ROLES.items()}
-    assert roles.ROLES[roles.SUPER_ADMIN] == set(roles.PERMISSIONS)
+
+
+@pytest.mark.parametrize("role", list(roles.ROLES))
+def test_no_role_both_manages_operators_and_moves_money(role):
+    """Separation of duties, for every role of the table: the role that manages operators
+    and roles holds no money permission (nor the loan maker's), and a money role never
+    manages operators."""
+    held = roles.ROLES[role]
+    if "manage_operators" in held:
+        assert not held & roles.MONEY_PERMISSIONS, held & roles.MONEY_PERMISSIONS
+        assert not held & {"review_loans", "review_allocations"}
+    assert not roles.duty_conflict([role])
+    assert roles.role_needs_confirmation(role) == bool(held & (roles.MONEY_PERMISSIONS | {"manage_operators"}))
+
+
+def test_money_permissions_are_declared():
+    assert roles.MONEY_PERMISSIONS <= set(roles.PERMISSIONS)
+    assert {"approve_disbursement", "settle_allocation", "close_reconciliation_day"} <= roles.MONEY_PERMISSIONS
+    assert roles.duty_conflict([roles.SUPER_ADMIN, roles.FINANCE_OFFICER])
 
 
 def _page_urls(patterns, prefix: str) -> list[str]:
@@ -221,7 +256,7 @@ def _page_urls(patterns, prefix: str) -> list[str]:
 
 
 def _template(url: str) -> str:
-    for key in ("application", "document", "operator", "dormant", "customer"):
+    for key in ("application", "document", "operator", "dormant", "customer", "grant"):
         url = url.replace("{" + key + "}", f"<int:{key}>")
     return url
 
@@ -232,7 +267,7 @@ def test_every_route_is_in_the_table():
 
     table_pages = {_template(r.url).removeprefix("/backoffice/") for r in ROUTES if not r.api}
     normalise = {"<int:application_id>": "<int:application>", "<int:document_id>": "<int:document>",
-                 "<int:customer_id>": "<int:customer>"}
+                 "<int:customer_id>": "<int:customer>", "<int:grant_id>": "<int:grant>"}
     pages = set()
     for url in _page_urls(urls.urlpatterns, ""):
         for old, new in normalise.items():
@@ -250,7 +285,7 @@ def test_every_route_is_in_the_table():
     for r in ROUTES:
         if r.api:
             path = r.url
-            for key in ("application", "document"):
+            for key in ("application", "document", "operator", "grant"):
                 path = path.replace("{" + key + "}", "{" + key + "_id}")
             table_api.add((r.method, path))
     assert operations == table_api
@@ -258,7 +293,7 @@ def test_every_route_is_in_the_table():
 
 def test_page_permissions_match_the_views():
     """Each page's decorator asks for the permission the table expects."""
-    sample = {"application": 1, "document": 1, "operator": 1, "dormant": 1, "customer": 1}
+    sample = {"application": 1, "document": 1, "operator": 1, "dormant": 1, "customer": 1, "grant": 1}
     for route in ROUTES:
         if route.api or route.permission == PUBLIC:
             continue

@@ -289,8 +289,8 @@ def test_disbursement_maker_checker(live, borrower, reviewer, finance):
     assert (proposal.status, proposal.commission) == ("PROPOSED", 20_000)  # 2% of 10,000 yuan
     refused(Conflict, services.disbursement_propose, operator=reviewer, project_id=project.pk)
     refused(Forbidden, services.disbursement_approve, operator=reviewer, disbursement_id=proposal.pk)
-    # A super admin holds both permissions but cannot approve their own proposal.
-    admin = f.operator(roles.SUPER_ADMIN)
+    # An operator holding both permissions cannot approve their own proposal.
+    admin = f.operator(roles.LOAN_REVIEWER, roles.FINANCE_OFFICER)
     Disbursement.objects.filter(pk=proposal.pk).update(proposed_by=admin)
     err = refused(Forbidden, services.disbursement_approve, operator=admin, disbursement_id=proposal.pk)
     assert err.code == "four_eyes"
