@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PGDATA = Path(os.environ.get("WANXIN_VAR_DIR", ROOT / "var")) / "pg"
 
 _server = None
-# The bidding concurrency test runs 200 threads holding a platform and a bank connection each.
+# Headroom over initdb's default for the served processes' pools; the test suite itself fits
+# in 100 (its big races share bounded pools, wanxin/testing.py).
 MAX_CONNECTIONS = 500
 
 

@@ -20,6 +20,7 @@ from wanxin.bank import invariants
 from wanxin.bank.models import Account, BalanceChange, BankRequest, Freeze, Transfer
 from wanxin.bank.tests.helpers import open_account, recharge
 from wanxin.protocol import codes, envelope
+from wanxin.testing import fits_connections
 
 pytestmark = [
     pytest.mark.slow,
@@ -51,7 +52,9 @@ def race(bank, envelopes: list[dict[str, str]]) -> list[dict[str, Any]]:
 
     Each thread has its own keep-alive connection, opened one by one beforehand: the test
     server's listen backlog is 10, and the race is meant to be at the bank, not in accept().
+    Each thread's request holds one bank connection at the live server.
     """
+    fits_connections(len(envelopes), per_thread=1)
     url = f"{bank.base_url}/service"
     clients = [httpx.Client(timeout=60) for _ in envelopes]
     gate = threading.Barrier(len(envelopes))
