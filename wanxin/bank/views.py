@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -27,9 +26,9 @@ def service(request: HttpRequest) -> HttpResponse:
     if len(request.body) > envelope.MAX_ENVELOPE_BYTES:
         return JsonResponse({"error": "envelope too large"}, status=400)
     try:
-        fields = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return JsonResponse({"error": "envelope is not JSON"}, status=400)
+        fields = envelope.parse_json(request.body)
+    except ValueError as exc:  # RecursionError of deep nesting included (PROTOCOL §4: HTTP 400)
+        return JsonResponse({"error": f"envelope is not JSON: {str(exc)[:120]}"}, status=400)
     try:
         verified = processing.verify(fields, allowed=messages.DIRECT_SERVICES)
     except EnvelopeRejected as exc:

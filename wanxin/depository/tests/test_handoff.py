@@ -141,5 +141,5 @@ def test_callback_changes_no_state(customer, live_urls, http, resp_code):
 
 def test_callback_for_an_unknown_request(live_urls, http):
     page = http.get(f"{live_urls}/depository/callback", params={"requestNo": "NOPE", "respCode": "00000"})
-    assert page.status_code == 200 and "Unknown request." in page.text
+    assert page.status_code == 404 and "Unknown request." in page.text
     assert DepositoryRequest.objects.count() == 0
