@@ -6,6 +6,7 @@ import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -39,6 +40,7 @@ def service(request: HttpRequest) -> HttpResponse:
     return JsonResponse(processing.sign(data))
 
 
+@never_cache  # the bank's page shows the request and carries the token that confirms it
 @csrf_exempt
 @require_POST
 def gateway_entry(request: HttpRequest) -> HttpResponse:
@@ -53,6 +55,7 @@ def gateway_entry(request: HttpRequest) -> HttpResponse:
     return _page(request, page)
 
 
+@never_cache
 @require_POST
 def gateway_confirm(request: HttpRequest) -> HttpResponse:
     req = gateway.request_for_token(request.POST.get("token", ""))
