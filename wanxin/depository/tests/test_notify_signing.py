@@ -250,3 +250,10 @@ def test_client_treats_an_unreadable_answer_as_unknown(customer, live_urls):
     assert services.request_send(record=record, client=client).status == "PENDING"
     assert bank_requests(record.request_no) == []
     assert snapshot(record)["status"] == "PENDING" and snapshot(record)["attempts"] == 1
+
+
+def test_oversized_bodies_are_400(live_urls, http):
+    big = b'{"serviceName":"NOTIFY","respData":"' + b"A" * (600 * 1024) + b'"}'
+    for url in (notify_url(live_urls), f"{live_urls}/bank/service"):
+        response = http.post(url, content=big, headers={"content-type": "application/json"})
+        assert response.status_code == 400, (url, response.status_code)
