@@ -238,7 +238,7 @@ def _recover_one(record: DepositoryRequest, client: BankClient) -> str:
         result = answer["result"]
         if result.get("respCode") in codes.NOT_FINAL:
             return "still-processing"
-        if result_apply(resp_data=result, source="query") is None:
+        if result_apply(resp_data=result, source="query", service_name=answer.get("serviceName")) is None:
             return "ignored"
         return "applied"
     if code != codes.QUERY_UNKNOWN:
