@@ -6,9 +6,11 @@ bank afterwards completes normally (record, fund record and mirror all right).""
 from __future__ import annotations
 
 import base64
+import json
 import time
+import urllib.error
+import urllib.request
 
-import httpx
 import pytest
 
 from wanxin.bank import invariants
@@ -22,21 +24,32 @@ from .conftest import at_bank, bank_balance, deliver, open_account, records_of, 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "bank"])
 
 
+def post_json(url: str, body: dict) -> tuple[int, str]:
+    """The attacker's HTTP client (stdlib: only the depository app may import httpx)."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
 def test_forged_final_result_through_notify_is_refused_and_the_real_one_completes(live, customer):
     account = open_account(customer)
     record = services.recharge_start(user=customer, amount=123_400)
     before = state(customer)
 
-    with httpx.Client(timeout=30) as attacker:
-        req_data = envelope.encode_data({"requestNo": record.request_no, "timestamp": int(time.time() * 1000)})
-        signed_refusal = attacker.post(f"{live}/bank/service", json={
-            "serviceName": "RECHARGE", "platformNo": "WANXIN", "reqData": req_data,
-            "signature": base64.b64encode(b"garbage-signature").decode()})
-        assert signed_refusal.status_code == 200
-        assert envelope.decode_data(signed_refusal.json()["respData"])["requestNo"] == record.request_no
-        forged = {"serviceName": "NOTIFY", "platformNo": "WANXIN", **signed_refusal.json()}
-        answer = attacker.post(f"{live}/api/v1/depository/notify", json=forged)
-    assert answer.status_code == 400 and answer.text != "OK"
+    req_data = envelope.encode_data({"requestNo": record.request_no, "timestamp": int(time.time() * 1000)})
+    status, text = post_json(f"{live}/bank/service", {
+        "serviceName": "RECHARGE", "platformNo": "WANXIN", "reqData": req_data,
+        "signature": base64.b64encode(b"garbage-signature").decode()})
+    assert status == 200
+    signed_refusal = json.loads(text)
+    assert envelope.decode_data(signed_refusal["respData"])["requestNo"] == record.request_no
+    status, text = post_json(f"{live}/api/v1/depository/notify",
+                             {"serviceName": "NOTIFY", "platformNo": "WANXIN", **signed_refusal})
+    assert status == 400 and text != "OK"
     assert state(customer) == before
     assert DepositoryRequest.objects.get(pk=record.pk).status == "PENDING"
     assert IgnoredBankResult.objects.filter(request_no=record.request_no, reason="RESPONSE_REPLAYED").count() == 1
