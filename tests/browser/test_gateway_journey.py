@@ -12,8 +12,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
+from django.conf import settings  # noqa: E402
+from django.test import Client  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from wanxin.accounts.models import User  # noqa: E402
 from wanxin.bank import invariants, outbox  # noqa: E402
 from wanxin.bank.models import Account, BankRequest  # noqa: E402
 from wanxin.depository import services  # noqa: E402
@@ -35,8 +38,20 @@ def start(live_urls: str, service_name: str, user_no: str, **fields) -> Deposito
                                    amount=fields.get("amount"))
 
 
+def as_owner(page: Page, live_urls: str, user_no: str) -> None:
+    """The browser is logged in as the platform customer with this userNo (created once):
+    hand-off pages are served to their owner only (PROTOCOL §4a)."""
+    user = User.objects.filter(user_no=user_no).first() or User.objects.create_user(
+        username=f"owner-{user_no}".lower(), password="correct-horse-battery-9", user_no=user_no)
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    page.context.add_cookies([{"name": name, "value": client.cookies[name].value, "url": live_urls}])
+
+
 def to_bank(page: Page, live_urls: str, record: DepositoryRequest) -> None:
-    """Open the platform's hand-off page; it auto-submits to the bank's gateway."""
+    """Open the platform's hand-off page as its owner; it auto-submits to the bank's gateway."""
+    as_owner(page, live_urls, record.user_no)
     page.goto(f"{live_urls}/depository/gateway/{record.request_no}")
     page.wait_for_url(f"{live_urls}/bank/gateway")
     expect(page.locator("header")).to_contain_text("Huaxin Depository Bank")

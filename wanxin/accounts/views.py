@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wanxin.core.errors import WanxinError
@@ -143,6 +144,7 @@ def sms_code(request: HttpRequest) -> HttpResponse:
     return redirect(PAGES.get(purpose, "accounts:register"))
 
 
+@never_cache
 @customer_required
 def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {"profile": selectors.customer_profile(user=request.user)})

@@ -176,10 +176,19 @@ def finish(req: BankRequest, code: str, message: str | None, fields: dict[str, A
         Notification.objects.using(DB).create(
             platform_no=req.platform_no,
             request_no=req.request_no,
-            body={"serviceName": "NOTIFY", "platformNo": req.platform_no, **sign(data)},
+            body=notification_body(req.platform_no, req.service_name, data),
             next_attempt_at=timezone.now(),
         )
     return data
+
+
+def notification_body(platform_no: str, service_name: str, data: dict[str, Any]) -> dict[str, str]:
+    """PROTOCOL §4a: the stored response plus the reported request's ``serviceName`` and
+    ``notifiedAt``, signed over ``NOTIFY:`` + respData so that no response (the bank signs
+    even refusals of requests it could not verify) can pass for a notification."""
+    notified = {**data, "serviceName": service_name, "notifiedAt": now_ms()}
+    return {"serviceName": "NOTIFY", "platformNo": platform_no,
+            **envelope.sign_notification(bank_private_key(), notified)}
 
 
 Handler = Callable[[BankRequest, dict[str, Any]], dict[str, Any]]

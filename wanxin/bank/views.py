@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -27,9 +27,9 @@ def service(request: HttpRequest) -> HttpResponse:
     if len(request.body) > envelope.MAX_ENVELOPE_BYTES:
         return JsonResponse({"error": "envelope too large"}, status=400)
     try:
-        fields = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return JsonResponse({"error": "envelope is not JSON"}, status=400)
+        fields = envelope.parse_json(request.body)
+    except ValueError as exc:  # RecursionError of deep nesting included (PROTOCOL §4: HTTP 400)
+        return JsonResponse({"error": f"envelope is not JSON: {str(exc)[:120]}"}, status=400)
     try:
         verified = processing.verify(fields, allowed=messages.DIRECT_SERVICES)
     except EnvelopeRejected as exc:
@@ -40,6 +40,7 @@ def service(request: HttpRequest) -> HttpResponse:
     return JsonResponse(processing.sign(data))
 
 
+@never_cache  # the bank's page shows the request and carries the token that confirms it
 @csrf_exempt
 @require_POST
 def gateway_entry(request: HttpRequest) -> HttpResponse:
@@ -54,6 +55,7 @@ def gateway_entry(request: HttpRequest) -> HttpResponse:
     return _page(request, page)
 
 
+@never_cache
 @require_POST
 def gateway_confirm(request: HttpRequest) -> HttpResponse:
     req = gateway.request_for_token(request.POST.get("token", ""))

@@ -69,7 +69,14 @@ class BankClient:
                     continue
                 if response.status_code != 200:
                     raise ProtocolError(codes.INVALID_PARAMS, f"bank refused the envelope: {response.text[:200]}")
-                resp = envelope.open_response(self.bank_public_key, response.json())
+                try:
+                    body = envelope.parse_json(response.content)
+                except ValueError as exc:
+                    # Not the bank's answer (a proxy's page?): the outcome is unknown, like a timeout.
+                    last_error = ProtocolError(codes.SYSTEM_ERROR, f"unreadable answer from the bank: {exc}")
+                    log.warning("unreadable answer for %s (attempt %s): %s", data.get("requestNo"), attempt + 1, exc)
+                    continue
+                resp = envelope.open_response(self.bank_public_key, body)
                 if resp.get("respCode") == codes.SYSTEM_ERROR:
                     last_error = ProtocolError(codes.SYSTEM_ERROR)
                     continue

@@ -42,3 +42,26 @@ class DepositoryRequest(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status != self.Status.PENDING
+
+
+class IgnoredBankResult(models.Model):
+    """A bank-signed result the platform would not apply (PROTOCOL §4a), one row each.
+
+    The bank signs its refusals of requests it never recorded (``00003``–``00005``) and echoes
+    their ``requestNo``; such a code reaching us by notification or ``QUERY_REQUEST`` says
+    nothing about our request, and a response posted as a notification is a replay. Operators
+    count these rows (back-office admin): a steady trickle means someone is trying."""
+
+    class Reason(models.TextChoices):
+        UNRECORDED_CODE = "UNRECORDED_CODE", "code the bank never records"
+        RESPONSE_REPLAYED = "RESPONSE_REPLAYED", "response posted as a notification"
+
+    request_no = models.CharField(max_length=64, blank=True, db_index=True)
+    source = models.CharField(max_length=8, help_text="notify or query")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    resp_code = models.CharField(max_length=8, blank=True)
+    resp_msg = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.resp_code} {self.request_no} via {self.source}"

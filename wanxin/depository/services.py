@@ -22,12 +22,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from wanxin.core.errors import Conflict, NotFound
+from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.ids import new_request_no
 from wanxin.protocol import codes, messages
 
 from .client import BankClient, BankUnavailable, get_client
-from .models import DepositoryRequest
+from .models import DepositoryRequest, IgnoredBankResult
 
 log = logging.getLogger("wanxin.depository")
 
@@ -115,16 +115,42 @@ def direct_call(*, service_name: str, payload: dict[str, Any], user_no: str = ""
 _APPLIED_FIELDS = ["status", "resp_code", "resp_msg", "response", "applied_from", "finished_at", "updated_at"]
 
 
-def result_apply(*, resp_data: dict[str, Any], source: str, count_attempt: bool = False) -> DepositoryRequest:
+def result_ignore(*, resp_data: dict[str, Any], source: str, reason: str) -> None:
+    """Log and count a bank-signed result we will not apply (PROTOCOL §4a)."""
+    request_no = str(resp_data.get("requestNo", ""))[:64]
+    code = str(resp_data.get("respCode", ""))[:8]
+    log.warning("ignored a bank result via %s: %s %s for %r", source, reason, code, request_no)
+    IgnoredBankResult.objects.create(request_no=request_no, source=source, reason=reason, resp_code=code,
+                                     resp_msg=str(resp_data.get("respMsg", ""))[:300])
+
+
+class ServiceMismatch(WanxinError):
+    """A notification reports a request of another service than ours of that requestNo."""
+
+
+def result_apply(*, resp_data: dict[str, Any], source: str, count_attempt: bool = False,
+                 service_name: str | None = None) -> DepositoryRequest | None:
     """Settle a record from a bank answer. Idempotent by requestNo; later answers for a
     settled record change nothing. ``count_attempt``: the answer is to a send of this
-    process (``request_send``), counted in ``attempts`` in this same transaction."""
+    process (``request_send``), counted in ``attempts`` in this same transaction.
+
+    A code the bank never records (``00003``–``00005``) is applied only from our own
+    synchronous send: arriving by notification or query it cannot be about our request
+    (anyone can get the bank to sign such a refusal for any requestNo), so it is logged,
+    counted and ignored (returns None). ``service_name``: the service a notification says
+    it reports; another than the record's is refused."""
     request_no = resp_data.get("requestNo", "")
     code = resp_data.get("respCode", "")
+    if source != "sync" and code in codes.NOT_RECORDED:
+        result_ignore(resp_data=resp_data, source=source, reason=IgnoredBankResult.Reason.UNRECORDED_CODE)
+        return None
     with transaction.atomic():
         record = DepositoryRequest.objects.select_for_update().filter(request_no=request_no).first()
         if record is None:
             raise NotFound(f"no depository request {request_no!r}")
+        if service_name is not None and service_name != record.service_name:
+            raise ServiceMismatch(f"{request_no} is a {record.service_name} request, not {service_name}",
+                                  code="service_mismatch")
         if record.is_final or code in codes.NOT_FINAL or code == codes.REQUEST_NO_REUSED:
             if count_attempt:
                 record.attempts += 1  # under the row lock
@@ -212,7 +238,8 @@ def _recover_one(record: DepositoryRequest, client: BankClient) -> str:
         result = answer["result"]
         if result.get("respCode") in codes.NOT_FINAL:
             return "still-processing"
-        result_apply(resp_data=result, source="query")
+        if result_apply(resp_data=result, source="query", service_name=answer.get("serviceName")) is None:
+            return "ignored"
         return "applied"
     if code != codes.QUERY_UNKNOWN:
         return "query-failed"

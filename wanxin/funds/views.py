@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wanxin.core.errors import Conflict, NotFound, WanxinError
@@ -52,6 +53,7 @@ def _go(record: DepositoryRequest):
 # -- overview -----------------------------------------------------------------------------------
 
 
+@never_cache
 @customer_required
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
@@ -70,6 +72,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 # -- account opening --------------------------------------------------------------------------
 
 
+@never_cache
 @customer_required
 @require_http_methods(["GET", "POST"])
 def open_account(request: HttpRequest) -> HttpResponse:
@@ -195,6 +198,7 @@ def go(request: HttpRequest, request_no: str) -> HttpResponse:
     return response
 
 
+@never_cache
 @customer_required
 @require_GET
 def back(request: HttpRequest) -> HttpResponse:
@@ -221,6 +225,7 @@ def _filters_from(request: HttpRequest) -> selectors.RecordFilter:
                                    date_to=request.GET.get("date_to"))
 
 
+@never_cache
 @customer_required
 @require_GET
 def records(request: HttpRequest) -> HttpResponse:
@@ -243,6 +248,7 @@ def records(request: HttpRequest) -> HttpResponse:
     })
 
 
+@never_cache
 @customer_required
 @require_GET
 def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -264,6 +270,7 @@ def records_csv(request: HttpRequest) -> HttpResponse:
     return exports.csv_response(request.user, filters)
 
 
+@never_cache
 @customer_required
 @require_GET
 def statistics(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""The four-field envelope and the signed response (PROTOCOL §2)."""
+"""The four-field envelope, the signed response (PROTOCOL §2) and the notification (§4a)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,21 @@ from .codes import ProtocolError
 
 MAX_ENVELOPE_BYTES = 256 * 1024
 ENVELOPE_FIELDS = ("serviceName", "platformNo", "reqData", "signature")
+# §4a: a notification is signed over these bytes + respData, a response over respData alone,
+# so a signed response (the bank answers even requests it could not verify) cannot be
+# replayed as a notification.
+NOTIFY_PREFIX = "NOTIFY:"
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``json.loads`` for text from the wire: every defect is a ``ValueError``, including
+    nesting deep enough to exhaust the parser's recursion (``[[[[…``: ``RecursionError``)."""
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise ValueError("JSON is nested too deeply") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError("JSON is not UTF-8") from exc
 
 
 def encode_data(data: dict[str, Any]) -> str:
@@ -35,9 +50,9 @@ def decode_data(encoded: str) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ProtocolError(codes.INVALID_PARAMS, "data is not UTF-8") from exc
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except (json.JSONDecodeError, ValueError) as exc:
-        raise ProtocolError(codes.INVALID_PARAMS, "data is not JSON") from exc
+        data = parse_json(text)
+    except ValueError as exc:
+        raise ProtocolError(codes.INVALID_PARAMS, f"data is not JSON ({_reason(exc)})") from exc
     if not isinstance(data, dict):
         raise ProtocolError(codes.INVALID_PARAMS, "data must be a JSON object")
     return data
@@ -45,6 +60,11 @@ def decode_data(encoded: str) -> dict[str, Any]:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
+
+
+def _reason(exc: ValueError) -> str:
+    # json.JSONDecodeError's text names line and column: enough for whoever fixes the sender.
+    return str(exc)[:120]
 
 
 def digest(encoded: str) -> str:
@@ -92,13 +112,48 @@ def sign_response(key: Ed25519PrivateKey, data: dict[str, Any]) -> dict[str, str
     return {"respData": resp_data, "signature": signing.sign(key, resp_data)}
 
 
-def open_response(key: Ed25519PublicKey, body: Any) -> dict[str, Any]:
-    """Verify and decode a bank response or notification; raises ProtocolError(00004)."""
+def sign_notification(key: Ed25519PrivateKey, data: dict[str, Any]) -> dict[str, str]:
+    """A notification's ``respData`` and its signature over ``NOTIFY:`` + respData (§4a)."""
+    resp_data = encode_data(data)
+    return {"respData": resp_data, "signature": signing.sign(key, NOTIFY_PREFIX + resp_data)}
+
+
+def _signed_parts(body: Any, what: str) -> tuple[str, str]:
     if not isinstance(body, dict):
-        raise ProtocolError(codes.INVALID_PARAMS, "response must be a JSON object")
+        raise ProtocolError(codes.INVALID_PARAMS, f"{what} must be a JSON object")
     resp_data, signature = body.get("respData"), body.get("signature")
     if not isinstance(resp_data, str) or not isinstance(signature, str):
-        raise ProtocolError(codes.INVALID_PARAMS, "response lacks respData or signature")
+        raise ProtocolError(codes.INVALID_PARAMS, f"{what} lacks respData or signature")
+    return resp_data, signature
+
+
+def open_response(key: Ed25519PublicKey, body: Any) -> dict[str, Any]:
+    """Verify and decode a bank response; raises ProtocolError(00004)."""
+    resp_data, signature = _signed_parts(body, "response")
     if not signing.verify(key, resp_data, signature):
         raise ProtocolError(codes.BAD_SIGNATURE, "response signature does not verify")
     return decode_data(resp_data)
+
+
+class ResponseAsNotification(ProtocolError):
+    """A bank-signed *response* posted as a notification (§4a): refused."""
+
+    def __init__(self) -> None:
+        super().__init__(codes.BAD_SIGNATURE, "signed as a response, not as a notification")
+
+
+def open_notification(key: Ed25519PublicKey, body: Any) -> dict[str, Any]:
+    """Verify and decode a bank notification (signature over ``NOTIFY:`` + respData).
+
+    Raises ``ResponseAsNotification`` when the signature verifies only without the prefix,
+    ``ProtocolError(00004)`` when it does not verify at all, ``00003`` when the data lacks
+    the notification's own fields."""
+    resp_data, signature = _signed_parts(body, "notification")
+    if not signing.verify(key, NOTIFY_PREFIX + resp_data, signature):
+        if signing.verify(key, resp_data, signature):
+            raise ResponseAsNotification()
+        raise ProtocolError(codes.BAD_SIGNATURE, "notification signature does not verify")
+    data = decode_data(resp_data)
+    if not isinstance(data.get("serviceName"), str) or type(data.get("notifiedAt")) is not int:
+        raise ProtocolError(codes.INVALID_PARAMS, "notification lacks serviceName or notifiedAt")
+    return data

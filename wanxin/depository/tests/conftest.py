@@ -10,7 +10,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 
 from wanxin.bank import gateway
@@ -63,8 +66,32 @@ def customer(live_urls, platform_key) -> str:
     return CUSTOMER
 
 
+def logged_in(client: httpx.Client, user) -> httpx.Client:
+    """Give an httpx client the session cookie of ``user`` (as a browser after logging in)."""
+    django_client = Client()
+    django_client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    client.cookies.set(name, django_client.cookies[name].value)
+    return client
+
+
+def platform_user(username: str, user_no: str):
+    """The platform customer whose depository userNo is ``user_no``."""
+    return get_user_model().objects.create_user(
+        username=username, password="correct-horse-battery-9", mobile=f"139{abs(hash(username)) % 10**8:08d}",
+        role="BOTH", user_no=user_no)
+
+
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
+    """The browser of the platform customer who owns userNo ``CUSTOMER`` (gateway hand-off
+    pages are served to their owner only, PROTOCOL §4a)."""
+    with httpx.Client(timeout=30) as client:
+        yield logged_in(client, platform_user("cust1-owner", CUSTOMER))
+
+
+@pytest.fixture
+def anonymous() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=30) as client:
         yield client
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import httpx
 import pytest
 from django.conf import settings
 
@@ -14,6 +15,7 @@ from wanxin.depository.models import DepositoryRequest
 from wanxin.protocol import envelope, signing
 
 from .conftest import (
+    CUSTOMER,
     FUNDED,
     age,
     balance,
@@ -22,6 +24,8 @@ from .conftest import (
     finish_at_bank,
     freeze_payload,
     handoff_page,
+    logged_in,
+    platform_user,
     recharge_record,
     submit_to_bank,
 )
@@ -141,5 +145,54 @@ def test_callback_changes_no_state(customer, live_urls, http, resp_code):
 
 def test_callback_for_an_unknown_request(live_urls, http):
     page = http.get(f"{live_urls}/depository/callback", params={"requestNo": "NOPE", "respCode": "00000"})
-    assert page.status_code == 200 and "Unknown request." in page.text
+    assert page.status_code == 404 and "Unknown request." in page.text
     assert DepositoryRequest.objects.count() == 0
+
+
+# -- served to the owner only (PROTOCOL §4a: the envelope carries personal data) ---------------
+
+
+def register_record(live_url: str, user_no: str) -> DepositoryRequest:
+    return create("PERSONAL_REGISTER", {
+        "userNo": user_no, "fullName": "Li Lei", "idNumber": "110101199001011234", "mobile": "13912345678",
+        "role": "BOTH", "bankCode": "ICBC", "cardNumber": "6222020200112233445", "authList": ["TENDER"],
+        "callbackUrl": f"{live_url}/depository/callback"}, user_no=user_no)
+
+
+def _browser(user=None) -> httpx.Client:
+    client = httpx.Client(timeout=30)
+    return logged_in(client, user) if user is not None else client
+
+
+def test_handoff_is_404_to_anyone_but_its_owner(live_urls, http):
+    from wanxin.accounts.models import User
+
+    record = register_record(live_urls, CUSTOMER)
+    other = platform_user("someone-else", "U_OTHER_1")
+    operator = User.objects.create_user(username="op-h1", password="correct-horse-battery-9",
+                                        is_operator=True, is_staff=True)
+    url = f"{live_urls}/depository/gateway/{record.request_no}"
+    for name, user in (("anonymous", None), ("another customer", other), ("operator", operator)):
+        with _browser(user) as browser:
+            response = browser.get(url)
+            assert response.status_code == 404, name
+            for secret in ("110101199001011234", "6222020200112233445", "13912345678", "Li Lei", "reqData"):
+                assert secret not in response.text, (name, secret)
+            callback = browser.get(f"{live_urls}/depository/callback", params={"requestNo": record.request_no})
+            assert callback.status_code == 404 and record.request_no not in callback.text, name
+    record.refresh_from_db()
+    assert record.gateway_req_data == "" and record.gateway_signed_at is None  # nothing was signed
+
+    response, action, fields = handoff_page(http, live_urls, record.request_no)
+    assert response.status_code == 200 and action.endswith("/bank/gateway")
+    assert "no-store" in response.headers["cache-control"]
+    assert envelope.decode_data(fields["reqData"])["idNumber"] == "110101199001011234"
+    callback = http.get(f"{live_urls}/depository/callback", params={"requestNo": record.request_no})
+    assert callback.status_code == 200 and 'data-status="PENDING"' in callback.text
+    assert "no-store" in callback.headers["cache-control"]
+
+
+def test_handoff_of_a_request_without_an_owner_is_404_even_logged_in(live_urls, http):
+    record = create("RECHARGE", {"userNo": "U_NOBODY", "amount": 1_000,
+                                 "callbackUrl": f"{live_urls}/depository/callback"}, user_no="U_NOBODY")
+    assert http.get(f"{live_urls}/depository/gateway/{record.request_no}").status_code == 404

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from wanxin.bank import outbox
 from wanxin.bank.models import Notification
+from wanxin.bank.platforms import bank_private_key
 from wanxin.depository.models import DepositoryRequest
 from wanxin.protocol import codes, envelope, signing
 
@@ -138,7 +139,8 @@ def forged_bodies(body: dict, platform_key) -> dict[str, dict | str | bytes]:
         "no signature": {k: v for k, v in body.items() if k != "signature"},
         "empty signature": {**body, "signature": ""},
         "signed by someone else": {**body, **envelope.sign_response(other, data)},
-        "signed with the platform's own key": {**body, **envelope.sign_response(platform_key, data)},
+        "signed with the platform's own key": {**body, **envelope.sign_notification(platform_key, data)},
+        "signed by the bank as a response": {**body, **envelope.sign_response(bank_private_key(), data)},
         "signature not base64": {**body, "signature": "%%%"},
         "respData not base64": {**body, "respData": "%%%"},
         "not NOTIFY": {**body, "serviceName": "QUERY_BALANCE"},
@@ -177,15 +179,14 @@ def test_forged_or_unsigned_notifications_are_400_and_change_nothing(customer, l
 
 def test_forged_failure_after_success_changes_nothing(customer, live_urls, handled, http):
     """Even a correctly signed later answer cannot change a settled record."""
-    from wanxin.bank.processing import response_data, sign
+    from wanxin.bank.processing import notification_body, response_data
 
     counter = handled("RECHARGE")
     record = recharge_record(live_urls, customer, 20_000)
     finish_at_bank(record)
     outbox.deliver_due()
     settled = snapshot(record)
-    late = {"serviceName": "NOTIFY", "platformNo": "WANXIN",
-            **sign(response_data(record.request_no, codes.INSUFFICIENT_BALANCE))}
+    late = notification_body("WANXIN", "RECHARGE", response_data(record.request_no, codes.INSUFFICIENT_BALANCE))
     response = http.post(settings_notify_url(live_urls), json=late)
     assert (response.status_code, response.text) == (200, "OK")
     assert snapshot(record) == settled
@@ -193,9 +194,9 @@ def test_forged_failure_after_success_changes_nothing(customer, live_urls, handl
 
 
 def test_notification_for_an_unknown_request_is_not_acknowledged(live_urls, http):
-    from wanxin.bank.processing import response_data, sign
+    from wanxin.bank.processing import notification_body, response_data
 
-    body = {"serviceName": "NOTIFY", "platformNo": "WANXIN", **sign(response_data("NEVER-MADE", codes.SUCCESS))}
+    body = notification_body("WANXIN", "RECHARGE", response_data("NEVER-MADE", codes.SUCCESS))
     response = http.post(settings_notify_url(live_urls), json=body)
     assert response.status_code == 404 and response.text != "OK"
     assert DepositoryRequest.objects.count() == 0

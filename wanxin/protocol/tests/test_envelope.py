@@ -113,3 +113,58 @@ def test_valid_request_is_cleaned():
 def test_encode_decode_round_trip(data):
     assert envelope.decode_data(envelope.encode_data(data)) == data
     assert json.loads(base64.b64decode(envelope.encode_data(data))) == data
+
+
+# -- §4a: notifications are signed apart from responses -----------------------------------------
+
+
+def test_notification_signature_covers_the_prefix():
+    data = {"requestNo": "R1", "respCode": "00000", "serviceName": "RECHARGE", "notifiedAt": NOW}
+    body = envelope.sign_notification(KEY, data)
+    assert signing.verify(KEY.public_key(), "NOTIFY:" + body["respData"], body["signature"])
+    assert envelope.open_notification(KEY.public_key(), body) == data
+    # A notification is not a response either: each signature opens only its own kind.
+    with pytest.raises(ProtocolError) as err:
+        envelope.open_response(KEY.public_key(), body)
+    assert err.value.code == codes.BAD_SIGNATURE
+
+
+def test_a_response_is_refused_as_a_notification():
+    data = {"requestNo": "R1", "respCode": "00004", "serviceName": "RECHARGE", "notifiedAt": NOW}
+    with pytest.raises(envelope.ResponseAsNotification) as err:
+        envelope.open_notification(KEY.public_key(), envelope.sign_response(KEY, data))
+    assert err.value.code == codes.BAD_SIGNATURE
+    with pytest.raises(ProtocolError) as err:
+        envelope.open_notification(OTHER.public_key(), envelope.sign_notification(KEY, data))
+    assert not isinstance(err.value, envelope.ResponseAsNotification)
+
+
+@pytest.mark.parametrize("data", [
+    {"requestNo": "R1", "respCode": "00000"},
+    {"requestNo": "R1", "respCode": "00000", "serviceName": "RECHARGE"},
+    {"requestNo": "R1", "respCode": "00000", "serviceName": "RECHARGE", "notifiedAt": "1"},
+    {"requestNo": "R1", "respCode": "00000", "serviceName": 1, "notifiedAt": NOW},
+])
+def test_a_notification_names_its_service_and_time(data):
+    with pytest.raises(ProtocolError) as err:
+        envelope.open_notification(KEY.public_key(), envelope.sign_notification(KEY, data))
+    assert err.value.code == codes.INVALID_PARAMS and "serviceName or notifiedAt" in err.value.message
+
+
+# -- hostile JSON ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["[" * 50_000, '{"a":' * 50_000, "[" * 50_000 + "]" * 50_000,
+                                  '{"requestNo":"R","x":' + "[" * 50_000 + "]" * 50_000 + "}"])
+def test_deep_nesting_is_an_ordinary_refusal(text):
+    with pytest.raises(ValueError, match="nested too deeply"):
+        envelope.parse_json(text)
+    with pytest.raises(ProtocolError) as err:
+        envelope.decode_data(base64.b64encode(text.encode()).decode())
+    assert err.value.code == codes.INVALID_PARAMS and "nested too deeply" in err.value.message
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe", b"{", b"NaN", b'{"a": Infinity}'])
+def test_parse_json_raises_only_value_error(raw):
+    with pytest.raises(ValueError):
+        envelope.parse_json(raw)
