@@ -323,6 +323,11 @@ SMS_BACKEND = os.environ.get(
         "production": "wanxin.notifications.provider.ProviderBackend",
     }.get(ENV, "wanxin.notifications.backends.ConsoleBackend"),
 )
+# Backends that keep messages instead of delivering them. Only with one of these does /dev/sms
+# exist (never in production): the development stand-in for a phone, so the demo's registration,
+# SMS login and password reset can be tried in a browser without a real SMS provider.
+SMS_SIMULATED_BACKENDS = ("wanxin.notifications.backends.ConsoleBackend",
+                          "wanxin.notifications.backends.MemoryBackend")
 SMS_PROVIDER_URL = os.environ.get("SMS_PROVIDER_URL", "")
 SMS_PROVIDER_API_KEY = os.environ.get("SMS_PROVIDER_API_KEY", "")
 SMS_PROVIDER_TIMEOUT = float(os.environ.get("SMS_PROVIDER_TIMEOUT", "5"))
