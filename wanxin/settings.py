@@ -119,6 +119,7 @@ if SERVES_BANK:
     INSTALLED_APPS.append("wanxin.bank")
 if SERVES_PLATFORM:
     INSTALLED_APPS += [
+        "ninja",  # its API docs page then uses its own static Swagger UI, not a CDN the CSP refuses
         "axes",
         "wanxin.accounts",
         "wanxin.notifications",
