@@ -52,7 +52,7 @@ def csp_watch(page) -> list[str]:
     refused: list[str] = []
     page.add_init_script(CSP_LISTENER)
     page.on("console", lambda message: refused.append(message.text)
-            if message.type == "error" and "Content-Security-Policy" in message.text
+            if (message.type == "error" and "Content-Security-Policy" in message.text)
             or message.text.startswith("Refused to") else None)
     return refused
 
