@@ -62,6 +62,14 @@ def test_embedded_start_serves_both_services_and_stops_cleanly(tmp_path):
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{base}/health").json() == {"status": "ok", "role": "all"}
         assert httpx.get(f"{base}/api/v1/openapi.json").json()["info"]["title"] == "Wanxin API"
+        # Served like production: no debug page listing the URL patterns, static files still
+        # served (WhiteNoise), the Content-Security-Policy on every page.
+        assert "Debug pages        off" in text, text
+        missing = httpx.get(f"{base}/no-such-page")
+        assert missing.status_code == 404 and "URLconf" not in missing.text and "api/v1/" not in missing.text
+        css = httpx.get(f"{base}/static/web/site.css")
+        assert css.status_code == 200 and "script-src 'self'" in css.headers["content-security-policy"]
+        assert "script-src 'self'" in httpx.get(f"{base}/").headers["content-security-policy"]
         assert "Depository Bank" in httpx.get(f"{base}/bank/").text
         # The demo market was built through the running services: loans in the hall.
         assert "done in" in text, text

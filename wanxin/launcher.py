@@ -4,6 +4,10 @@ Starts the embedded PostgreSQL unless DATABASE_URL is set, migrates both databas
 seeds the demo, serves platform and bank with gunicorn (a production-grade server),
 runs the background jobs on a scheduler thread of this process and, once the servers
 answer, builds the demo market through them (``wanxin.demo.market``).
+
+The demo is served with ``DEBUG`` off, like production (Django's debug pages would show a
+visitor every URL pattern and setting); ``WANXIN_DEBUG=1`` turns them on for a developer.
+Static files are served by WhiteNoise either way.
 """
 
 from __future__ import annotations
@@ -79,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         _seed_market(settings.BANK_URL)
     from wanxin.web.management.commands.seed_demo import DEMO_STAFF
 
+    sms_page = (f"  Sent SMS (dev)     {base}/dev/sms          (the demo's stand-in for a phone)\n"
+                if settings.SERVES_PLATFORM and not settings.PRODUCTION and settings.SMS_BACKEND in settings.SMS_SIMULATED_BACKENDS
+                else "")
+    debug = "on (WANXIN_DEBUG=1)" if settings.DEBUG else "off (WANXIN_DEBUG=1 turns them on)"
+
     print(
         f"\nWanxin is running ({'embedded PostgreSQL' if embedded else 'configured PostgreSQL'}).\n"
         f"  Customer site      {base}/\n"
@@ -88,9 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  Back office        {base}/backoffice/        superadmin, reviewer, risk, finance, allocation,\n"
         f"                     service / wanxin-demo-2026\n"
         f"  Django admin       {base}/backoffice/admin/   login {DEMO_STAFF[0]} / {DEMO_STAFF[1]}\n"
-        f"  Sent SMS (dev)     {base}/dev/sms\n"
+        f"{sms_page}"
         f"  Depository bank    {base}/bank/\n"
         f"  Bank staff console {base}/bank/console/       login {DEMO_STAFF[0]} / {DEMO_STAFF[1]}\n"
+        f"  Debug pages        {debug}\n"
         "Press Ctrl+C to stop.",
         flush=True,
     )

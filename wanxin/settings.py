@@ -30,8 +30,10 @@ if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
     SECRET_KEY = "dev-only-insecure-key-wanxin"
-DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1"
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*" if not PRODUCTION else "").split(",")
+# Off unless asked for, in every environment: Django's debug pages list every URL pattern and
+# setting to whoever finds an error. ``WANXIN_DEBUG=1`` turns them on for a developer.
+DEBUG = os.environ.get("WANXIN_DEBUG", "0") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "*" if not PRODUCTION else "").split(",") if h]
 
 
 # -- databases ---------------------------------------------------------------------------
@@ -117,6 +119,7 @@ if SERVES_BANK:
     INSTALLED_APPS.append("wanxin.bank")
 if SERVES_PLATFORM:
     INSTALLED_APPS += [
+        "ninja",  # its API docs page then uses its own static Swagger UI, not a CDN the CSP refuses
         "axes",
         "wanxin.accounts",
         "wanxin.notifications",
@@ -132,6 +135,7 @@ AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wanxin.web.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -153,6 +157,11 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.5"))  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"
+# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated; none by
+# default): lockouts, SMS per-IP limits and the audit log then see the real client, and a
+# client elsewhere cannot pick its own address (wanxin/accounts/client_address.py).
+WANXIN_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("WANXIN_TRUSTED_PROXIES", "").split(",") if p.strip()]
+AXES_CLIENT_IP_CALLABLE = "wanxin.accounts.client_address.client_address"
 
 ROOT_URLCONF = "wanxin.urls"
 WSGI_APPLICATION = "wanxin.wsgi.application"
@@ -186,6 +195,41 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "Asia/Shanghai"  # the bank's business day is Beijing time
 USE_I18N = True
 USE_TZ = True
+
+# -- transport security (production) -----------------------------------------------------
+
+# HTTPS only: the browser is told to stay on HTTPS (HSTS), cookies never travel in clear, and
+# plain HTTP is redirected (except /health, for load balancers checking over HTTP).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600) if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1" if PRODUCTION else "0") == "1"
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+# Behind a TLS-terminating proxy, the proxy's X-Forwarded-Proto says whether the client used HTTPS.
+if os.environ.get("SECURE_PROXY_SSL_HEADER") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+
+# Content-Security-Policy on every response (wanxin/web/csp.py): scripts and styles only from
+# our own static files, no inline code; forms may post only here and (added per response) to
+# the bank at BANK_URL, where the hand-off pages send the customer.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -280,6 +324,11 @@ SMS_BACKEND = os.environ.get(
         "production": "wanxin.notifications.provider.ProviderBackend",
     }.get(ENV, "wanxin.notifications.backends.ConsoleBackend"),
 )
+# Backends that keep messages instead of delivering them. Only with one of these does /dev/sms
+# exist (never in production): the development stand-in for a phone, so the demo's registration,
+# SMS login and password reset can be tried in a browser without a real SMS provider.
+SMS_SIMULATED_BACKENDS = ("wanxin.notifications.backends.ConsoleBackend",
+                          "wanxin.notifications.backends.MemoryBackend")
 SMS_PROVIDER_URL = os.environ.get("SMS_PROVIDER_URL", "")
 SMS_PROVIDER_API_KEY = os.environ.get("SMS_PROVIDER_API_KEY", "")
 SMS_PROVIDER_TIMEOUT = float(os.environ.get("SMS_PROVIDER_TIMEOUT", "5"))

@@ -39,15 +39,35 @@ def chromium():
             browser.close()
 
 
+# Every page reports what the Content-Security-Policy refused (inline script or style, a
+# foreign origin) as a console error; a journey that met one fails.
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Refused by the Content-Security-Policy: " + e.violatedDirective + " " + e.blockedURI
+                + " at " + e.documentURI);
+});"""
+
+
+def csp_watch(page) -> list[str]:
+    """The CSP violations ``page`` reports, as they come."""
+    refused: list[str] = []
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda message: refused.append(message.text)
+            if (message.type == "error" and "Content-Security-Policy" in message.text)
+            or message.text.startswith("Refused to") else None)
+    return refused
+
+
 @pytest.fixture
 def page(chromium):
     context = chromium.new_context(viewport={"width": 1000, "height": 760}, locale="en-US")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    refused = csp_watch(page)
     try:
         yield page
     finally:
         context.close()
+    assert not refused, f"the Content-Security-Policy refused: {refused}"
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def register(page: Page, live_url: str, outbox, *, username: str, mobile: str) -
     page.check("input[name=role][value=INVESTOR]")
     page.fill("#id_mobile", mobile)
     page.click("#send-code")
-    expect(page.locator("#sms-status")).to_contain_text("Code sent")
+    expect(page.locator("#sms-status")).to_contain_text("Message sent")
     code = re.search(r"\b(\d{6})\b", [m.text for m in outbox if m.mobile == mobile][-1]).group(1)
     page.fill("#id_code", code)
     page.click("button:text('Register')")

@@ -97,7 +97,11 @@ def _token(user: User) -> dict:
 
 @router.post("/sms-code", response={200: SmsCodeOut, **ERRORS})
 def sms_code(request: HttpRequest, payload: SmsCodeIn):
-    """Text a 6-digit code (valid 5 minutes, one per 60 s, daily caps per phone and per IP)."""
+    """Text a 6-digit code (valid 5 minutes, one per purpose per 60 s, daily caps per phone and per IP).
+
+    A number that cannot use a code for the purpose (registering a registered number, logging in
+    with an unknown one) is texted why instead; the answer is the same, so it tells no one who
+    is registered."""
     issued = services.sms_code_request(mobile=payload.mobile, purpose=payload.purpose, ip=client_ip(request))
     return {"mobile": mask_mobile(issued.mobile), "purpose": issued.purpose, "expires_in": issued.expires_in,
             "resend_after": issued.resend_after}

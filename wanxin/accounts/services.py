@@ -67,7 +67,7 @@ def _username(value: str) -> str:
     return username
 
 
-def _password(value: str, *, user: User, field: str = "password") -> str:
+def _password(value: str, *, user: User | None, field: str = "password") -> str:
     try:
         validate_password(value or "", user=user)
     except ValidationError as exc:
@@ -108,20 +108,41 @@ def _new_user_no() -> str:
 # -- SMS codes -----------------------------------------------------------------------------
 
 
+_IGNORE = " If you did not ask for this, ignore this message."
+
+
+def _sms_notice(*, purpose: str, mobile: str) -> str | None:
+    """What to text instead of a code when ``mobile`` cannot use one for ``purpose``; None if it can.
+
+    The answer to the request is the same either way (who is registered is the phone owner's
+    business, not the requester's): only the message on the phone says what applies."""
+    user = User.objects.filter(mobile=mobile).first()
+    if purpose == sms_codes.REGISTER:
+        if user is None:
+            return None
+        return ("This number is already registered with Wanxin, so no registration code was sent. "
+                "Log in instead, or reset your password if you have forgotten it." + _IGNORE)
+    if user is None:
+        return (f"No Wanxin account uses this number, so no {sms_codes.PURPOSES[purpose]} code was sent. "
+                "Register first to use it." + _IGNORE)
+    if not user.is_customer:
+        return f"No {sms_codes.PURPOSES[purpose]} code was sent. {OPERATOR_REFUSED}" + _IGNORE
+    if not user.is_active:
+        return (f"No {sms_codes.PURPOSES[purpose]} code was sent: this Wanxin account is disabled. "
+                "Please contact customer service." + _IGNORE)
+    return None
+
+
 def sms_code_request(*, mobile: str, purpose: str, ip: str | None) -> sms_codes.IssuedCode:
-    """Text a verification code for ``purpose`` (register, login or reset_password)."""
+    """Text a verification code for ``purpose`` (register, login or reset_password), or, to a
+    number that cannot use one for it, a message saying why; the answer is the same."""
     mobile = _mobile(mobile)
     if purpose not in sms_codes.PURPOSES:
         raise FieldError("purpose", f"Unknown purpose; use one of {', '.join(sms_codes.PURPOSES)}.",
                          code="invalid_purpose")
-    if purpose == sms_codes.REGISTER:
-        if User.objects.filter(mobile=mobile).exists():
-            raise ConflictField("mobile", "This mobile number is already registered. Log in instead, "
-                                "or reset your password.", code="mobile_taken")
-    else:
-        _customer_by_mobile(mobile)
+    notice = _sms_notice(purpose=purpose, mobile=mobile)
     try:
-        return sms_codes.code_send(purpose=purpose, mobile=mobile, ip=ip)
+        return sms_codes.code_send(purpose=purpose, mobile=mobile, ip=ip, notice=notice)
     except sms_codes.CodeError as exc:
         raise FieldError(exc.field, exc.message, code=exc.code, status=exc.status) from exc
 
@@ -135,12 +156,14 @@ def customer_register(*, username: str, password: str, mobile: str, code: str, r
     if User.objects.filter(username__iexact=username).exists():
         raise ConflictField("username", "This username is taken; please choose another.",
                             code="username_taken")
+    user = User(username=username, mobile=mobile, role=role)
+    _password(password, user=user)
+    # The code first: a registered number is never sent one, so the answer to a guess at a
+    # taken number is about the code, and does not tell that the number is registered.
+    _code(purpose=sms_codes.REGISTER, mobile=mobile, code=code)
     if User.objects.filter(mobile=mobile).exists():
         raise ConflictField("mobile", "This mobile number is already registered. Log in instead, "
                             "or reset your password.", code="mobile_taken")
-    user = User(username=username, mobile=mobile, role=role)
-    _password(password, user=user)
-    _code(purpose=sms_codes.REGISTER, mobile=mobile, code=code)
     user.set_password(password)
     for _attempt in range(5):
         user.user_no = _new_user_no()
@@ -189,9 +212,10 @@ def customer_authenticate_password(*, request: HttpRequest, login: str, password
 def customer_authenticate_sms(*, mobile: str, code: str) -> User:
     """The customer for a mobile number and its login SMS code (used up on success)."""
     mobile = _mobile(mobile)
-    user = _customer_by_mobile(mobile)
+    # The code first: only a customer's number is sent one, so a guess at another number is
+    # refused for its code and does not tell whether the number is registered.
     _code(purpose=sms_codes.LOGIN, mobile=mobile, code=code)
-    return user
+    return _customer_by_mobile(mobile)
 
 
 # -- password reset ------------------------------------------------------------------------
@@ -204,9 +228,11 @@ def customer_password_reset(*, mobile: str, code: str, new_password: str) -> Use
     Ends every API token of the customer (sessions end by themselves: the password changed)
     and lifts any login lockout of the username."""
     mobile = _mobile(mobile)
-    user = _customer_by_mobile(mobile)
-    _password(new_password, user=user, field="new_password")
+    # A weak password is refused before the code is tried (the code stays usable); the account
+    # is looked up only after the code passes, so the answers never tell who is registered.
+    _password(new_password, user=User.objects.filter(mobile=mobile).first(), field="new_password")
     _code(purpose=sms_codes.RESET_PASSWORD, mobile=mobile, code=code)
+    user = _customer_by_mobile(mobile)
     user = User.objects.select_for_update().get(pk=user.pk)
     user.set_password(new_password)
     user.save(update_fields=["password"])

@@ -1,10 +1,15 @@
 """SMS verification codes.
 
 A code has 6 digits, is valid for ``SMS_CODE_TTL_SECONDS`` (5 minutes), can be used once,
-is void after ``SMS_CODE_MAX_TRIES`` (5) wrong tries, and a phone can ask for a new one only
-after ``SMS_CODE_RESEND_SECONDS`` (60 s). Each day a phone may receive at most
+is void after ``SMS_CODE_MAX_TRIES`` (5) wrong tries, and a phone can ask for a new one for the
+same purpose only after ``SMS_CODE_RESEND_SECONDS`` (60 s): a login code just sent does not hold
+up a password-reset code. Each day a phone may receive at most
 ``SMS_DAILY_LIMIT_PER_PHONE`` codes and a client IP may request at most
-``SMS_DAILY_LIMIT_PER_IP`` (so one client cannot flood many numbers).
+``SMS_DAILY_LIMIT_PER_IP`` (so one client cannot flood many numbers), whatever the purpose.
+
+A number that cannot use a code for the purpose asked (registering a number already registered,
+logging in with a number no customer uses) gets a ``notice`` instead, through the same limits and
+with the same answer, so the answer never tells who is registered: the text says what applies.
 
 Everything lives in Django's cache (Redis when ``REDIS_URL`` is set, the database cache in
 the embedded mode). Only an HMAC of the code is stored. Steps that must hold under
@@ -69,8 +74,8 @@ def code_key(purpose: str, mobile: str) -> str:
     return _key("code", purpose, mobile)
 
 
-def resend_key(mobile: str) -> str:
-    return _key("resend", mobile)
+def resend_key(purpose: str, mobile: str) -> str:
+    return _key("resend", purpose, mobile)
 
 
 def daily_phone_key(mobile: str, day: dt.date) -> str:
@@ -133,9 +138,9 @@ def _seconds_to_midnight() -> int:
     return math.ceil((tomorrow - now).total_seconds()) + _MARGIN
 
 
-def _claim_resend_window(mobile: str) -> None:
-    """Hold the phone's resend window, or refuse saying how long to wait."""
-    key, window = resend_key(mobile), settings.SMS_CODE_RESEND_SECONDS
+def _claim_resend_window(purpose: str, mobile: str) -> None:
+    """Hold the phone's resend window for ``purpose``, or refuse saying how long to wait."""
+    key, window = resend_key(purpose, mobile), settings.SMS_CODE_RESEND_SECONDS
     now = time.time()
     with _serialized(key):
         if cache.add(key, now, window):
@@ -157,10 +162,11 @@ def _claim_resend_window(mobile: str) -> None:
 # -- issuing -------------------------------------------------------------------------------
 
 
-def code_send(*, purpose: str, mobile: str, ip: str | None) -> IssuedCode:
+def code_send(*, purpose: str, mobile: str, ip: str | None, notice: str | None = None) -> IssuedCode:
     """Create a code for ``purpose`` and text it to ``mobile`` (already validated).
 
-    A new code replaces the previous one for the same purpose and phone."""
+    A new code replaces the previous one for the same purpose and phone. With ``notice``, no
+    code is made and ``notice`` is texted instead, under the same limits and with the same answer."""
     if purpose not in PURPOSES:
         raise CodeError(f"Unknown purpose; use one of {', '.join(PURPOSES)}.", code="invalid_purpose",
                         field="purpose")
@@ -172,8 +178,8 @@ def code_send(*, purpose: str, mobile: str, ip: str | None) -> IssuedCode:
             step()
         raise error
 
-    _claim_resend_window(mobile)
-    undo.append(lambda: cache.delete(resend_key(mobile)))
+    _claim_resend_window(purpose, mobile)
+    undo.append(lambda: cache.delete(resend_key(purpose, mobile)))
 
     ip_key = daily_ip_key(ip or "unknown", day)
     if _count(ip_key, day_timeout) > settings.SMS_DAILY_LIMIT_PER_IP:
@@ -191,6 +197,10 @@ def code_send(*, purpose: str, mobile: str, ip: str | None) -> IssuedCode:
     undo.append(lambda: _count(phone_key, day_timeout, -1))
 
     ttl = settings.SMS_CODE_TTL_SECONDS
+    if notice is not None:
+        _text(purpose=purpose, mobile=mobile, text=f"{settings.SMS_SIGNATURE}{notice}", redact=[], undo=undo)
+        return IssuedCode(purpose=purpose, mobile=mobile, expires_in=ttl,
+                          resend_after=settings.SMS_CODE_RESEND_SECONDS)
     code = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
     nonce = secrets.token_hex(12)
     key = code_key(purpose, mobile)
@@ -202,14 +212,20 @@ def code_send(*, purpose: str, mobile: str, ip: str | None) -> IssuedCode:
 
     text = (f"{settings.SMS_SIGNATURE}Your Wanxin {PURPOSES[purpose]} code is {code}. "
             f"It is valid for {ttl // 60} minutes. Never tell it to anyone, including our staff.")
+    _text(purpose=purpose, mobile=mobile, text=text, redact=[code], undo=undo)
+    return IssuedCode(purpose=purpose, mobile=mobile, expires_in=ttl,
+                      resend_after=settings.SMS_CODE_RESEND_SECONDS)
+
+
+def _text(*, purpose: str, mobile: str, text: str, redact: list[str], undo: list[Callable[[], object]]) -> None:
+    """Send the message (``redact``: what the log must not keep); if the provider fails, give
+    back what sending it took."""
     try:
-        sms_send(mobile=mobile, purpose=purpose, text=text, secrets=[code])
+        sms_send(mobile=mobile, purpose=purpose, text=text, secrets=redact)
     except WanxinError:
         for step in reversed(undo):
             step()
         raise
-    return IssuedCode(purpose=purpose, mobile=mobile, expires_in=ttl,
-                      resend_after=settings.SMS_CODE_RESEND_SECONDS)
 
 
 # -- checking ------------------------------------------------------------------------------

@@ -44,8 +44,10 @@ def _send_code(request: HttpRequest, purpose: str) -> dict:
                                            ip=client_ip(request))
     except WanxinError as exc:
         return {"ok": False, "text": exc.message}
-    return {"ok": True, "text": f"Code sent to {mask_mobile(issued.mobile)}. It is valid for "
-                                f"{issued.expires_in // 60} minutes; you can ask for another in "
+    # The same words whether a code or a notice was sent: the page must not tell who is registered.
+    return {"ok": True, "text": f"Message sent to {mask_mobile(issued.mobile)}. If this number can be used "
+                                f"here, it holds your code, valid for {issued.expires_in // 60} minutes; "
+                                f"otherwise it says why. You can ask for another in "
                                 f"{issued.resend_after} seconds."}
 
 

@@ -12,8 +12,10 @@ from .selectors import sms_latest
 
 @require_GET
 def dev_sms(request: HttpRequest) -> HttpResponse:
-    """The latest SMS sent, unmasked, so a developer can read codes. 404 in production."""
-    if settings.PRODUCTION:
+    """The latest SMS kept, unmasked: the development stand-in for a phone, so the demo's
+    registration, SMS login and password reset can be tried in a browser. 404 in production
+    and whenever a real provider delivers the messages."""
+    if settings.PRODUCTION or settings.SMS_BACKEND not in settings.SMS_SIMULATED_BACKENDS:
         raise Http404("Not available in production.")
     mobile = (request.GET.get("mobile") or "").strip() or None
     return render(request, "notifications/dev_sms.html",

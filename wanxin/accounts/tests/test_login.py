@@ -9,7 +9,7 @@ from axes.models import AccessAttempt
 from django.test import Client
 from django.utils import timezone
 
-from wanxin.accounts import services
+from wanxin.accounts import services, sms_codes
 from wanxin.accounts.auth import token_issue
 from wanxin.accounts.models import ApiToken
 
@@ -188,7 +188,7 @@ def test_api_lockout_is_a_429_json_error(client, customer, settings):
 
 def test_sms_login_page(client, customer, outbox):
     sent = client.post("/accounts/login/sms", {"mobile": MOBILE, "action": "send_code"})
-    assert "Code sent to 138****8000" in sent.content.decode()
+    assert "Message sent to 138****8000" in sent.content.decode()
     answer = client.post("/accounts/login/sms", {"mobile": MOBILE, "code": last_code(MOBILE)})
     assert answer.status_code == 302 and logged_in_as(client) == str(customer.pk)
 
@@ -201,13 +201,20 @@ def test_sms_login_refuses_reused_wrong_and_unknown(client, customer, outbox):
     assert client.post("/accounts/login/sms", {"mobile": MOBILE, "code": code}).status_code == 302
     again = Client().post("/accounts/login/sms", {"mobile": MOBILE, "code": code})
     assert "already been used" in again.content.decode()
+    # A number nobody registered is refused like a registered one that was sent no code.
     unknown = Client().post("/accounts/login/sms", {"mobile": "13500135000", "code": "123456"})
-    assert "No account uses this mobile number" in unknown.content.decode()
+    make_customer(username="bob", mobile="13700137000")
+    no_code = Client().post("/accounts/login/sms", {"mobile": "13700137000", "code": "123456"})
+    assert "There is no valid code for this number" in unknown.content.decode()
+    assert "There is no valid code for this number" in no_code.content.decode()
+    assert "No account uses" not in unknown.content.decode()
 
 
 def test_sms_login_refuses_operators(operator, outbox):
+    # An operator's number is never sent a login code; one that has a code anyway is refused.
+    sms_codes.code_send(purpose="login", mobile=operator.mobile, ip=None)
     with pytest.raises(services.WanxinError) as info:
-        services.customer_authenticate_sms(mobile=operator.mobile, code="123456")
+        services.customer_authenticate_sms(mobile=operator.mobile, code=last_code(operator.mobile))
     assert info.value.code == "operator_account"
 
 

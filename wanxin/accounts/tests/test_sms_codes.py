@@ -33,9 +33,9 @@ def counters(mobile=MOBILE, ip=IP):
     return (cache.get(sms_codes.daily_phone_key(mobile, day)), cache.get(sms_codes.daily_ip_key(ip, day)))
 
 
-def pass_resend_window(mobile=MOBILE):
+def pass_resend_window(mobile=MOBILE, purpose="register"):
     """What 60 seconds do: the resend entry becomes stale."""
-    cache.set(sms_codes.resend_key(mobile), time.time() - 61, 60)
+    cache.set(sms_codes.resend_key(purpose, mobile), time.time() - 61, 60)
 
 
 def refused(expected: str, call, *args, **kwargs) -> FieldError:
@@ -65,7 +65,7 @@ def test_malformed_phone_is_refused_and_nothing_changes(outbox, mobile):
     error = refused("invalid_mobile", request_code, mobile=mobile)
     assert error.field == "mobile" and error.status == 400
     assert outbox == [] and SmsMessage.objects.count() == 0
-    assert cache.get(sms_codes.resend_key(mobile)) is None
+    assert cache.get(sms_codes.resend_key("register", mobile)) is None
     assert counters(mobile) == (None, None)
 
 
@@ -74,16 +74,27 @@ def test_unknown_purpose_is_refused(outbox):
     assert outbox == [] and counters() == (None, None)
 
 
-def test_register_code_refused_for_a_registered_number(customer, outbox):
-    error = refused("mobile_taken", request_code, purpose="register")
-    assert error.status == 409 and "Log in instead" in error.message
-    assert outbox == [] and counters() == (None, None)
+def test_a_registered_number_asking_to_register_gets_a_notice_not_a_code(customer, outbox):
+    issued = request_code(purpose="register")
+    assert (issued.mobile, issued.purpose, issued.expires_in, issued.resend_after) == (MOBILE, "register", 300, 60)
+    [sms] = outbox
+    assert "already registered" in sms.text and "Log in instead" in sms.text
+    assert not any(ch.isdigit() for ch in sms.text)  # no code in it
+    assert cache.get(sms_codes.code_key("register", MOBILE)) is None
+    assert counters() == (1, 1)  # the same limits as a code
+    refused("sms_too_soon", request_code, purpose="register")
 
 
 @pytest.mark.parametrize("purpose", ["login", "reset_password"])
-def test_login_and_reset_codes_refused_for_an_unknown_number(outbox, purpose):
-    refused("unknown_mobile", request_code, purpose=purpose)
-    assert outbox == [] and counters() == (None, None)
+def test_an_unknown_number_asking_to_log_in_or_reset_gets_a_notice_not_a_code(outbox, purpose):
+    issued = request_code(purpose=purpose)
+    assert (issued.mobile, issued.purpose, issued.expires_in, issued.resend_after) == (MOBILE, purpose, 300, 60)
+    [sms] = outbox
+    assert "No Wanxin account uses this number" in sms.text and "Register first" in sms.text
+    assert not any(ch.isdigit() for ch in sms.text)
+    assert cache.get(sms_codes.code_key(purpose, MOBILE)) is None
+    assert counters() == (1, 1)
+    refused("code_expired", check, "123456", purpose=purpose)
 
 
 def test_the_right_code_is_accepted_once_then_refused_as_used():
@@ -162,10 +173,24 @@ def test_resend_within_60_seconds_is_refused_and_changes_nothing(outbox):
     check(first)  # the code sent first still works
 
 
-def test_resend_window_is_per_phone_across_purposes(customer, outbox):
+def test_a_login_code_just_sent_does_not_hold_up_a_reset_code(customer, outbox):
+    """Issue 11: the resend window is per purpose; the daily count is per phone."""
     request_code(purpose="login")
+    request_code(purpose="reset_password")
+    assert [("login code" in m.text, "password reset code" in m.text) for m in outbox] == [(True, False), (False, True)]
+    check(last_code(MOBILE), purpose="reset_password")
+    refused("sms_too_soon", request_code, purpose="login")
     refused("sms_too_soon", request_code, purpose="reset_password")
-    assert len(outbox) == 1
+    assert len(outbox) == 2 and counters() == (2, 2)
+
+
+def test_the_daily_cap_per_phone_counts_every_purpose(settings, customer, outbox):
+    settings.SMS_DAILY_LIMIT_PER_PHONE = 2
+    request_code(purpose="login")
+    request_code(purpose="reset_password")
+    pass_resend_window(purpose="login")
+    refused("sms_phone_daily_limit", request_code, purpose="login")
+    assert len(outbox) == 2
 
 
 def test_after_the_window_a_new_code_replaces_the_old_one(outbox):
@@ -192,7 +217,7 @@ def test_daily_cap_per_phone(settings, outbox):
     assert counters(ip="10.0.0.9") == (3, 0)  # this IP's count went up and back down
     assert cache.get(sms_codes.code_key("register", MOBILE)) == entry
     # The refusal did not hold the resend window either.
-    assert cache.get(sms_codes.resend_key(MOBILE)) is None
+    assert cache.get(sms_codes.resend_key("register", MOBILE)) is None
 
 
 def test_flooding_many_numbers_from_one_ip_is_refused(settings, outbox):
@@ -220,7 +245,7 @@ def test_a_failed_delivery_undoes_everything(settings, outbox):
     assert (info.value.code, info.value.status) == ("sms_unavailable", 503)
     assert counters() == (0, 0)
     assert cache.get(sms_codes.code_key("register", MOBILE)) is None
-    assert cache.get(sms_codes.resend_key(MOBILE)) is None
+    assert cache.get(sms_codes.resend_key("register", MOBILE)) is None
     assert list(SmsMessage.objects.values_list("status", flat=True)) == ["FAILED"]
     settings.SMS_BACKEND = "wanxin.notifications.backends.MemoryBackend"
     request_code()  # no resend window was held
@@ -228,15 +253,18 @@ def test_a_failed_delivery_undoes_everything(settings, outbox):
 
 
 def test_operator_numbers_get_no_login_code(operator, outbox):
-    error = refused_any(request_code, mobile=operator.mobile, purpose="login")
-    assert error.code == "operator_account" and error.status == 403
-    assert outbox == []
+    request_code(mobile=operator.mobile, purpose="login")
+    [sms] = outbox
+    assert "No login code was sent" in sms.text and "back office" in sms.text
+    assert cache.get(sms_codes.code_key("login", operator.mobile)) is None
 
 
-def refused_any(call, **kwargs):
-    with pytest.raises(services.WanxinError) as info:
-        call(**kwargs)
-    return info.value
+def test_a_disabled_customer_gets_no_login_code(customer, outbox):
+    customer.is_active = False
+    customer.save(update_fields=["is_active"])
+    request_code(purpose="login")
+    [sms] = outbox
+    assert "disabled" in sms.text and cache.get(sms_codes.code_key("login", MOBILE)) is None
 
 
 def _in_threads(n, target):
@@ -315,7 +343,13 @@ def test_a_customer_with_the_code_can_register_only_once(outbox):
     code = last_code(MOBILE)
     services.customer_register(username="alice", password="Plum-Harbour-42!", mobile=MOBILE, code=code,
                                role="INVESTOR")
-    refused("mobile_taken", services.customer_register, username="alice2", password="Plum-Harbour-42!",
+    refused("code_used", services.customer_register, username="alice2", password="Plum-Harbour-42!",
+            mobile=MOBILE, code=code, role="INVESTOR")
+    # And the number, now registered, is sent no new registration code.
+    pass_resend_window()
+    request_code()
+    assert "already registered" in outbox[-1].text
+    refused("code_used", services.customer_register, username="alice2", password="Plum-Harbour-42!",
             mobile=MOBILE, code=code, role="INVESTOR")
 
 

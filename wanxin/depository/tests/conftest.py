@@ -194,7 +194,7 @@ class ForwardThen(httpx.BaseTransport):
 
 # -- the customer's browser -----------------------------------------------------------------
 
-_FORM_RE = re.compile(r'<form id="to-bank" method="post" action="([^"]+)">(.*?)</form>', re.S)
+_FORM_RE = re.compile(r'<form id="to-bank" method="post" action="([^"]+)"[^>]*>(.*?)</form>', re.S)
 _INPUT_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 _TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 

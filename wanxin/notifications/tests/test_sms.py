@@ -144,3 +144,11 @@ def test_dev_page_does_not_exist_in_production(client, settings):
     page = client.get("/dev/sms")
     assert page.status_code == 404
     assert b"654321" not in page.content
+
+
+def test_dev_page_does_not_exist_when_a_real_provider_sends(client, settings):
+    sms_send(mobile="13800138000", purpose="register", text="Your code is 654321.", secrets=["654321"])
+    settings.SMS_BACKEND = "wanxin.notifications.provider.ProviderBackend"
+    page = client.get("/dev/sms")
+    assert page.status_code == 404
+    assert b"654321" not in page.content
