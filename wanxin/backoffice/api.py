@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
+from wanxin import inputs
 from wanxin.kyc.api import operator_router as kyc_router
 
 from . import roles, selectors
@@ -48,8 +49,8 @@ class AuditQuery(Schema):
     action: str = ""
     target_type: str = ""
     target_id: str = ""
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: inputs.Date | None = None
+    date_to: inputs.Date | None = None
 
 
 @router.get("/audit", response=list[AuditOut], auth=operator_auth("backoffice.view_audit_log"),
