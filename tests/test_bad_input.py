@@ -169,7 +169,7 @@ def test_multipart_part_headers_that_never_end_are_refused(api):
 # -- bodies over the limit ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/v1/accounts/login", "/api/v1/lending/applications", "/api/v1/kyc/application"])
+@pytest.mark.parametrize("path", ["/api/v1/accounts/login", "/api/v1/loans/applications", "/api/v1/kyc/application"])
 def test_api_body_over_the_limit_is_413(api, path):
     before = _state()
     body = json.dumps({"username": "a" * BIG, "password": "x"})
