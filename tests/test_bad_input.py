@@ -129,7 +129,8 @@ def test_nul_in_a_page_query_is_refused():
 def test_nul_in_the_login_username_is_refused(customer):
     before = _state()
     body = json.dumps({"username": "ali\x00ce", "password": "x"})
-    _refused(Client().post("/api/v1/accounts/login", body, content_type="application/json"), words="NUL")
+    _refused(Client().post("/api/v1/accounts/login", body, content_type="application/json"),
+             words="“username” contains a NUL")
     assert _state() == before
 
 

@@ -5,6 +5,8 @@ malformed multipart or form bodies. Each refusal is a 4xx naming what was wrong,
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +14,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from wanxin.core.bounds import has_nul, json_body_has_nul
+from wanxin.core.bounds import NUL, has_nul, json_body_has_nul
 
 # The bank speaks its own signed protocol and answers its own refusals.
 _EXEMPT_PREFIXES = ("/bank/", "/static/")
@@ -86,8 +88,28 @@ class InputGuardMiddleware:
                 name = next((f.name for f in request.FILES.values() if has_nul(f.name)), None)
             return nul_refusal(request, name) if name is not None else None
         if json_body_has_nul(request.body):
-            return nul_refusal(request, None)
+            return nul_refusal(request, _json_field_with_nul(request.body))
         return None
+
+
+def _json_field_with_nul(body: bytes) -> str | None:
+    """The dotted path of the first JSON string (key or value) holding NUL, to name it in the
+    refusal; None when the body is not JSON this can read (then the body as a whole is named)."""
+    try:
+        stack: list[tuple[str, object]] = [("", json.loads(body))]
+    except (ValueError, RecursionError):
+        return None
+    while stack:
+        path, value = stack.pop()
+        if has_nul(value):
+            return path or None
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            child = f"{path}.{key}" if path else str(key)
+            if has_nul(key):
+                return child.replace(NUL, "\\u0000")
+            stack.append((child, item))
+    return None
 
 
 def _nul_in(values) -> str | None:
