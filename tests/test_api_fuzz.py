@@ -46,7 +46,6 @@ def fuzz_world(bank, settings):
     holding every role (session cookie)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SMS_BACKEND = "wanxin.notifications.backends.MemoryBackend"
-    settings.AXES_ENABLED = False  # random logins must not lock the fixed users out mid-run
     backends.outbox_clear()
     investor = funded_customer(balance=50_000_00, kyc_limit=1_000_000_00)
     operator = factories.operator(*roles.ROLES)

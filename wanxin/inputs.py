@@ -1,6 +1,6 @@
-"""Bounds shared by every entry point (pages, forms, the JSON API) for the input classes that
-otherwise crash deep inside: dates near the calendar's ends, numbers beyond what PostgreSQL
-stores, and NUL characters, which PostgreSQL text cannot hold."""
+"""Bounded input types shared by pages, forms and the JSON API, for values that otherwise crash
+deep inside: dates near the calendar's ends and numbers beyond what PostgreSQL stores. (NUL
+characters are refused for every request by ``wanxin.web.middleware``.)"""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ from pydantic import Field
 from wanxin.core.bounds import INT32_MAX, INT64_MAX, MAX_DATE, MIN_DATE
 from wanxin.core.errors import WanxinError
 
-# Integers the API accepts: counts and ids fit PostgreSQL ``integer``; fen fit ``bigint``.
+# Integers the API accepts: counts fit PostgreSQL ``integer``; fen fit ``bigint``.
 SmallInt = Annotated[int, Field(ge=-INT32_MAX, le=INT32_MAX)]
-Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
 Fen = Annotated[int, Field(ge=-INT64_MAX, le=INT64_MAX)]
 # An annual rate (a fraction, 0.1 = 10%): finite, and with digits PostgreSQL NUMERIC compares.
 Rate = Annotated[Decimal, Field(ge=-1000, le=1000, max_digits=12, decimal_places=6, allow_inf_nan=False)]
