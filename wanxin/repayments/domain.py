@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import NamedTuple, TypeVar
 
-from wanxin.core.bounds import MAX_DATE, MIN_DATE
 from wanxin.core.money import allocate, format_fen, round_half_up
 
 # -- repayment methods --------------------------------------------------------------------------
@@ -187,12 +186,9 @@ def parse_start(text: str | None) -> dt.date | None:
     if not _DATE_RE.fullmatch(value):
         raise ScheduleError(message, field="start")
     try:
-        start = dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
         raise ScheduleError(message, field="start") from None
-    if not MIN_DATE <= start <= MAX_DATE:  # due dates are computed from it: keep them in the calendar
-        raise ScheduleError(f"The start date must be between {MIN_DATE} and {MAX_DATE}.", field="start")
-    return start
 
 
 # -- dates -----------------------------------------------------------------------------------------

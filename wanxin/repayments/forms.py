@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django import forms
 
-from wanxin import inputs
 from wanxin.core.money import FEN_PER_YUAN, format_fen
 
 from . import domain
@@ -51,7 +50,7 @@ class CalculatorForm(forms.Form):
         label="Repayment method", choices=[(code, f"{zh} {en}") for code, (en, zh) in domain.METHODS.items()],
         error_messages={"required": "Choose a repayment method.",
                         "invalid_choice": "Choose one of the repayment methods listed."})
-    start = inputs.DateField(label="First day (optional, for due dates)", required=False,
+    start = forms.DateField(label="First day (optional, for due dates)", required=False,
                             widget=forms.DateInput(attrs={"type": "date"}),
                             error_messages={"invalid": "Enter a date like 2025-01-31."})
 
