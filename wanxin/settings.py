@@ -144,6 +144,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Refuses NUL characters, oversized and malformed bodies with a 4xx before any view runs.
+    "wanxin.web.middleware.InputGuardMiddleware",
 ]
 if SERVES_PLATFORM:
     # django-axes locks out repeated failed logins; it must be the last middleware.

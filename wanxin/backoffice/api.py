@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
 
+from wanxin import inputs
 from wanxin.kyc.api import operator_router as kyc_router
 
 from . import roles, selectors, services
@@ -52,8 +53,8 @@ class AuditQuery(Schema):
     action: str = ""
     target_type: str = ""
     target_id: str = ""
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: inputs.Date | None = None
+    date_to: inputs.Date | None = None
 
 
 @router.get("/audit", response=list[AuditOut], auth=operator_auth("backoffice.view_audit_log"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from wanxin import inputs
+
 from . import roles
 
 ROLE_CHOICES = [(name, name.capitalize()) for name in roles.ROLES]
@@ -55,5 +57,5 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(required=False, max_length=64)
     target_type = forms.CharField(required=False, max_length=100, label="Object type")
     target_id = forms.CharField(required=False, max_length=64, label="Object id")
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = inputs.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = inputs.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

@@ -6,6 +6,8 @@ import secrets
 
 from django import forms
 
+from wanxin import inputs
+
 from .domain import EVENT_TYPES
 from .models import BANKS
 
@@ -37,5 +39,5 @@ class AmountForm(forms.Form):
 class RecordFilterForm(forms.Form):
     type = forms.ChoiceField(label="Type", required=False,
                              choices=[("", "All types"), *[(t.code, f"{t.label} {t.label_zh}") for t in EVENT_TYPES]])
-    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = inputs.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = inputs.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, NullIf, TruncMonth
 from django.utils import timezone
 
+from wanxin import inputs
 from wanxin.core.errors import NotFound, WanxinError
 from wanxin.depository.models import DepositoryRequest
 from wanxin.protocol.messages import GATEWAY_SERVICES
@@ -99,12 +100,10 @@ def _local_tz() -> zoneinfo.ZoneInfo:
 
 
 def _parse_date(value: str | None, name: str) -> dt.date | None:
-    if not value:
-        return None
     try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise BadFilter(f"The {name} must be a date like 2025-01-31.", code=name) from exc
+        return inputs.parse_date(value, name)
+    except WanxinError as exc:  # re-raised as the filter refusal the pages and API expect
+        raise BadFilter(exc.message, code=exc.code) from exc
 
 
 def record_filter(*, types: list[str] | None = None, date_from: str | None = None,

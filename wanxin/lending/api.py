@@ -10,6 +10,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from ninja import Field, Query, Router, Schema, Status
 
+from wanxin import inputs
 from wanxin.accounts.auth import customer_auth
 from wanxin.core.errors import NotFound, WanxinError
 
@@ -52,18 +53,18 @@ class HallOut(Schema):
 
 
 class HallIn(Schema):
-    q: str = ""
+    q: str = Field("", max_length=200)
     status: str = ""
     method: str = ""
-    rate_min: Decimal | None = None
-    rate_max: Decimal | None = None
-    months_min: int | None = None
-    months_max: int | None = None
-    amount_min: int | None = Field(None, description="fen")
-    amount_max: int | None = Field(None, description="fen")
+    rate_min: inputs.Rate | None = Field(None, description="annual rate as a fraction (0.1 = 10%)")
+    rate_max: inputs.Rate | None = Field(None, description="annual rate as a fraction (0.1 = 10%)")
+    months_min: inputs.SmallInt | None = None
+    months_max: inputs.SmallInt | None = None
+    amount_min: inputs.Fen | None = Field(None, description="fen")
+    amount_max: inputs.Fen | None = Field(None, description="fen")
     sort: str = Field("newest", description=", ".join(selectors.SORTS))
-    page: int = 1
-    page_size: int = 20
+    page: inputs.SmallInt = 1
+    page_size: inputs.SmallInt = 20
 
 
 class TenderOut(Schema):
