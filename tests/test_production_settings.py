@@ -12,9 +12,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Set by the browser tests for Playwright's event loop; a production process never has it.
+_TEST_ONLY = {"WANXIN_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if not k.endswith("_KEY") and not k.endswith("_KEY_FILE") and k != "WANXIN_DEBUG"}
+           if not k.endswith("_KEY") and not k.endswith("_KEY_FILE") and k not in _TEST_ONLY}
     env.update({"WANXIN_ENV": "production", "SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u@127.0.0.1:1/db",
                 "FIELD_ENCRYPTION_SECRET": "y" * 50, "SMS_PROVIDER_URL": "https://sms.example.com/send",
                 "SMS_PROVIDER_API_KEY": "k",
