@@ -145,10 +145,15 @@ class Allocation(models.Model):
     arrears = models.BigIntegerField(_("arrears"), default=0)
     debt = models.BigIntegerField(_("debt"), default=0)
     profit_withdrawn = models.BigIntegerField(_("profit withdrawn"), default=0)
+    fees_paid = models.BigIntegerField(_("fees paid"), default=0)
+    # A form token or Idempotency-Key: a resent application returns the first one.
+    submit_token = models.CharField(max_length=64, blank=True)
     # Dates (Beijing business days).
     start_date = models.DateField(_("trading start"), null=True, blank=True)
     end_date = models.DateField(_("end"), null=True, blank=True)
     auto_renew = models.BooleanField(_("renew automatically"), default=False)
+    pays_risk_fund = models.BooleanField(_("risk fund paid with the deposit"), default=True,
+                                         help_text="False: deposit only, the risk fund is made up later")
     sub_account = models.ForeignKey(SubAccount, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="allocations")
     # The latest recorded account status, for the queues (sorted by distance to the line).
@@ -173,8 +178,10 @@ class Allocation(models.Model):
             models.CheckConstraint(
                 condition=Q(deposit_frozen__gte=0) & Q(deposit_frozen__lte=F("deposit"))
                 & Q(risk_fund_frozen__gte=0) & Q(arrears__gte=0) & Q(debt__gte=0) & Q(profit_withdrawn__gte=0)
-                & Q(fee__gte=0) & Q(risk_fund__gte=0),
+                & Q(fee__gte=0) & Q(risk_fund__gte=0) & Q(fees_paid__gte=0),
                 name="allocation_money_not_negative"),
+            models.UniqueConstraint(fields=["customer", "submit_token"], condition=~Q(submit_token=""),
+                                    name="allocation_submit_once"),
             # A sub-account trades for one live allocation at a time.
             models.UniqueConstraint(fields=["sub_account"], condition=_LIVE & Q(sub_account__isnull=False),
                                     name="allocation_one_live_per_subaccount"),

@@ -1,2 +1,131 @@
-"""What allocation does when a bank request it owns becomes final (DESIGN §5). Empty
-until paying is built; the handlers live here so result routing can move as one table."""
+"""What allocation does when a bank request it owns becomes final (DESIGN §5): one table
+of handlers by the request's purpose. ``depository.result_apply`` calls ``apply`` inside
+its transaction, exactly once per request (it settles a record once)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db.models import F
+from django.utils import timezone
+
+from wanxin.depository import services as depository
+from wanxin.depository.models import DepositoryRequest
+from wanxin.funds.domain import MoneyEvent
+from wanxin.funds.services import fund_events_apply
+
+from . import domain, services
+from .models import Allocation, BankRequest, FundRecord
+
+log = logging.getLogger("wanxin.allocation")
+Purpose = BankRequest.Purpose
+Kind = FundRecord.Kind
+Handler = Callable[[Allocation, BankRequest, DepositoryRequest, bool], None]
+
+
+def _bank_said(record: DepositoryRequest) -> str:
+    return f"{record.resp_msg} ({record.resp_code})"[:300]
+
+
+def _add(allocation: Allocation, **deltas: int) -> None:
+    """Move the allocation's money columns by ``deltas`` in one statement (CHECKs hold)."""
+    Allocation.objects.filter(pk=allocation.pk).update(
+        updated_at=timezone.now(), **{name: F(name) + delta for name, delta in deltas.items()})
+    allocation.refresh_from_db(fields=list(deltas))
+
+
+def _record(allocation: Allocation, kind: str, amount: int, owned: BankRequest, note: str = "") -> None:
+    FundRecord.objects.create(allocation=allocation, kind=kind, amount=amount, request_no=owned.request_no,
+                              note=note)
+
+
+def _mirror(owned: BankRequest, allocation: Allocation, event: MoneyEvent) -> None:
+    fund_events_apply(user_no=allocation.customer.user_no, request_no=owned.request_no, events=[event])
+
+
+def _freeze_done(allocation: Allocation, owned: BankRequest, kind: str, column: str) -> None:
+    _add(allocation, **{column: owned.amount})
+    _record(allocation, kind, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("FREEZE", -owned.amount, -owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no}"))
+
+
+def _cancel(allocation: Allocation, note: str) -> None:
+    """Cancel an application whose payment failed, releasing every freeze already made."""
+    services.move(allocation, domain.CANCELLED, note=note)
+    for freeze in allocation.bank_requests.filter(purpose__in=[Purpose.DEPOSIT, Purpose.RISK_FUND],
+                                                  status="SUCCESS").order_by("pk"):
+        services.release_issue(allocation, freeze, freeze.amount)
+
+
+def _on_deposit(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if not ok:
+        services.move(allocation, domain.CANCELLED, note=_bank_said(record))
+        return
+    _freeze_done(allocation, owned, Kind.DEPOSIT_FROZEN, "deposit_frozen")
+    services.fee_issue(allocation, allocation.fee)
+
+
+def _on_fee(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if allocation.status != domain.APPLIED:  # pragma: no cover - only the first fee so far
+        log.warning("fee %s of %s in status %s", owned.request_no, allocation, allocation.status)
+        return
+    if not ok:
+        _cancel(allocation, _bank_said(record))
+        return
+    _add(allocation, fees_paid=owned.amount)
+    _record(allocation, Kind.FEE_PAID, -owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_FEE", -owned.amount, -owned.amount,
+                                          remark=f"allocation {allocation.allocation_no}"))
+    if allocation.pays_risk_fund:
+        services.freeze_issue(allocation, Purpose.RISK_FUND, allocation.risk_fund)
+    else:
+        services.move(allocation, domain.DEPOSIT_PAID, note="deposit only: the risk fund is to be made up")
+
+
+def _on_risk_fund(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if ok:
+        _freeze_done(allocation, owned, Kind.RISK_FUND_FROZEN, "risk_fund_frozen")
+    if allocation.status not in (domain.APPLIED, domain.DEPOSIT_PAID):  # pragma: no cover - cancelled meanwhile
+        log.warning("risk fund %s of %s in status %s", owned.request_no, allocation, allocation.status)
+    elif ok and allocation.risk_fund_due == 0:
+        services.move(allocation, domain.PAID)
+    elif allocation.status == domain.APPLIED:
+        # Deposit and fee are paid: the allocation goes on, the risk fund is made up later.
+        services.move(allocation, domain.DEPOSIT_PAID, note=_bank_said(record))
+
+
+def _on_release(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if not ok:
+        log.error("release %s of %s refused: %s", owned.request_no, allocation, _bank_said(record))
+        return
+    freeze = BankRequest.objects.get(request_no=owned.pre_request_no)
+    column = "deposit_frozen" if freeze.purpose == Purpose.DEPOSIT else "risk_fund_frozen"
+    _add(allocation, **{column: -owned.amount})
+    _record(allocation, Kind.RELEASED, owned.amount, owned, note=freeze.get_purpose_display())
+    _mirror(owned, allocation, MoneyEvent("UNFREEZE", owned.amount, owned.amount, -owned.amount,
+                                          remark=f"allocation {allocation.allocation_no}"))
+
+
+HANDLERS: dict[str, Handler] = {
+    Purpose.DEPOSIT: _on_deposit,
+    Purpose.RISK_FUND: _on_risk_fund,
+    Purpose.FEE: _on_fee,
+    Purpose.RELEASE: _on_release,
+}
+
+
+@depository.result_handler("USER_PRE_TRANSACTION")
+@depository.result_handler("TRANSFER")
+@depository.result_handler("CANCEL_PRE_TRANSACTION")
+def apply(record: DepositoryRequest) -> None:
+    """Route a final result to its allocation's handler; requests of other apps pass by."""
+    owned = BankRequest.objects.select_for_update().filter(request_no=record.request_no).first()
+    if owned is None or owned.status != "PENDING":
+        return
+    ok = record.status == DepositoryRequest.Status.SUCCESS
+    owned.status = "SUCCESS" if ok else "FAIL"
+    owned.save(update_fields=["status"])
+    allocation = Allocation.objects.select_for_update().select_related("customer").get(pk=owned.allocation_id)
+    HANDLERS[owned.purpose](allocation, owned, record, ok)
