@@ -1,14 +1,19 @@
 """JSON API of allocation (mounted at /api/v1/allocation/). Amounts are integer fen,
 rates decimal strings, dates ``YYYY-MM-DD``; a bad input is a 4xx whose ``code`` names
-the field (``invalid_deposit``). Products, the calendar and quotes are public."""
+the field (``invalid_deposit``). Products, the calendar and quotes are public; a
+customer's own allocations need their session or bearer token, and another customer's
+allocation is "not found"."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
-from . import domain, selectors
+from wanxin.accounts.auth import customer_auth
+
+from . import domain, selectors, services
 from .errors import invalid
 
 router = Router(tags=["allocation"])
@@ -107,3 +112,106 @@ def quote(request, productId: str | None = None, deposit: str | None = None, mul
         "fees": [{"date": c.date, "amount": c.amount} for c in q.fees], "feeTotal": q.fee_total,
         "payNow": q.pay_now, "end": q.end,
     }
+
+
+# -- the customer's allocations (a customer's bearer token or session) -----------------------------------
+
+
+class ApplicationIn(Schema):
+    productId: Any
+    deposit: Any = Field(description="integer fen")
+    multiple: Any
+    duration: Any
+    payRiskFund: bool = Field(True, description="false: pay the deposit only and make up the risk fund later")
+
+
+class AllocationOut(Schema):
+    id: int
+    allocationNo: str
+    status: str
+    statusLabel: str
+    productId: int
+    type: str
+    multiple: int
+    duration: int
+    deposit: int
+    allocated: int
+    totalCapital: int
+    riskFund: int
+    riskFundDue: int = Field(description="what is still to be made up of the risk fund")
+    depositFrozen: int
+    riskFundFrozen: int
+    fee: int = Field(description="per charge")
+    feesPaid: int
+    arrears: int
+    debt: int
+    profitWithdrawn: int
+    warningLine: int
+    liquidationLine: int
+    latestTotalAssets: int | None
+    startDate: dt.date | None
+    endDate: dt.date | None
+    createdAt: dt.datetime
+
+
+class RecordOut(Schema):
+    kind: str
+    kindLabel: str
+    amount: int
+    statusFrom: str
+    statusTo: str
+    note: str
+    createdAt: dt.datetime
+
+
+class AllocationDetailOut(AllocationOut):
+    records: list[RecordOut] = Field(description="fund dynamics: every money event and status change")
+
+
+def _out(a) -> dict:
+    return {
+        "id": a.pk, "allocationNo": a.allocation_no, "status": a.status, "statusLabel": a.status_label(),
+        "productId": a.product_id, "type": a.product_type, "multiple": a.multiple, "duration": a.duration,
+        "deposit": a.deposit, "allocated": a.allocated, "totalCapital": a.total_capital, "riskFund": a.risk_fund,
+        "riskFundDue": a.risk_fund_due, "depositFrozen": a.deposit_frozen, "riskFundFrozen": a.risk_fund_frozen,
+        "fee": a.fee, "feesPaid": a.fees_paid, "arrears": a.arrears, "debt": a.debt,
+        "profitWithdrawn": a.profit_withdrawn, "warningLine": a.warning_line, "liquidationLine": a.liquidation_line,
+        "latestTotalAssets": a.latest_total_assets, "startDate": a.start_date, "endDate": a.end_date,
+        "createdAt": a.created_at,
+    }
+
+
+def _detail(a) -> dict:
+    return {**_out(a), "records": [
+        {"kind": r.kind, "kindLabel": str(r.get_kind_display()), "amount": r.amount, "statusFrom": r.status_from,
+         "statusTo": r.status_to, "note": r.note, "createdAt": r.created_at} for r in selectors.fund_dynamics(a)]}
+
+
+@router.post("/allocations", response={201: AllocationDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                                       409: ErrorOut}, auth=customer_auth, summary="Apply and pay")
+def apply(request, body: ApplicationIn):
+    """Apply for an allocation and pay: the deposit is frozen at the bank, the first fee
+    charged and (unless ``payRiskFund`` is false) the risk fund frozen. An
+    ``Idempotency-Key`` header makes a resend return the first allocation."""
+    allocation = services.allocation_apply(customer=request.auth, data=services.ApplicationInput(
+        product_id=body.productId, deposit=body.deposit, multiple=body.multiple, duration=body.duration,
+        pay_risk_fund=body.payRiskFund, token=request.headers.get("Idempotency-Key", "").strip()))
+    return Status(201, _detail(selectors.allocation_of(request.auth, allocation.pk)))
+
+
+@router.get("/allocations", response=list[AllocationOut], auth=customer_auth, summary="My allocations")
+def mine(request):
+    return [_out(a) for a in selectors.allocations_of(request.auth)[:200]]
+
+
+@router.get("/allocations/{allocation_id}", response={200: AllocationDetailOut, 404: ErrorOut}, auth=customer_auth)
+def detail(request, allocation_id: int):
+    return _detail(selectors.allocation_of(request.auth, allocation_id))
+
+
+@router.post("/allocations/{allocation_id}/risk-fund", response={202: AllocationDetailOut, 403: ErrorOut,
+                                                                 404: ErrorOut, 409: ErrorOut}, auth=customer_auth,
+             summary="Make up the risk fund")
+def risk_fund(request, allocation_id: int):
+    services.risk_fund_make_up(customer=request.auth, allocation_id=allocation_id)
+    return Status(202, _detail(selectors.allocation_of(request.auth, allocation_id)))

@@ -42,3 +42,14 @@ class QuoteForm(forms.Form):
         self.fields["multiple"].choices = [(m, f"×{m}") for m in terms.multiples]
         unit = _("trading days") if product.type == "DAILY" else _("months")
         self.fields["duration"].choices = [(d, f"{d} {unit}") for d in sorted(terms.durations)]
+
+
+class ApplyForm(forms.Form):
+    """The confirmed quote, as the quote page carries it (the deposit in fen)."""
+
+    product = forms.IntegerField(widget=forms.HiddenInput)
+    deposit = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    multiple = forms.IntegerField(widget=forms.HiddenInput)
+    duration = forms.IntegerField(widget=forms.HiddenInput)
+    pay_risk_fund = forms.BooleanField(label=_("Pay the risk fund now too"), required=False, initial=True)
+    token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)

@@ -81,7 +81,7 @@ def _on_fee(allocation: Allocation, owned: BankRequest, record: DepositoryReques
     if allocation.pays_risk_fund:
         services.freeze_issue(allocation, Purpose.RISK_FUND, allocation.risk_fund)
     else:
-        services.move(allocation, domain.DEPOSIT_PAID, note="deposit only: the risk fund is to be made up")
+        services.move(allocation, domain.DEPOSIT_PAID)
 
 
 def _on_risk_fund(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:

@@ -1,4 +1,5 @@
-"""Reads of allocation: products on sale, the trading calendar and quotes."""
+"""Reads of allocation: products on sale, the trading calendar, quotes, and a customer's
+own allocations with their fund dynamics."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wanxin.core.errors import NotFound
+
 from . import domain
 from .errors import Invalid, invalid
-from .models import Holiday, Product
+from .models import Allocation, FundRecord, Holiday, Product
 
 CALENDAR_DEFAULT_DAYS = 30
 
@@ -54,3 +57,23 @@ def quote(*, product: Product, deposit: int, multiple: int, duration: int, start
                             calendar=trading_calendar(start))
     except domain.RuleError as exc:
         raise invalid(exc) from exc
+
+
+# -- the customer's allocations -------------------------------------------------------------------------
+
+
+def allocations_of(customer) -> QuerySet[Allocation]:
+    return Allocation.objects.filter(customer=customer).select_related("product").order_by("-created_at", "-id")
+
+
+def allocation_of(customer, allocation_id: int) -> Allocation:
+    """The customer's own allocation; another customer's is "not found" (never revealed)."""
+    allocation = allocations_of(customer).filter(pk=allocation_id).first()
+    if allocation is None:
+        raise NotFound(_("No such allocation."), code="not_found")
+    return allocation
+
+
+def fund_dynamics(allocation: Allocation) -> QuerySet[FundRecord]:
+    """Every money event and status change of the allocation, oldest first."""
+    return allocation.fund_records.order_by("created_at", "id")

@@ -143,6 +143,8 @@ def allocation_apply(*, customer, data: ApplicationInput) -> Allocation:
         existing = Allocation.objects.filter(customer=customer, submit_token=data.token).first()
         if existing is not None:
             return existing
+    if type(data.product_id) is not int:
+        raise Invalid(_("Choose a product by its id."), code="invalid_productId")
     account = _open_account(customer)
     product = selectors.product_on_sale(data.product_id)
     quote = selectors.quote(product=product, deposit=data.deposit, multiple=data.multiple, duration=data.duration,
@@ -165,8 +167,7 @@ def allocation_apply(*, customer, data: ApplicationInput) -> Allocation:
                 liquidation_line=quote.liquidation_line, pays_risk_fund=data.pay_risk_fund,
                 submit_token=data.token)
             FundRecord.objects.create(allocation=allocation, kind=FundRecord.Kind.STATUS,
-                                      status_to=domain.APPLIED, actor=customer,
-                                      note="pay the risk fund too" if data.pay_risk_fund else "deposit only")
+                                      status_to=domain.APPLIED, actor=customer)
             freeze_issue(allocation, Purpose.DEPOSIT, allocation.deposit)
     except IntegrityError:
         if data.token:  # the same form sent twice at once: the other one won

@@ -1,16 +1,25 @@
-"""Pages under /allocation/: the products on sale and, per product, the quote form that
-shows everything before confirming."""
+"""Pages under /allocation/: the products on sale; per product, the quote form that shows
+everything before confirming and the confirmation that applies and pays; the customer's
+allocations with their fund dynamics and the "make up the risk fund" action."""
 
 from __future__ import annotations
 
+import secrets
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from wanxin.core.errors import WanxinError
+from wanxin.accounts.auth import customer_required
+from wanxin.core.errors import NotFound, WanxinError
+from wanxin.funds.domain import fen_to_yuan_text
 
-from . import selectors
-from .forms import QuoteForm
+from . import domain, selectors, services
+from .forms import ApplyForm, QuoteForm
 
 
 @require_GET
@@ -34,4 +43,66 @@ def product(request: HttpRequest, product_id: int) -> HttpResponse:
         except WanxinError as exc:
             field = exc.code.removeprefix("invalid_")
             form.add_error(field if field in form.fields else None, exc.message)
-    return render(request, "allocation/product.html", {"product": chosen, "form": form, "quote": quote})
+    confirm = None
+    if quote is not None:
+        confirm = ApplyForm(initial={"product": chosen.pk, "deposit": quote.deposit, "multiple": quote.multiple,
+                                     "duration": quote.duration, "pay_risk_fund": True,
+                                     "token": secrets.token_urlsafe(16)})
+    return render(request, "allocation/product.html", {"product": chosen, "form": form, "quote": quote,
+                                                       "confirm": confirm})
+
+
+@customer_required
+@require_POST
+def apply(request: HttpRequest) -> HttpResponse:
+    form = ApplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The confirmation was incomplete; get the quote again."))
+        return redirect("allocation:index")
+    data = form.cleaned_data
+    try:
+        allocation = services.allocation_apply(customer=request.user, data=services.ApplicationInput(
+            product_id=data["product"], deposit=data["deposit"], multiple=data["multiple"],
+            duration=data["duration"], pay_risk_fund=data["pay_risk_fund"], token=data["token"]))
+    except WanxinError as exc:
+        messages.error(request, exc.message)
+        query = urlencode({"deposit": fen_to_yuan_text(data["deposit"]), "multiple": data["multiple"],
+                           "duration": data["duration"]})
+        return redirect(f"{reverse('allocation:product', args=[data['product']])}?{query}")
+    return redirect("allocation:detail", allocation.pk)
+
+
+@customer_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    return render(request, "allocation/mine.html", {"allocations": selectors.allocations_of(request.user)[:200]})
+
+
+def _own(request: HttpRequest, allocation_id: int):
+    try:
+        return selectors.allocation_of(request.user, allocation_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@customer_required
+@require_GET
+def detail(request: HttpRequest, allocation_id: int) -> HttpResponse:
+    allocation = _own(request, allocation_id)
+    return render(request, "allocation/detail.html", {
+        "allocation": allocation, "records": selectors.fund_dynamics(allocation),
+        "can_make_up": allocation.status == domain.DEPOSIT_PAID and allocation.risk_fund_due > 0,
+    })
+
+
+@customer_required
+@require_POST
+def risk_fund(request: HttpRequest, allocation_id: int) -> HttpResponse:
+    _own(request, allocation_id)
+    try:
+        services.risk_fund_make_up(customer=request.user, allocation_id=allocation_id)
+    except WanxinError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The risk fund was sent to the bank to be frozen."))
+    return redirect("allocation:detail", allocation_id)
