@@ -108,11 +108,22 @@ def _on_release(allocation: Allocation, owned: BankRequest, record: DepositoryRe
                                           remark=f"allocation {allocation.allocation_no}"))
 
 
+def _on_fee_refund(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if not ok:
+        log.error("fee refund %s of %s refused: %s", owned.request_no, allocation, _bank_said(record))
+        return
+    _add(allocation, fees_paid=-owned.amount)
+    _record(allocation, Kind.FEE_REFUNDED, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_FEE", owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no} refund"))
+
+
 HANDLERS: dict[str, Handler] = {
     Purpose.DEPOSIT: _on_deposit,
     Purpose.RISK_FUND: _on_risk_fund,
     Purpose.FEE: _on_fee,
     Purpose.RELEASE: _on_release,
+    Purpose.FEE_REFUND: _on_fee_refund,
 }
 
 

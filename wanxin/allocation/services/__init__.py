@@ -1,0 +1,55 @@
+"""Every write of allocation, by sub-area; the same names re-exported here."""
+
+from .common import (
+    PLATFORM_CAPITAL,
+    PLATFORM_INCOME,
+    Purpose,
+    bank_request,
+    customer_only,
+    fee_issue,
+    freeze_issue,
+    locked,
+    move,
+    open_account,
+    owned_locked,
+    release_issue,
+    require,
+    send_after_commit,
+)
+from .paying import ApplicationInput, allocation_apply, risk_fund_make_up
+from .review import (
+    allocation_approve,
+    allocation_reject,
+    allocations_start,
+    call_record,
+    capital_available,
+    committed_capital,
+    sub_account_reveal,
+)
+
+__all__ = [
+    "PLATFORM_CAPITAL",
+    "PLATFORM_INCOME",
+    "ApplicationInput",
+    "Purpose",
+    "allocation_apply",
+    "allocation_approve",
+    "allocation_reject",
+    "allocations_start",
+    "bank_request",
+    "call_record",
+    "capital_available",
+    "committed_capital",
+    "customer_only",
+    "fee_issue",
+    "freeze_issue",
+    "locked",
+    "move",
+    "open_account",
+    "owned_locked",
+    "release_issue",
+    "require",
+    "risk_fund_make_up",
+    "send_after_commit",
+    "sub_account_reveal",
+]
