@@ -26,11 +26,13 @@ from .review import (
     committed_capital,
     sub_account_reveal,
 )
+from .status import ImportResult, status_record, statuses_import
 
 __all__ = [
     "PLATFORM_CAPITAL",
     "PLATFORM_INCOME",
     "ApplicationInput",
+    "ImportResult",
     "Purpose",
     "allocation_apply",
     "allocation_approve",
@@ -51,5 +53,7 @@ __all__ = [
     "require",
     "risk_fund_make_up",
     "send_after_commit",
+    "status_record",
+    "statuses_import",
     "sub_account_reveal",
 ]
