@@ -101,11 +101,40 @@ def _on_release(allocation: Allocation, owned: BankRequest, record: DepositoryRe
         log.error("release %s of %s refused: %s", owned.request_no, allocation, _bank_said(record))
         return
     freeze = BankRequest.objects.get(request_no=owned.pre_request_no)
-    column = "deposit_frozen" if freeze.purpose == Purpose.DEPOSIT else "risk_fund_frozen"
-    _add(allocation, **{column: -owned.amount})
+    _add(allocation, **{_frozen_column(freeze): -owned.amount})
     _record(allocation, Kind.RELEASED, owned.amount, owned, note=freeze.get_purpose_display())
     _mirror(owned, allocation, MoneyEvent("UNFREEZE", owned.amount, owned.amount, -owned.amount,
                                           remark=f"allocation {allocation.allocation_no}"))
+    services.settlement_progress(allocation)
+
+
+def _frozen_column(freeze: BankRequest) -> str:
+    return "risk_fund_frozen" if freeze.purpose == Purpose.RISK_FUND else "deposit_frozen"
+
+
+def _on_out_of_freeze(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    """A loss (to PLATFORM_CAPITAL) or arrears (to PLATFORM_INCOME) taken out of a freeze."""
+    if not ok:
+        log.error("settlement transfer %s of %s refused: %s", owned.request_no, allocation, _bank_said(record))
+        return
+    freeze = BankRequest.objects.get(request_no=owned.pre_request_no)
+    _add(allocation, **{_frozen_column(freeze): -owned.amount})
+    loss = owned.purpose == Purpose.LOSS
+    _record(allocation, Kind.LOSS_TAKEN if loss else Kind.ARREARS_PAID, -owned.amount, owned,
+            note=freeze.get_purpose_display())
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_SETTLE" if loss else "ALLOCATION_FEE", -owned.amount, 0,
+                                          -owned.amount, remark=f"allocation {allocation.allocation_no}"))
+    services.settlement_progress(allocation)
+
+
+def _on_payout(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if not ok:
+        log.error("settlement payout %s of %s refused: %s", owned.request_no, allocation, _bank_said(record))
+        return
+    _record(allocation, Kind.SETTLE_PAID, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_SETTLE", owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no}"))
+    services.settlement_progress(allocation)
 
 
 def _on_fee_refund(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
@@ -124,6 +153,9 @@ HANDLERS: dict[str, Handler] = {
     Purpose.FEE: _on_fee,
     Purpose.RELEASE: _on_release,
     Purpose.FEE_REFUND: _on_fee_refund,
+    Purpose.LOSS: _on_out_of_freeze,
+    Purpose.ARREARS: _on_out_of_freeze,
+    Purpose.SETTLE: _on_payout,
 }
 
 

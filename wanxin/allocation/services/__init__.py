@@ -26,6 +26,13 @@ from .review import (
     committed_capital,
     sub_account_reveal,
 )
+from .settlement import (
+    settlement_approve,
+    settlement_progress,
+    settlement_propose,
+    settlement_reject,
+    termination_apply,
+)
 from .status import ImportResult, status_record, statuses_import
 
 __all__ = [
@@ -53,7 +60,12 @@ __all__ = [
     "require",
     "risk_fund_make_up",
     "send_after_commit",
+    "settlement_approve",
+    "settlement_progress",
+    "settlement_propose",
+    "settlement_reject",
     "status_record",
     "statuses_import",
     "sub_account_reveal",
+    "termination_apply",
 ]
