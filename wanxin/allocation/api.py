@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from wanxin.accounts.auth import customer_auth
@@ -215,3 +216,36 @@ def detail(request, allocation_id: int):
 def risk_fund(request, allocation_id: int):
     services.risk_fund_make_up(customer=request.auth, allocation_id=allocation_id)
     return Status(202, _detail(selectors.allocation_of(request.auth, allocation_id)))
+
+
+class TerminationIn(Schema):
+    reason: str
+
+
+class RevealIn(Schema):
+    password: str = Field(description="the customer's login password")
+
+
+class SubAccountOut(Schema):
+    accountId: str
+    password: str
+    system: str
+
+
+@router.post("/allocations/{allocation_id}/termination", response={202: AllocationDetailOut, 400: ErrorOut,
+                                                                   403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             auth=customer_auth, summary="Apply to terminate")
+def terminate(request, allocation_id: int, body: TerminationIn):
+    services.termination_apply(customer=request.auth, allocation_id=allocation_id, reason=body.reason)
+    return Status(202, _detail(selectors.allocation_of(request.auth, allocation_id)))
+
+
+@router.post("/allocations/{allocation_id}/sub-account", response={200: SubAccountOut, 403: ErrorOut, 404: ErrorOut,
+                                                                  409: ErrorOut}, auth=customer_auth,
+             summary="Reveal the trading sub-account")
+def sub_account(request, allocation_id: int, body: RevealIn, response: HttpResponse):
+    """The trading sub-account and its password, after the customer re-enters their login
+    password (never stored or cached: the answer says ``no-store``)."""
+    account = services.sub_account_reveal(customer=request.auth, allocation_id=allocation_id, password=body.password)
+    response["Cache-Control"] = "private, no-store"
+    return {"accountId": account.account_id, "password": account.password, "system": account.broker}

@@ -85,14 +85,47 @@ def _own(request: HttpRequest, allocation_id: int):
         raise Http404(exc.message) from exc
 
 
+def _detail(request: HttpRequest, allocation, *, revealed=None, reveal_error: str = "") -> HttpResponse:
+    response = render(request, "allocation/detail.html", {
+        "allocation": allocation, "records": selectors.fund_dynamics(allocation),
+        "can_make_up": allocation.status == domain.DEPOSIT_PAID and allocation.risk_fund_due > 0,
+        "can_terminate": allocation.status in domain.RUNNING, "revealed": revealed, "reveal_error": reveal_error,
+    })
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @customer_required
 @require_GET
 def detail(request: HttpRequest, allocation_id: int) -> HttpResponse:
+    return _detail(request, _own(request, allocation_id))
+
+
+@customer_required
+@require_POST
+def reveal(request: HttpRequest, allocation_id: int) -> HttpResponse:
+    """The sub-account password, on this response only, after the login password."""
     allocation = _own(request, allocation_id)
-    return render(request, "allocation/detail.html", {
-        "allocation": allocation, "records": selectors.fund_dynamics(allocation),
-        "can_make_up": allocation.status == domain.DEPOSIT_PAID and allocation.risk_fund_due > 0,
-    })
+    try:
+        account = services.sub_account_reveal(customer=request.user, allocation_id=allocation_id,
+                                              password=request.POST.get("password", ""))
+    except WanxinError as exc:
+        return _detail(request, allocation, reveal_error=exc.message)
+    return _detail(request, allocation, revealed=account)
+
+
+@customer_required
+@require_POST
+def terminate(request: HttpRequest, allocation_id: int) -> HttpResponse:
+    _own(request, allocation_id)
+    try:
+        services.termination_apply(customer=request.user, allocation_id=allocation_id,
+                                   reason=request.POST.get("reason", ""))
+    except WanxinError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your termination request was sent; an operator settles it."))
+    return redirect("allocation:detail", allocation_id)
 
 
 @customer_required
