@@ -60,3 +60,22 @@ def test_a_product_off_sale_has_no_page(client):
     product = Product.objects.get(code="daily")
     Product.objects.filter(pk=product.pk).update(active=False)
     assert client.get(f"/allocation/products/{product.pk}").status_code == 404
+
+
+def test_pages_labels_and_refusals_are_translated_to_chinese():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from wanxin.allocation import domain, labels
+    from wanxin.allocation.errors import invalid
+
+    with translation.override("zh-hans"):
+        assert str(labels.STATUSES[domain.WARNING]) == "低于警戒线"
+        html = render_to_string("allocation/index.html", {"products": Product.objects.all()})
+        assert "股票配资" in html and "选择并查看报价" in html
+        try:
+            domain.check_choice(Product.objects.get(code="monthly").terms(), deposit=100, multiple=3, duration=1)
+        except domain.RuleError as exc:
+            refusal = invalid(exc)
+        assert refusal.code == "invalid_deposit"
+        assert refusal.message == "保证金须在 ¥5,000.00 到 ¥2,000,000.00 之间。"
