@@ -277,6 +277,30 @@ class BankRequest(models.Model):
         indexes = [models.Index(fields=["allocation", "purpose"], name="allocation_bankreq_purpose")]
 
 
+class FeeCharge(models.Model):
+    """One charge of the fee schedule after the first (paid up front): paid through the
+    bank, or arrears when the balance cannot cover it. Once per (allocation, date)."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("At the bank")
+        PAID = "PAID", _("Paid")
+        ARREARS = "ARREARS", _("In arrears")
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="fee_charges")
+    date = models.DateField(_("date"))
+    amount = models.BigIntegerField(_("amount"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    request_no = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fee charge")
+        constraints = [
+            models.UniqueConstraint(fields=["allocation", "date"], name="allocation_fee_once_per_date"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_fee_charge_positive"),
+        ]
+
+
 class DailyStatus(models.Model):
     """A running allocation's sub-account on one trading day, as the broker statement shows it."""
 

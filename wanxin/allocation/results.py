@@ -16,7 +16,7 @@ from wanxin.funds.domain import MoneyEvent
 from wanxin.funds.services import fund_events_apply
 
 from . import domain, services
-from .models import Allocation, BankRequest, FundRecord
+from .models import Allocation, BankRequest, FeeCharge, FundRecord
 
 log = logging.getLogger("wanxin.allocation")
 Purpose = BankRequest.Purpose
@@ -68,20 +68,38 @@ def _on_deposit(allocation: Allocation, owned: BankRequest, record: DepositoryRe
 
 
 def _on_fee(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
-    if allocation.status != domain.APPLIED:  # pragma: no cover - only the first fee so far
+    charge = FeeCharge.objects.filter(request_no=owned.request_no).first()
+    if charge is not None:  # a charge of the fee run
+        _on_scheduled_fee(allocation, owned, charge, record, ok)
+        return
+    if allocation.status != domain.APPLIED:  # pragma: no cover - the first fee is paid while applying
         log.warning("fee %s of %s in status %s", owned.request_no, allocation, allocation.status)
         return
     if not ok:
         _cancel(allocation, _bank_said(record))
         return
-    _add(allocation, fees_paid=owned.amount)
-    _record(allocation, Kind.FEE_PAID, -owned.amount, owned)
-    _mirror(owned, allocation, MoneyEvent("ALLOCATION_FEE", -owned.amount, -owned.amount,
-                                          remark=f"allocation {allocation.allocation_no}"))
+    _fee_paid(allocation, owned)
     if allocation.pays_risk_fund:
         services.freeze_issue(allocation, Purpose.RISK_FUND, allocation.risk_fund)
     else:
         services.move(allocation, domain.DEPOSIT_PAID)
+
+
+def _fee_paid(allocation: Allocation, owned: BankRequest) -> None:
+    _add(allocation, fees_paid=owned.amount)
+    _record(allocation, Kind.FEE_PAID, -owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_FEE", -owned.amount, -owned.amount,
+                                          remark=f"allocation {allocation.allocation_no}"))
+
+
+def _on_scheduled_fee(allocation: Allocation, owned: BankRequest, charge: FeeCharge, record: DepositoryRequest,
+                      ok: bool) -> None:
+    if ok:
+        FeeCharge.objects.filter(pk=charge.pk).update(status=FeeCharge.Status.PAID)
+        _fee_paid(allocation, owned)
+    else:  # the bank's balance was lower than the platform's mirror said: arrears
+        FeeCharge.objects.filter(pk=charge.pk).update(status=FeeCharge.Status.ARREARS)
+        services.arrears_add(allocation, owned.amount, note=f"{charge.date.isoformat()} {_bank_said(record)}"[:300])
 
 
 def _on_risk_fund(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:

@@ -16,6 +16,7 @@ from .common import (
     require,
     send_after_commit,
 )
+from .fees import FeeRun, arrears_add, fees_charge
 from .paying import ApplicationInput, allocation_apply, risk_fund_make_up
 from .review import (
     allocation_approve,
@@ -39,18 +40,21 @@ __all__ = [
     "PLATFORM_CAPITAL",
     "PLATFORM_INCOME",
     "ApplicationInput",
+    "FeeRun",
     "ImportResult",
     "Purpose",
     "allocation_apply",
     "allocation_approve",
     "allocation_reject",
     "allocations_start",
+    "arrears_add",
     "bank_request",
     "call_record",
     "capital_available",
     "committed_capital",
     "customer_only",
     "fee_issue",
+    "fees_charge",
     "freeze_issue",
     "locked",
     "move",
