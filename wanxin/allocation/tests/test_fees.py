@@ -74,3 +74,11 @@ def test_a_fee_the_bank_refuses_becomes_arrears(daily):
     assert (a.fees_paid, a.arrears) == (3 * FEE, 2 * FEE)  # the bank paid two, refused two (30042)
     assert sorted(FeeCharge.objects.values_list("status", flat=True)) == ["ARREARS", "ARREARS", "PAID", "PAID"]
     books_balance()
+
+
+def test_the_jobs_are_scheduled_and_run(live):
+    from wanxin.jobs import jobs
+
+    table = {j.name: j for j in jobs()}
+    assert table["allocation.start_trading"].func()() == 0
+    assert table["allocation.charge_fees"].func()() == {"charged": 0, "arrears": 0, "ended": 0}
