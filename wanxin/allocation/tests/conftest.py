@@ -48,7 +48,30 @@ def recharge(user, amount: int) -> None:
 
 
 def books_balance() -> None:
-    """The bank's accounts sum to zero and replay to their balances."""
+    """The bank's accounts sum to zero and replay to their balances, and every allocation's
+    records agree with the bank."""
     assert invariants.total_balance() == 0
     assert invariants.replay_mismatches() == []
     assert invariants.negative_customers() == 0
+    allocations_agree_with_bank()
+
+
+def allocations_agree_with_bank() -> None:
+    """What each allocation says is frozen is what remains of its freezes at the bank, and
+    its fees paid are its fee records."""
+    from django.db.models import Sum
+
+    from wanxin.allocation.models import Allocation, BankRequest
+    from wanxin.bank.models import Freeze
+
+    for allocation in Allocation.objects.all():
+        freezes = allocation.bank_requests.filter(status="SUCCESS", purpose__in=[
+            BankRequest.Purpose.DEPOSIT, BankRequest.Purpose.TOP_UP, BankRequest.Purpose.INCREASE,
+            BankRequest.Purpose.RISK_FUND]).values_list("request_no", flat=True)
+        at_bank = (Freeze.objects.using("bank").filter(request__request_no__in=list(freezes), status="FROZEN")
+                   .aggregate(total=Sum("remaining"))["total"] or 0)
+        assert allocation.deposit_frozen + allocation.risk_fund_frozen == at_bank, allocation
+        records = allocation.fund_records
+        paid = -(records.filter(kind="FEE_PAID").aggregate(t=Sum("amount"))["t"] or 0)
+        refunded = records.filter(kind="FEE_REFUNDED").aggregate(t=Sum("amount"))["t"] or 0
+        assert allocation.fees_paid == paid - refunded, allocation
