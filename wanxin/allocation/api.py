@@ -249,3 +249,31 @@ def sub_account(request, allocation_id: int, body: RevealIn, response: HttpRespo
     account = services.sub_account_reveal(customer=request.auth, allocation_id=allocation_id, password=body.password)
     response["Cache-Control"] = "private, no-store"
     return {"accountId": account.account_id, "password": account.password, "system": account.broker}
+
+
+class RequestIn(Schema):
+    kind: str = Field(description="TOP_UP (margin top-up) or PROFIT_WITHDRAWAL")
+    amount: Any = Field(description="integer fen")
+
+
+class RequestOut(Schema):
+    id: int
+    kind: str
+    kindLabel: str
+    status: str
+    statusLabel: str
+    amount: int | None
+    createdAt: dt.datetime
+
+
+@router.post("/allocations/{allocation_id}/requests", response={201: RequestOut, 400: ErrorOut, 403: ErrorOut,
+                                                               404: ErrorOut, 409: ErrorOut}, auth=customer_auth,
+             summary="Ask for a margin top-up or a profit withdrawal")
+def request_create(request, allocation_id: int, body: RequestIn):
+    """An operator reviews it; a top-up is then frozen at the bank, a withdrawal paid from
+    PLATFORM_CAPITAL. One open request of each kind at a time."""
+    created = services.request_apply(customer=request.auth, allocation_id=allocation_id, kind=body.kind,
+                                     amount=body.amount)
+    return Status(201, {"id": created.pk, "kind": created.kind, "kindLabel": str(created.get_kind_display()),
+                        "status": created.status, "statusLabel": str(created.get_status_display()),
+                        "amount": created.amount, "createdAt": created.created_at})

@@ -336,6 +336,7 @@ class Request(models.Model):
     amount = models.BigIntegerField(_("amount"), null=True, blank=True, help_text="fen: top-up, increase, withdrawal")
     months = models.PositiveSmallIntegerField(_("months"), null=True, blank=True, help_text="extension")
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    bank_request_no = models.CharField(max_length=64, blank=True, help_text="the bank request carrying it out")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)

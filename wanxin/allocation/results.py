@@ -16,7 +16,7 @@ from wanxin.funds.domain import MoneyEvent
 from wanxin.funds.services import fund_events_apply
 
 from . import domain, services
-from .models import Allocation, BankRequest, FeeCharge, FundRecord
+from .models import Allocation, BankRequest, FeeCharge, FundRecord, Request
 
 log = logging.getLogger("wanxin.allocation")
 Purpose = BankRequest.Purpose
@@ -165,6 +165,51 @@ def _on_fee_refund(allocation: Allocation, owned: BankRequest, record: Depositor
                                           remark=f"allocation {allocation.allocation_no} refund"))
 
 
+def _request_done(owned: BankRequest, ok: bool, record: DepositoryRequest):
+    request = services.request_for(owned.request_no)
+    if request is not None:
+        new = domain.R_DONE if ok else domain.R_FAILED
+        domain.check_move(domain.REQUEST_MOVES, request.status, new)
+        Request.objects.filter(pk=request.pk).update(status=new, note="" if ok else _bank_said(record))
+    return request
+
+
+def _on_top_up(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    """More deposit frozen: the lines are recomputed from the whole deposit, and the top-up,
+    moved into the sub-account, counts in its total assets until the next status."""
+    _request_done(owned, ok, record)
+    if not ok:
+        return
+    deposit = allocation.deposit + owned.amount
+    lines = domain.lines(deposit=deposit, allocated=allocation.allocated, warning_pct=allocation.warning_pct,
+                         liquidation_pct=allocation.liquidation_pct)
+    assets = None if allocation.latest_total_assets is None else allocation.latest_total_assets + owned.amount
+    Allocation.objects.filter(pk=allocation.pk).update(
+        deposit=deposit, deposit_frozen=F("deposit_frozen") + owned.amount, warning_line=lines.warning_line,
+        liquidation_line=lines.liquidation_line, latest_total_assets=assets, updated_at=timezone.now())
+    allocation.refresh_from_db()
+    _record(allocation, Kind.TOP_UP_FROZEN, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("FREEZE", -owned.amount, -owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no} top-up"))
+    if assets is not None and allocation.status in domain.RUNNING:
+        verdict = domain.assess(allocation.status, assets, warning_line=lines.warning_line,
+                                liquidation_line=lines.liquidation_line)
+        if verdict.status != allocation.status:
+            services.move(allocation, verdict.status, note="margin top-up")
+
+
+def _on_profit(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    _request_done(owned, ok, record)
+    if not ok:
+        return
+    _add(allocation, profit_withdrawn=owned.amount)
+    if allocation.latest_total_assets is not None:  # the operator took it out of the sub-account's cash
+        _add(allocation, latest_total_assets=-owned.amount)
+    _record(allocation, Kind.PROFIT_WITHDRAWN, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_SETTLE", owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no} profit"))
+
+
 HANDLERS: dict[str, Handler] = {
     Purpose.DEPOSIT: _on_deposit,
     Purpose.RISK_FUND: _on_risk_fund,
@@ -174,6 +219,8 @@ HANDLERS: dict[str, Handler] = {
     Purpose.LOSS: _on_out_of_freeze,
     Purpose.ARREARS: _on_out_of_freeze,
     Purpose.SETTLE: _on_payout,
+    Purpose.TOP_UP: _on_top_up,
+    Purpose.PROFIT: _on_profit,
 }
 
 

@@ -18,6 +18,7 @@ from .common import (
 )
 from .fees import FeeRun, arrears_add, fees_charge
 from .paying import ApplicationInput, allocation_apply, risk_fund_make_up
+from .requests import request_apply, request_approve, request_for, request_reject
 from .review import (
     allocation_approve,
     allocation_reject,
@@ -61,6 +62,10 @@ __all__ = [
     "open_account",
     "owned_locked",
     "release_issue",
+    "request_apply",
+    "request_approve",
+    "request_for",
+    "request_reject",
     "require",
     "risk_fund_make_up",
     "send_after_commit",
