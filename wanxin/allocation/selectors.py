@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,16 @@ from wanxin.core.errors import NotFound
 
 from . import domain
 from .errors import Invalid, invalid
-from .models import Allocation, FundRecord, Holiday, Product
+from .models import (
+    Allocation,
+    DailyStatus,
+    FundRecord,
+    Holiday,
+    Product,
+    Request,
+    Settlement,
+    SubAccount,
+)
 
 CALENDAR_DEFAULT_DAYS = 30
 
@@ -77,3 +86,40 @@ def allocation_of(customer, allocation_id: int) -> Allocation:
 def fund_dynamics(allocation: Allocation) -> QuerySet[FundRecord]:
     """Every money event and status change of the allocation, oldest first."""
     return allocation.fund_records.order_by("created_at", "id")
+
+
+# -- the operators' desk --------------------------------------------------------------------------------
+
+
+def desk_queues(*, day: dt.date | None = None) -> dict[str, list]:
+    """Every queue of allocation work, each in the order it should be done: allocations at
+    risk nearest their liquidation line first."""
+    day = day or today()
+    base = Allocation.objects.select_related("customer", "product")
+    at_risk = (base.filter(status__in=[domain.LIQUIDATION, domain.WARNING], latest_total_assets__isnull=False)
+               .annotate(distance=F("latest_total_assets") - F("liquidation_line"))
+               .order_by("distance", "pk"))
+    recorded_today = DailyStatus.objects.filter(allocation=OuterRef("pk"), day=day)
+    return {
+        "at_risk": list(at_risk[:200]),
+        "review": list(base.filter(status__in=[domain.DEPOSIT_PAID, domain.PAID]).order_by("created_at")[:200]),
+        "missing_status": list(base.filter(status__in=domain.RUNNING).exclude(Exists(recorded_today))
+                               .order_by("pk")[:500]),
+        "requests": list(Request.objects.filter(status=domain.R_PENDING).select_related("allocation")
+                         .order_by("created_at")[:200]),
+        "terminating": list(base.filter(status=domain.TERMINATION_REQUESTED).order_by("updated_at")[:200]),
+        "settlements": list(Settlement.objects.filter(status="PROPOSED").select_related("allocation", "proposed_by")
+                            .order_by("created_at")[:200]),
+    }
+
+
+def desk_allocation(allocation_id: int) -> Allocation:
+    allocation = (Allocation.objects.select_related("customer", "product", "sub_account")
+                  .filter(pk=allocation_id).first())
+    if allocation is None:
+        raise NotFound(_("No such allocation."), code="not_found")
+    return allocation
+
+
+def available_sub_accounts() -> QuerySet[SubAccount]:
+    return SubAccount.objects.filter(status=SubAccount.Status.AVAILABLE).order_by("account_id")
