@@ -8,4 +8,4 @@ class AllocationConfig(AppConfig):
     verbose_name = _("Stock allocation")
 
     def ready(self) -> None:
-        from . import results  # noqa: F401  (register the depository result handlers)
+        from . import dashboard, results  # noqa: F401  (dashboard tiles; depository result handlers)

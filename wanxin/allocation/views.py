@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wanxin.accounts.auth import customer_required
 from wanxin.core.errors import NotFound, WanxinError
-from wanxin.funds.domain import fen_to_yuan_text
+from wanxin.funds.domain import AmountError, fen_to_yuan_text, yuan_to_fen
 
 from . import domain, selectors, services
 from .forms import ApplyForm, QuoteForm
@@ -90,6 +91,7 @@ def _detail(request: HttpRequest, allocation, *, revealed=None, reveal_error: st
         "allocation": allocation, "records": selectors.fund_dynamics(allocation),
         "can_make_up": allocation.status == domain.DEPOSIT_PAID and allocation.risk_fund_due > 0,
         "can_terminate": allocation.status in domain.RUNNING, "revealed": revealed, "reveal_error": reveal_error,
+        "requests": allocation.requests.order_by("-created_at")[:20],
     })
     response["Cache-Control"] = "private, no-store"
     return response
@@ -112,6 +114,24 @@ def reveal(request: HttpRequest, allocation_id: int) -> HttpResponse:
     except WanxinError as exc:
         return _detail(request, allocation, reveal_error=exc.message)
     return _detail(request, allocation, revealed=account)
+
+
+@customer_required
+@require_POST
+def ask(request: HttpRequest, allocation_id: int) -> HttpResponse:
+    """A margin top-up or a profit withdrawal, typed in yuan; an operator reviews it."""
+    _own(request, allocation_id)
+    kind = request.POST.get("kind", "")
+    try:
+        amount = yuan_to_fen(request.POST.get("amount", ""), maximum=settings.FUNDS_MAX_AMOUNT_FEN * 100)
+        services.request_apply(customer=request.user, allocation_id=allocation_id, kind=kind, amount=amount)
+    except AmountError as exc:
+        messages.error(request, str(exc))
+    except WanxinError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your request was sent; an operator reviews it."))
+    return redirect("allocation:detail", allocation_id)
 
 
 @customer_required

@@ -74,3 +74,21 @@ def test_api_termination_needs_a_reason(running):
     response = client.post(f"{API}/allocations/{allocation.pk}/termination", {"reason": "taking profit"},
                            content_type="application/json")
     assert response.status_code == 202 and response.json()["status"] == "TERMINATION_REQUESTED"
+
+
+def test_page_asks_for_a_top_up_and_the_dashboard_shows_it(running):
+    from wanxin.allocation.models import Request
+
+    allocation, client = running
+    client.post(f"/allocation/mine/{allocation.pk}/requests", {"kind": "TOP_UP", "amount": "1,000.00"})
+    request = Request.objects.get(allocation=allocation)
+    assert (request.kind, request.amount, request.status) == ("TOP_UP", 100_000, "PENDING")
+    page = client.get(f"/allocation/mine/{allocation.pk}").content.decode()
+    assert "Margin top-up ¥1,000.00 · Pending" in page
+    refused = client.post(f"/allocation/mine/{allocation.pk}/requests", {"kind": "TOP_UP", "amount": "5"},
+                          follow=True).content.decode()
+    assert "already open" in refused
+    operator = Client()
+    operator.force_login(f.operator(roles.ALLOCATION_OPERATOR))
+    dashboard = operator.get("/backoffice/").content.decode()
+    assert "Allocation requests and terminations" in dashboard
