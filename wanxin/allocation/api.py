@@ -252,8 +252,9 @@ def sub_account(request, allocation_id: int, body: RevealIn, response: HttpRespo
 
 
 class RequestIn(Schema):
-    kind: str = Field(description="TOP_UP (margin top-up) or PROFIT_WITHDRAWAL")
-    amount: Any = Field(description="integer fen")
+    kind: str = Field(description="TOP_UP (margin top-up), PROFIT_WITHDRAWAL or EXTENSION (monthly only)")
+    amount: Any = Field(None, description="integer fen (TOP_UP, PROFIT_WITHDRAWAL)")
+    months: Any = Field(None, description="whole months (EXTENSION)")
 
 
 class RequestOut(Schema):
@@ -268,12 +269,15 @@ class RequestOut(Schema):
 
 @router.post("/allocations/{allocation_id}/requests", response={201: RequestOut, 400: ErrorOut, 403: ErrorOut,
                                                                404: ErrorOut, 409: ErrorOut}, auth=customer_auth,
-             summary="Ask for a margin top-up or a profit withdrawal")
+             summary="Ask for a margin top-up, a profit withdrawal or an extension")
 def request_create(request, allocation_id: int, body: RequestIn):
     """An operator reviews it; a top-up is then frozen at the bank, a withdrawal paid from
     PLATFORM_CAPITAL. One open request of each kind at a time."""
-    created = services.request_apply(customer=request.auth, allocation_id=allocation_id, kind=body.kind,
-                                     amount=body.amount)
+    if body.kind == domain.EXTENSION:
+        created = services.extension_apply(customer=request.auth, allocation_id=allocation_id, months=body.months)
+    else:
+        created = services.request_apply(customer=request.auth, allocation_id=allocation_id, kind=body.kind,
+                                         amount=body.amount)
     return Status(201, {"id": created.pk, "kind": created.kind, "kindLabel": str(created.get_kind_display()),
                         "status": created.status, "statusLabel": str(created.get_status_display()),
                         "amount": created.amount, "createdAt": created.created_at})

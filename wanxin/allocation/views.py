@@ -123,6 +123,12 @@ def ask(request: HttpRequest, allocation_id: int) -> HttpResponse:
     _own(request, allocation_id)
     kind = request.POST.get("kind", "")
     try:
+        if kind == domain.EXTENSION:
+            months = request.POST.get("months", "")
+            services.extension_apply(customer=request.user, allocation_id=allocation_id,
+                                     months=int(months) if months.isdigit() and len(months) < 4 else None)
+            messages.success(request, _("Your request was sent; an operator reviews it."))
+            return redirect("allocation:detail", allocation_id)
         amount = yuan_to_fen(request.POST.get("amount", ""), maximum=settings.FUNDS_MAX_AMOUNT_FEN * 100)
         services.request_apply(customer=request.user, allocation_id=allocation_id, kind=kind, amount=amount)
     except AmountError as exc:

@@ -18,7 +18,7 @@ from .common import (
 )
 from .fees import FeeRun, arrears_add, fees_charge
 from .paying import ApplicationInput, allocation_apply, risk_fund_make_up
-from .requests import request_apply, request_approve, request_for, request_reject
+from .requests import extension_apply, request_apply, request_approve, request_for, request_reject
 from .review import (
     allocation_approve,
     allocation_reject,
@@ -54,6 +54,7 @@ __all__ = [
     "capital_available",
     "committed_capital",
     "customer_only",
+    "extension_apply",
     "fee_issue",
     "fees_charge",
     "freeze_issue",

@@ -1,8 +1,9 @@
 """Requests a running allocation takes, each reviewed by an allocation operator and
 recorded in its history (one open request of each kind at a time, a partial unique
-constraint): a margin top-up (more deposit frozen, lines recomputed) and a profit
-withdrawal (paid from PLATFORM_CAPITAL after the operator has reduced the sub-account's
-cash). The bank request is issued on approval; ``results.py`` completes it."""
+constraint): a margin top-up (more deposit frozen, lines recomputed), a profit withdrawal
+(paid from PLATFORM_CAPITAL after the operator has reduced the sub-account's cash) and the
+extension of a monthly allocation by whole months. A money request's bank request is
+issued on approval; ``results.py`` completes it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from wanxin.backoffice.services import audit_record
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.money import MAX_AMOUNT_FEN, format_fen
 
-from .. import domain
+from .. import domain, selectors
 from ..errors import Invalid, invalid
 from ..models import Allocation, Request
 from .common import (
@@ -31,6 +32,35 @@ from .common import (
 
 PERMISSION = "review_allocations"
 MONEY_KINDS = (domain.TOP_UP, domain.PROFIT_WITHDRAWAL)
+MAX_EXTENSION_MONTHS = 12
+
+
+def extension_apply(*, customer, allocation_id: int, months: object) -> Request:
+    """The customer asks to extend a running MONTHLY allocation by whole months."""
+    customer_only(customer)
+    if type(months) is not int or not 1 <= months <= MAX_EXTENSION_MONTHS:
+        raise Invalid(_("Extend by 1 to %(n)s whole months.") % {"n": MAX_EXTENSION_MONTHS}, code="invalid_months")
+    with transaction.atomic():
+        allocation = owned_locked(customer, allocation_id)
+        if allocation.status not in domain.RUNNING or allocation.product_type != domain.MONTHLY:
+            raise Conflict(_("Only a running monthly allocation can be extended."), code="bad_status")
+        try:
+            with transaction.atomic():
+                return Request.objects.create(allocation=allocation, kind=domain.EXTENSION, months=months)
+        except IntegrityError as exc:
+            raise Conflict(_("A request of this kind is already open on this allocation."),
+                           code="request_open") from exc
+
+
+def _extend(operator, request: Request, allocation: Allocation) -> None:
+    """More months: the schedule goes on from the original start (its anniversaries), the
+    end moves; the fee run charges the new months on their dates."""
+    duration = allocation.duration + request.months
+    end = domain.end_date(allocation.product_type, allocation.start_date, duration,
+                          selectors.trading_calendar(allocation.start_date))
+    Allocation.objects.filter(pk=allocation.pk).update(duration=duration, end_date=end, updated_at=timezone.now())
+    Request.objects.filter(pk=request.pk).update(status=domain.R_DONE, decided_by=operator, decided_at=timezone.now(),
+                                                 note=f"→ {end.isoformat()}")
 
 
 def _amount(value: object) -> int:
@@ -82,11 +112,17 @@ def request_approve(*, operator, request_id: int) -> Request:
     require(operator, PERMISSION)
     with transaction.atomic():
         request, allocation = _locked_request(request_id)
-        if request.status != domain.R_PENDING or request.kind not in MONEY_KINDS:
+        if request.status != domain.R_PENDING or request.kind not in (*MONEY_KINDS, domain.EXTENSION):
             raise Conflict(_("This request is not waiting for approval."), code="bad_status")
         if allocation.status not in domain.RUNNING:
             raise Conflict(_("The allocation is %(status)s: it takes no requests now.")
                            % {"status": allocation.status_label()}, code="bad_status")
+        if request.kind == domain.EXTENSION:
+            _extend(operator, request, allocation)
+            audit_record(actor=operator, action="allocation.extension_approve", target=allocation, before=None,
+                         after={"request": request.pk, "months": request.months})
+            request.refresh_from_db()
+            return request
         if request.kind == domain.TOP_UP:
             owned = freeze_issue(allocation, Purpose.TOP_UP, request.amount)
         else:

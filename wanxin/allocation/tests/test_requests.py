@@ -106,3 +106,18 @@ def test_rejected_requests_change_nothing(running, operator):
     assert err.value.code == "bad_status"
     assert Allocation.objects.get(pk=running.pk).deposit == 1_000_001
     books_balance()
+
+
+def test_a_monthly_allocation_is_extended_by_whole_months(running, operator):
+    user = running.customer
+    assert (running.start_date, running.end_date) == (dt.date(2026, 9, 29), dt.date(2026, 12, 29))
+    with pytest.raises(WanxinError) as err:
+        services.extension_apply(customer=user, allocation_id=running.pk, months=0)
+    assert err.value.code == "invalid_months"
+    request = services.extension_apply(customer=user, allocation_id=running.pk, months=2)
+    services.request_approve(operator=operator, request_id=request.pk)
+    a = Allocation.objects.get(pk=running.pk)
+    assert (a.duration, a.end_date) == (5, dt.date(2027, 2, 28))  # 29 February 2027 does not exist
+    assert Request.objects.get(pk=request.pk).status == domain.R_DONE
+    dates = domain.charge_dates(a.product_type, a.start_date, a.duration, domain.TradingCalendar())
+    assert dates[-2:] == [dt.date(2026, 12, 29), dt.date(2027, 1, 29)]

@@ -92,3 +92,19 @@ def test_page_asks_for_a_top_up_and_the_dashboard_shows_it(running):
     operator.force_login(f.operator(roles.ALLOCATION_OPERATOR))
     dashboard = operator.get("/backoffice/").content.decode()
     assert "Allocation requests and terminations" in dashboard
+
+
+def test_api_and_page_ask_for_an_extension(running):
+    from wanxin.allocation.models import Request
+
+    allocation, client = running
+    response = client.post(f"{API}/allocations/{allocation.pk}/requests", {"kind": "EXTENSION", "months": 13},
+                           content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid_months"
+    response = client.post(f"{API}/allocations/{allocation.pk}/requests", {"kind": "EXTENSION", "months": 2},
+                           content_type="application/json")
+    assert response.status_code == 201 and response.json()["kind"] == "EXTENSION"
+    again = client.post(f"/allocation/mine/{allocation.pk}/requests", {"kind": "EXTENSION", "months": "1"},
+                        follow=True).content.decode()
+    assert "already open" in again
+    assert Request.objects.filter(allocation=allocation, kind="EXTENSION").count() == 1
