@@ -252,8 +252,9 @@ def sub_account(request, allocation_id: int, body: RevealIn, response: HttpRespo
 
 
 class RequestIn(Schema):
-    kind: str = Field(description="TOP_UP (margin top-up), PROFIT_WITHDRAWAL or EXTENSION (monthly only)")
-    amount: Any = Field(None, description="integer fen (TOP_UP, PROFIT_WITHDRAWAL)")
+    kind: str = Field(description="TOP_UP (margin top-up), INCREASE (more deposit at the same multiple), "
+                                  "PROFIT_WITHDRAWAL or EXTENSION (monthly only)")
+    amount: Any = Field(None, description="integer fen (TOP_UP, INCREASE, PROFIT_WITHDRAWAL)")
     months: Any = Field(None, description="whole months (EXTENSION)")
 
 

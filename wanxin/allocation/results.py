@@ -198,6 +198,33 @@ def _on_top_up(allocation: Allocation, owned: BankRequest, record: DepositoryReq
             services.move(allocation, verdict.status, note="margin top-up")
 
 
+def _on_increase(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    """More deposit at the same multiple: allocated, the fee (from the next charge) and the
+    lines grow; the sub-account receives the deposit and its allocated capital."""
+    _request_done(owned, ok, record)
+    if not ok:
+        return
+    deposit = allocation.deposit + owned.amount
+    allocated = allocation.allocated + domain.allocated_for(owned.amount, allocation.multiple)
+    lines = domain.lines(deposit=deposit, allocated=allocated, warning_pct=allocation.warning_pct,
+                         liquidation_pct=allocation.liquidation_pct)
+    added = owned.amount + allocated - allocation.allocated
+    assets = None if allocation.latest_total_assets is None else allocation.latest_total_assets + added
+    Allocation.objects.filter(pk=allocation.pk).update(
+        deposit=deposit, allocated=allocated, fee=domain.fee_per_charge(allocated, allocation.rate),
+        deposit_frozen=F("deposit_frozen") + owned.amount, warning_line=lines.warning_line,
+        liquidation_line=lines.liquidation_line, latest_total_assets=assets, updated_at=timezone.now())
+    allocation.refresh_from_db()
+    _record(allocation, Kind.INCREASE_FROZEN, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("FREEZE", -owned.amount, -owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no} increase"))
+    if assets is not None and allocation.status in domain.RUNNING:
+        verdict = domain.assess(allocation.status, assets, warning_line=lines.warning_line,
+                                liquidation_line=lines.liquidation_line)
+        if verdict.status != allocation.status:
+            services.move(allocation, verdict.status, note="increase")
+
+
 def _on_profit(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
     _request_done(owned, ok, record)
     if not ok:
@@ -221,6 +248,7 @@ HANDLERS: dict[str, Handler] = {
     Purpose.SETTLE: _on_payout,
     Purpose.TOP_UP: _on_top_up,
     Purpose.PROFIT: _on_profit,
+    Purpose.INCREASE: _on_increase,
 }
 
 

@@ -7,7 +7,7 @@ issued on approval; ``results.py`` completes it."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,9 +29,10 @@ from .common import (
     owned_locked,
     require,
 )
+from .review import EXPOSURE_LOCK, capital_available, committed_capital, exposure_share
 
 PERMISSION = "review_allocations"
-MONEY_KINDS = (domain.TOP_UP, domain.PROFIT_WITHDRAWAL)
+MONEY_KINDS = (domain.TOP_UP, domain.PROFIT_WITHDRAWAL, domain.INCREASE)
 MAX_EXTENSION_MONTHS = 12
 
 
@@ -73,7 +74,7 @@ def request_apply(*, customer, allocation_id: int, kind: str, amount: object) ->
     """The customer asks for a margin top-up or a profit withdrawal of ``amount`` fen."""
     customer_only(customer)
     if kind not in MONEY_KINDS:
-        raise Invalid(_("Choose a margin top-up or a profit withdrawal."), code="invalid_kind")
+        raise Invalid(_("Choose a margin top-up, an increase or a profit withdrawal."), code="invalid_kind")
     value = _amount(amount)
     account = open_account(customer)
     with transaction.atomic():
@@ -81,7 +82,10 @@ def request_apply(*, customer, allocation_id: int, kind: str, amount: object) ->
         if allocation.status not in domain.RUNNING:
             raise Conflict(_("The allocation is %(status)s: it takes no requests now.")
                            % {"status": allocation.status_label()}, code="bad_status")
-        if kind == domain.TOP_UP and account.available < value:
+        if kind == domain.INCREASE and allocation.deposit + value > allocation.product.deposit_max:
+            raise Invalid(_("The deposit would be above the product's maximum of %(max)s.")
+                          % {"max": format_fen(allocation.product.deposit_max)}, code="invalid_amount")
+        if kind in (domain.TOP_UP, domain.INCREASE) and account.available < value:
             raise Conflict(_("Your available balance is %(available)s.") % {"available": format_fen(account.available)},
                            code="insufficient_balance")
         if kind == domain.PROFIT_WITHDRAWAL:
@@ -110,7 +114,12 @@ def request_approve(*, operator, request_id: int) -> Request:
     """Approve a pending request: the top-up is frozen, the withdrawal paid (the operator
     confirms the sub-account's cash was reduced by approving)."""
     require(operator, PERMISSION)
+    increase = Request.objects.filter(pk=request_id, kind=domain.INCREASE).exists()
+    capital = capital_available() if increase else 0  # asked of the bank before the transaction
     with transaction.atomic():
+        if increase:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EXPOSURE_LOCK])
         request, allocation = _locked_request(request_id)
         if request.status != domain.R_PENDING or request.kind not in (*MONEY_KINDS, domain.EXTENSION):
             raise Conflict(_("This request is not waiting for approval."), code="bad_status")
@@ -125,6 +134,14 @@ def request_approve(*, operator, request_id: int) -> Request:
             return request
         if request.kind == domain.TOP_UP:
             owned = freeze_issue(allocation, Purpose.TOP_UP, request.amount)
+        elif request.kind == domain.INCREASE:
+            try:
+                domain.check_exposure(committed=committed_capital(excluding=allocation.pk),
+                                      requested=allocation.allocated + request.amount * allocation.multiple,
+                                      capital_available=capital, share=exposure_share())
+            except domain.RuleError as exc:
+                raise invalid(exc, status=409) from exc
+            owned = freeze_issue(allocation, Purpose.INCREASE, request.amount)
         else:
             try:
                 domain.check_profit_withdrawal(request.amount, total_assets=allocation.latest_total_assets or 0,

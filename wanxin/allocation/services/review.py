@@ -70,7 +70,7 @@ def call_record(*, operator, allocation_id: int, outcome: str, note: str = "",
     return call
 
 
-def _exposure_share() -> Decimal:
+def exposure_share() -> Decimal:
     try:
         return Decimal(str(settings.ALLOCATION_EXPOSURE_SHARE))
     except InvalidOperation as exc:  # pragma: no cover - a configuration error
@@ -113,7 +113,7 @@ def allocation_approve(*, operator, allocation_id: int, sub_account_id: int,
             raise Conflict(_("Record a call in which the customer confirmed before approving."), code="no_call")
         try:
             domain.check_exposure(committed=committed_capital(excluding=allocation.pk), requested=allocation.allocated,
-                                  capital_available=capital, share=_exposure_share())
+                                  capital_available=capital, share=exposure_share())
         except domain.RuleError as exc:
             raise invalid(exc, status=409) from exc
         account = SubAccount.objects.select_for_update().filter(pk=sub_account_id).first()

@@ -121,3 +121,23 @@ def test_a_monthly_allocation_is_extended_by_whole_months(running, operator):
     assert Request.objects.get(pk=request.pk).status == domain.R_DONE
     dates = domain.charge_dates(a.product_type, a.start_date, a.duration, domain.TradingCalendar())
     assert dates[-2:] == [dt.date(2026, 12, 29), dt.date(2027, 1, 29)]
+
+
+def test_an_increase_grows_allocated_fee_and_lines_within_the_exposure_limit(running, operator, settings):
+    user = running.customer
+    _status(operator, running, dt.date(2026, 10, 8), 4_000_004)
+    request = services.request_apply(customer=user, allocation_id=running.pk, kind=domain.INCREASE, amount=100_000)
+    settings.ALLOCATION_EXPOSURE_SHARE = "0.6"  # ¥30,000.00 of ¥50,000.00: not even this one fits
+    with pytest.raises(WanxinError) as err:
+        services.request_approve(operator=operator, request_id=request.pk)
+    assert err.value.code == "invalid_exposure" and err.value.status == 409
+    assert Request.objects.get(pk=request.pk).status == domain.R_PENDING
+    settings.ALLOCATION_EXPOSURE_SHARE = "0.8"
+    services.request_approve(operator=operator, request_id=request.pk)
+    a = Allocation.objects.get(pk=running.pk)
+    # deposit 1,100,001 at ×3: allocated 3,300,003; fee rhu(49,500.045); lines from both.
+    assert (a.deposit, a.allocated, a.fee, a.warning_line, a.liquidation_line) == (
+        1_100_001, 3_300_003, 49_500, 3_960_004, 3_740_003)
+    assert (a.latest_total_assets, a.deposit_frozen, a.status) == (4_400_004, 1_100_001, domain.IN_PROGRESS)
+    assert bank_balance(user.user_no) == (AFTER_PAYING - 100_000, FROZEN + 100_000)
+    books_balance()
