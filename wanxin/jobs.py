@@ -39,6 +39,8 @@ def jobs() -> list[Job]:
         found.append(Job("repayments.overdue_mark", 3600, "wanxin.repayments.tasks.overdue_mark"))
         found.append(Job("repayments.auto_repay", 3600, "wanxin.repayments.tasks.auto_repay"))
         found.append(Job("repayments.remind", 3600, "wanxin.repayments.tasks.remind"))
+        found.append(Job("allocation.start_trading", 300, "wanxin.allocation.tasks.start_trading"))
+        found.append(Job("allocation.charge_fees", 600, "wanxin.allocation.tasks.charge_fees"))
     return found
 
 

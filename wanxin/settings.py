@@ -129,6 +129,7 @@ if SERVES_PLATFORM:
         "wanxin.backoffice",
         "wanxin.repayments",
         "wanxin.lending",
+        "wanxin.allocation",
     ]
 # The platform's own user model; a bank-only process keeps Django's for its staff.
 AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"
@@ -360,6 +361,8 @@ FUNDS_WITHDRAW_COMMISSION = {
 }
 # Largest single recharge or withdrawal (fen): 10 million yuan.
 FUNDS_MAX_AMOUNT_FEN = int(os.environ.get("FUNDS_MAX_AMOUNT_FEN", str(10_000_000_00)))
+# Allocation: Σ allocated of unsettled allocations stays within this share of PLATFORM_CAPITAL.
+ALLOCATION_EXPOSURE_SHARE = os.environ.get("ALLOCATION_EXPOSURE_SHARE", "0.8")
 # How long a QUERY_BALANCE answer is reused; money results applied invalidate it at once.
 FUNDS_BALANCE_CACHE_SECONDS = int(os.environ.get("FUNDS_BALANCE_CACHE_SECONDS", "10"))
 # Separate test runs sharing one Redis keep apart, like their databases.

@@ -31,6 +31,7 @@ if settings.SERVES_PLATFORM:
                 repayment_pages.release_retry, name="loans-release-retry"),
         path("loans/", include("wanxin.lending.urls")),
         path("repayments/", include("wanxin.repayments.pages_urls")),
+        path("allocation/", include("wanxin.allocation.urls")),
         path("calculator", include("wanxin.repayments.urls")),
         path("", web_views.home, name="home"),
     ]

@@ -1,0 +1,267 @@
+"""What allocation does when a bank request it owns becomes final (DESIGN §5): one table
+of handlers by the request's purpose. ``depository.result_apply`` calls ``apply`` inside
+its transaction, exactly once per request (it settles a record once)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db.models import F
+from django.utils import timezone
+
+from wanxin.depository import services as depository
+from wanxin.depository.models import DepositoryRequest
+from wanxin.funds.domain import MoneyEvent
+from wanxin.funds.services import fund_events_apply
+
+from . import domain, services
+from .models import Allocation, BankRequest, FeeCharge, FundRecord, Request
+
+log = logging.getLogger("wanxin.allocation")
+Purpose = BankRequest.Purpose
+Kind = FundRecord.Kind
+Handler = Callable[[Allocation, BankRequest, DepositoryRequest, bool], None]
+
+
+def _bank_said(record: DepositoryRequest) -> str:
+    return f"{record.resp_msg} ({record.resp_code})"[:300]
+
+
+def _add(allocation: Allocation, **deltas: int) -> None:
+    """Move the allocation's money columns by ``deltas`` in one statement (CHECKs hold)."""
+    Allocation.objects.filter(pk=allocation.pk).update(
+        updated_at=timezone.now(), **{name: F(name) + delta for name, delta in deltas.items()})
+    allocation.refresh_from_db(fields=list(deltas))
+
+
+def _record(allocation: Allocation, kind: str, amount: int, owned: BankRequest, note: str = "") -> None:
+    FundRecord.objects.create(allocation=allocation, kind=kind, amount=amount, request_no=owned.request_no,
+                              note=note)
+
+
+def _mirror(owned: BankRequest, allocation: Allocation, event: MoneyEvent) -> None:
+    fund_events_apply(user_no=allocation.customer.user_no, request_no=owned.request_no, events=[event])
+
+
+def _freeze_done(allocation: Allocation, owned: BankRequest, kind: str, column: str) -> None:
+    _add(allocation, **{column: owned.amount})
+    _record(allocation, kind, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("FREEZE", -owned.amount, -owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no}"))
+
+
+def _cancel(allocation: Allocation, note: str) -> None:
+    """Cancel an application whose payment failed, releasing every freeze already made."""
+    services.move(allocation, domain.CANCELLED, note=note)
+    for freeze in allocation.bank_requests.filter(purpose__in=[Purpose.DEPOSIT, Purpose.RISK_FUND],
+                                                  status="SUCCESS").order_by("pk"):
+        services.release_issue(allocation, freeze, freeze.amount)
+
+
+def _on_deposit(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if not ok:
+        services.move(allocation, domain.CANCELLED, note=_bank_said(record))
+        return
+    _freeze_done(allocation, owned, Kind.DEPOSIT_FROZEN, "deposit_frozen")
+    services.fee_issue(allocation, allocation.fee)
+
+
+def _on_fee(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    charge = FeeCharge.objects.filter(request_no=owned.request_no).first()
+    if charge is not None:  # a charge of the fee run
+        _on_scheduled_fee(allocation, owned, charge, record, ok)
+        return
+    if allocation.status != domain.APPLIED:  # pragma: no cover - the first fee is paid while applying
+        log.warning("fee %s of %s in status %s", owned.request_no, allocation, allocation.status)
+        return
+    if not ok:
+        _cancel(allocation, _bank_said(record))
+        return
+    _fee_paid(allocation, owned)
+    if allocation.pays_risk_fund:
+        services.freeze_issue(allocation, Purpose.RISK_FUND, allocation.risk_fund)
+    else:
+        services.move(allocation, domain.DEPOSIT_PAID)
+
+
+def _fee_paid(allocation: Allocation, owned: BankRequest) -> None:
+    _add(allocation, fees_paid=owned.amount)
+    _record(allocation, Kind.FEE_PAID, -owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_FEE", -owned.amount, -owned.amount,
+                                          remark=f"allocation {allocation.allocation_no}"))
+
+
+def _on_scheduled_fee(allocation: Allocation, owned: BankRequest, charge: FeeCharge, record: DepositoryRequest,
+                      ok: bool) -> None:
+    if ok:
+        FeeCharge.objects.filter(pk=charge.pk).update(status=FeeCharge.Status.PAID)
+        _fee_paid(allocation, owned)
+    else:  # the bank's balance was lower than the platform's mirror said: arrears
+        FeeCharge.objects.filter(pk=charge.pk).update(status=FeeCharge.Status.ARREARS)
+        services.arrears_add(allocation, owned.amount, note=f"{charge.date.isoformat()} {_bank_said(record)}"[:300])
+
+
+def _on_risk_fund(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if ok:
+        _freeze_done(allocation, owned, Kind.RISK_FUND_FROZEN, "risk_fund_frozen")
+    if allocation.status not in (domain.APPLIED, domain.DEPOSIT_PAID):  # pragma: no cover - cancelled meanwhile
+        log.warning("risk fund %s of %s in status %s", owned.request_no, allocation, allocation.status)
+    elif ok and allocation.risk_fund_due == 0:
+        services.move(allocation, domain.PAID)
+    elif allocation.status == domain.APPLIED:
+        # Deposit and fee are paid: the allocation goes on, the risk fund is made up later.
+        services.move(allocation, domain.DEPOSIT_PAID, note=_bank_said(record))
+
+
+def _on_release(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if not ok:
+        log.error("release %s of %s refused: %s", owned.request_no, allocation, _bank_said(record))
+        return
+    freeze = BankRequest.objects.get(request_no=owned.pre_request_no)
+    _add(allocation, **{_frozen_column(freeze): -owned.amount})
+    _record(allocation, Kind.RELEASED, owned.amount, owned, note=freeze.get_purpose_display())
+    _mirror(owned, allocation, MoneyEvent("UNFREEZE", owned.amount, owned.amount, -owned.amount,
+                                          remark=f"allocation {allocation.allocation_no}"))
+    services.settlement_progress(allocation)
+
+
+def _frozen_column(freeze: BankRequest) -> str:
+    return "risk_fund_frozen" if freeze.purpose == Purpose.RISK_FUND else "deposit_frozen"
+
+
+def _on_out_of_freeze(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    """A loss (to PLATFORM_CAPITAL) or arrears (to PLATFORM_INCOME) taken out of a freeze."""
+    if not ok:
+        log.error("settlement transfer %s of %s refused: %s", owned.request_no, allocation, _bank_said(record))
+        return
+    freeze = BankRequest.objects.get(request_no=owned.pre_request_no)
+    _add(allocation, **{_frozen_column(freeze): -owned.amount})
+    loss = owned.purpose == Purpose.LOSS
+    _record(allocation, Kind.LOSS_TAKEN if loss else Kind.ARREARS_PAID, -owned.amount, owned,
+            note=freeze.get_purpose_display())
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_SETTLE" if loss else "ALLOCATION_FEE", -owned.amount, 0,
+                                          -owned.amount, remark=f"allocation {allocation.allocation_no}"))
+    services.settlement_progress(allocation)
+
+
+def _on_payout(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if not ok:
+        log.error("settlement payout %s of %s refused: %s", owned.request_no, allocation, _bank_said(record))
+        return
+    _record(allocation, Kind.SETTLE_PAID, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_SETTLE", owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no}"))
+    services.settlement_progress(allocation)
+
+
+def _on_fee_refund(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    if not ok:
+        log.error("fee refund %s of %s refused: %s", owned.request_no, allocation, _bank_said(record))
+        return
+    _add(allocation, fees_paid=-owned.amount)
+    _record(allocation, Kind.FEE_REFUNDED, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_FEE", owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no} refund"))
+
+
+def _request_done(owned: BankRequest, ok: bool, record: DepositoryRequest):
+    request = services.request_for(owned.request_no)
+    if request is not None:
+        new = domain.R_DONE if ok else domain.R_FAILED
+        domain.check_move(domain.REQUEST_MOVES, request.status, new)
+        Request.objects.filter(pk=request.pk).update(status=new, note="" if ok else _bank_said(record))
+    return request
+
+
+def _on_top_up(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    """More deposit frozen: the lines are recomputed from the whole deposit, and the top-up,
+    moved into the sub-account, counts in its total assets until the next status."""
+    _request_done(owned, ok, record)
+    if not ok:
+        return
+    deposit = allocation.deposit + owned.amount
+    lines = domain.lines(deposit=deposit, allocated=allocation.allocated, warning_pct=allocation.warning_pct,
+                         liquidation_pct=allocation.liquidation_pct)
+    assets = None if allocation.latest_total_assets is None else allocation.latest_total_assets + owned.amount
+    Allocation.objects.filter(pk=allocation.pk).update(
+        deposit=deposit, deposit_frozen=F("deposit_frozen") + owned.amount, warning_line=lines.warning_line,
+        liquidation_line=lines.liquidation_line, latest_total_assets=assets, updated_at=timezone.now())
+    allocation.refresh_from_db()
+    _record(allocation, Kind.TOP_UP_FROZEN, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("FREEZE", -owned.amount, -owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no} top-up"))
+    if assets is not None and allocation.status in domain.RUNNING:
+        verdict = domain.assess(allocation.status, assets, warning_line=lines.warning_line,
+                                liquidation_line=lines.liquidation_line)
+        if verdict.status != allocation.status:
+            services.move(allocation, verdict.status, note="margin top-up")
+
+
+def _on_increase(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    """More deposit at the same multiple: allocated, the fee (from the next charge) and the
+    lines grow; the sub-account receives the deposit and its allocated capital."""
+    _request_done(owned, ok, record)
+    if not ok:
+        return
+    deposit = allocation.deposit + owned.amount
+    allocated = allocation.allocated + domain.allocated_for(owned.amount, allocation.multiple)
+    lines = domain.lines(deposit=deposit, allocated=allocated, warning_pct=allocation.warning_pct,
+                         liquidation_pct=allocation.liquidation_pct)
+    added = owned.amount + allocated - allocation.allocated
+    assets = None if allocation.latest_total_assets is None else allocation.latest_total_assets + added
+    Allocation.objects.filter(pk=allocation.pk).update(
+        deposit=deposit, allocated=allocated, fee=domain.fee_per_charge(allocated, allocation.rate),
+        deposit_frozen=F("deposit_frozen") + owned.amount, warning_line=lines.warning_line,
+        liquidation_line=lines.liquidation_line, latest_total_assets=assets, updated_at=timezone.now())
+    allocation.refresh_from_db()
+    _record(allocation, Kind.INCREASE_FROZEN, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("FREEZE", -owned.amount, -owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no} increase"))
+    if assets is not None and allocation.status in domain.RUNNING:
+        verdict = domain.assess(allocation.status, assets, warning_line=lines.warning_line,
+                                liquidation_line=lines.liquidation_line)
+        if verdict.status != allocation.status:
+            services.move(allocation, verdict.status, note="increase")
+
+
+def _on_profit(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
+    _request_done(owned, ok, record)
+    if not ok:
+        return
+    _add(allocation, profit_withdrawn=owned.amount)
+    if allocation.latest_total_assets is not None:  # the operator took it out of the sub-account's cash
+        _add(allocation, latest_total_assets=-owned.amount)
+    _record(allocation, Kind.PROFIT_WITHDRAWN, owned.amount, owned)
+    _mirror(owned, allocation, MoneyEvent("ALLOCATION_SETTLE", owned.amount, owned.amount,
+                                          remark=f"allocation {allocation.allocation_no} profit"))
+
+
+HANDLERS: dict[str, Handler] = {
+    Purpose.DEPOSIT: _on_deposit,
+    Purpose.RISK_FUND: _on_risk_fund,
+    Purpose.FEE: _on_fee,
+    Purpose.RELEASE: _on_release,
+    Purpose.FEE_REFUND: _on_fee_refund,
+    Purpose.LOSS: _on_out_of_freeze,
+    Purpose.ARREARS: _on_out_of_freeze,
+    Purpose.SETTLE: _on_payout,
+    Purpose.TOP_UP: _on_top_up,
+    Purpose.PROFIT: _on_profit,
+    Purpose.INCREASE: _on_increase,
+}
+
+
+@depository.result_handler("USER_PRE_TRANSACTION")
+@depository.result_handler("TRANSFER")
+@depository.result_handler("CANCEL_PRE_TRANSACTION")
+def apply(record: DepositoryRequest) -> None:
+    """Route a final result to its allocation's handler; requests of other apps pass by."""
+    owned = BankRequest.objects.select_for_update().filter(request_no=record.request_no).first()
+    if owned is None or owned.status != "PENDING":
+        return
+    ok = record.status == DepositoryRequest.Status.SUCCESS
+    owned.status = "SUCCESS" if ok else "FAIL"
+    owned.save(update_fields=["status"])
+    allocation = Allocation.objects.select_for_update().select_related("customer").get(pk=owned.allocation_id)
+    HANDLERS[owned.purpose](allocation, owned, record, ok)

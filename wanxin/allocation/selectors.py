@@ -1,0 +1,125 @@
+"""Reads of allocation: products on sale, the trading calendar, quotes, and a customer's
+own allocations with their fund dynamics."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wanxin.core.errors import NotFound
+
+from . import domain
+from .errors import Invalid, invalid
+from .models import (
+    Allocation,
+    DailyStatus,
+    FundRecord,
+    Holiday,
+    Product,
+    Request,
+    Settlement,
+    SubAccount,
+)
+
+CALENDAR_DEFAULT_DAYS = 30
+
+
+def products_on_sale() -> QuerySet[Product]:
+    return Product.objects.filter(active=True).prefetch_related("multiples").order_by("type", "id")
+
+
+def product_on_sale(product_id: int) -> Product:
+    product = products_on_sale().filter(pk=product_id).first()
+    if product is None:
+        raise Invalid(_("There is no such product on sale."), code="invalid_productId", status=404)
+    return product
+
+
+def today() -> dt.date:
+    """Today in Beijing (the exchange's and the bank's business day)."""
+    return timezone.localtime(timezone.now(), domain.BEIJING).date()
+
+
+def trading_calendar(since: dt.date) -> domain.TradingCalendar:
+    """The calendar from ``since`` on: weekdays minus the holidays operators configured
+    (the table holds a few dozen days a year, so every later one is loaded)."""
+    return domain.TradingCalendar(Holiday.objects.filter(day__gte=since).values_list("day", flat=True))
+
+
+def trading_days(first: dt.date | None, last: dt.date | None) -> list[dt.date]:
+    first = first or today()
+    last = last or first + dt.timedelta(days=CALENDAR_DEFAULT_DAYS)
+    try:
+        domain.check_span(first, last)
+    except domain.RuleError as exc:
+        raise invalid(exc) from exc
+    return trading_calendar(first).between(first, last)
+
+
+def quote(*, product: Product, deposit: int, multiple: int, duration: int, start: dt.date | None) -> domain.Quote:
+    start = start or today()
+    try:
+        return domain.quote(product.terms(), deposit=deposit, multiple=multiple, duration=duration, start=start,
+                            calendar=trading_calendar(start))
+    except domain.RuleError as exc:
+        raise invalid(exc) from exc
+
+
+# -- the customer's allocations -------------------------------------------------------------------------
+
+
+def allocations_of(customer) -> QuerySet[Allocation]:
+    return Allocation.objects.filter(customer=customer).select_related("product").order_by("-created_at", "-id")
+
+
+def allocation_of(customer, allocation_id: int) -> Allocation:
+    """The customer's own allocation; another customer's is "not found" (never revealed)."""
+    allocation = allocations_of(customer).filter(pk=allocation_id).first()
+    if allocation is None:
+        raise NotFound(_("No such allocation."), code="not_found")
+    return allocation
+
+
+def fund_dynamics(allocation: Allocation) -> QuerySet[FundRecord]:
+    """Every money event and status change of the allocation, oldest first."""
+    return allocation.fund_records.order_by("created_at", "id")
+
+
+# -- the operators' desk --------------------------------------------------------------------------------
+
+
+def desk_queues(*, day: dt.date | None = None) -> dict[str, list]:
+    """Every queue of allocation work, each in the order it should be done: allocations at
+    risk nearest their liquidation line first."""
+    day = day or today()
+    base = Allocation.objects.select_related("customer", "product")
+    at_risk = (base.filter(status__in=[domain.LIQUIDATION, domain.WARNING], latest_total_assets__isnull=False)
+               .annotate(distance=F("latest_total_assets") - F("liquidation_line"))
+               .order_by("distance", "pk"))
+    recorded_today = DailyStatus.objects.filter(allocation=OuterRef("pk"), day=day)
+    return {
+        "at_risk": list(at_risk[:200]),
+        "review": list(base.filter(status__in=[domain.DEPOSIT_PAID, domain.PAID]).order_by("created_at")[:200]),
+        "missing_status": list(base.filter(status__in=domain.RUNNING).exclude(Exists(recorded_today))
+                               .order_by("pk")[:500]),
+        "requests": list(Request.objects.filter(status=domain.R_PENDING).select_related("allocation")
+                         .order_by("created_at")[:200]),
+        "terminating": list(base.filter(status=domain.TERMINATION_REQUESTED).order_by("updated_at")[:200]),
+        "settlements": list(Settlement.objects.filter(status="PROPOSED").select_related("allocation", "proposed_by")
+                            .order_by("created_at")[:200]),
+    }
+
+
+def desk_allocation(allocation_id: int) -> Allocation:
+    allocation = (Allocation.objects.select_related("customer", "product", "sub_account")
+                  .filter(pk=allocation_id).first())
+    if allocation is None:
+        raise NotFound(_("No such allocation."), code="not_found")
+    return allocation
+
+
+def available_sub_accounts() -> QuerySet[SubAccount]:
+    return SubAccount.objects.filter(status=SubAccount.Status.AVAILABLE).order_by("account_id")
