@@ -252,8 +252,10 @@ def test_client_treats_an_unreadable_answer_as_unknown(customer, live_urls):
     assert snapshot(record)["status"] == "PENDING" and snapshot(record)["attempts"] == 1
 
 
-def test_oversized_bodies_are_400(live_urls, http):
+def test_oversized_bodies_are_refused(live_urls, http):
+    """The platform's input guard answers 413 before the notify view reads the body; the bank
+    answers an unparsable envelope with 400 (PROTOCOL §4)."""
     big = b'{"serviceName":"NOTIFY","respData":"' + b"A" * (600 * 1024) + b'"}'
-    for url in (notify_url(live_urls), f"{live_urls}/bank/service"):
+    for url, expected in ((notify_url(live_urls), 413), (f"{live_urls}/bank/service", 400)):
         response = http.post(url, content=big, headers={"content-type": "application/json"})
-        assert response.status_code == 400, (url, response.status_code)
+        assert response.status_code == expected, (url, response.status_code)
