@@ -67,6 +67,9 @@ class InputGuardMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         # A view that reads the body later than this middleware (e.g. a streamed upload).
+        # The bank answers in its own protocol (an unparsable envelope is its 400).
+        if request.path.startswith(_EXEMPT_PREFIXES):
+            return None
         if isinstance(exception, RequestDataTooBig):
             return too_big(request)
         if isinstance(exception, MultiPartParserError):
