@@ -7,8 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from wanxin.core.identity import mask_card_number, mask_id_number, mask_mobile
 from wanxin.fields import blind_index
+from wanxin.funds.models import DepositoryAccount
+from wanxin.kyc.models import KycApplication
 
 from . import domain
 from .models import BlacklistEntry, RiskRule, RuleCheck, ScoreBand
@@ -117,3 +121,39 @@ def checks_with_hits_of(customer_id: int, *, limit: int = 10) -> list[RuleCheck]
     """A customer's latest checks that hit a rule, for the review pages."""
     return list(RuleCheck.objects.filter(customer_id=customer_id).exclude(outcome=domain.PASS)
                 .order_by("-at", "-id")[:limit])
+
+
+def customer_facts(customer) -> tuple[dict, dict]:
+    """What the rules need to know about a customer from the apps below (KYC, funds, accounts):
+    (figures to log, sensitive values to match without logging)."""
+    facts: dict = {"customer": customer.username}
+    secret: dict = {"mobile": customer.mobile or ""}
+    kyc = KycApplication.objects.filter(customer_id=customer.pk).first()
+    account = DepositoryAccount.objects.filter(user_id=customer.pk).first()
+    if kyc is not None:
+        facts.update(rating=kyc.rating or None, kyc_status=kyc.status, annual_income=kyc.annual_income,
+                     assets=kyc.assets,
+                     documents=sorted(set(kyc.documents.filter(removed_at__isnull=True).values_list("kind", flat=True))))
+        secret["id_number_index"] = kyc.id_number_index
+        birth = domain.birth_date_of(kyc.id_number) if kyc.id_number else None
+        facts["age"] = domain.age_on(birth, timezone.localdate()) if birth else None
+        if kyc.id_number:
+            facts["id_number"] = mask_id_number(kyc.id_number)
+    if account is not None and account.card_number:
+        secret["card_index"] = blind_index(account.card_number)
+        facts["card_number"] = mask_card_number(account.card_number)
+    if customer.mobile:
+        facts["mobile"] = mask_mobile(customer.mobile)
+    score, lines = score_of(income=facts.get("annual_income"), assets=facts.get("assets"),
+                                      age=facts.get("age"), documents=facts.get("documents", []))
+    facts["score"] = score
+    facts["score_breakdown"] = [[line.factor, line.band, line.points] for line in lines]
+    return facts, secret
+
+
+def blacklist_matches(customer) -> list[domain.Hit]:
+    """The blacklist entries in force now that match the customer's ID number, mobile or card."""
+    _facts, secret = customer_facts(customer)
+    return blacklist_hits(at=timezone.now(), kind=domain.CheckKind.LOAN_APPLICATION,
+                          mobile_index=blind_index(secret["mobile"]) if secret.get("mobile") else "",
+                          id_number_index=secret.get("id_number_index", ""), card_index=secret.get("card_index", ""))

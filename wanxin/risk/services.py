@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from wanxin.backoffice import roles
 from wanxin.backoffice.services import Forbidden, audit_record
 from wanxin.core.errors import Conflict, NotFound, WanxinError
-from wanxin.core.identity import IdentityError, check_card_number, check_mobile, mask_card_number, mask_id_number, mask_mobile
+from wanxin.core.identity import IdentityError, check_card_number, check_mobile, mask_mobile
 from wanxin.fields import blind_index
 from wanxin.kyc import domain as kyc_domain
 
@@ -96,37 +96,6 @@ def _lock(*keys: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
 
 
-def _customer_facts(customer) -> tuple[dict, dict]:
-    """What the rules need to know about a customer from the apps below (KYC, funds, accounts):
-    (figures to log, sensitive values to match without logging)."""
-    from wanxin.funds.models import DepositoryAccount
-    from wanxin.kyc.models import KycApplication
-
-    facts: dict = {"customer": customer.username}
-    secret: dict = {"mobile": customer.mobile or ""}
-    kyc = KycApplication.objects.filter(customer_id=customer.pk).first()
-    account = DepositoryAccount.objects.filter(user_id=customer.pk).first()
-    if kyc is not None:
-        facts.update(rating=kyc.rating or None, kyc_status=kyc.status, annual_income=kyc.annual_income,
-                     assets=kyc.assets,
-                     documents=sorted(set(kyc.documents.filter(removed_at__isnull=True).values_list("kind", flat=True))))
-        secret["id_number_index"] = kyc.id_number_index
-        birth = domain.birth_date_of(kyc.id_number) if kyc.id_number else None
-        facts["age"] = domain.age_on(birth, timezone.localdate()) if birth else None
-        if kyc.id_number:
-            facts["id_number"] = mask_id_number(kyc.id_number)
-    if account is not None and account.card_number:
-        secret["card_index"] = blind_index(account.card_number)
-        facts["card_number"] = mask_card_number(account.card_number)
-    if customer.mobile:
-        facts["mobile"] = mask_mobile(customer.mobile)
-    score, lines = selectors.score_of(income=facts.get("annual_income"), assets=facts.get("assets"),
-                                      age=facts.get("age"), documents=facts.get("documents", []))
-    facts["score"] = score
-    facts["score_breakdown"] = [[line.factor, line.band, line.points] for line in lines]
-    return facts, secret
-
-
 def _json(value):
     if isinstance(value, Decimal):
         return str(value)
@@ -151,7 +120,7 @@ def rules_check(*, kind: str, subject=None, figures: Mapping[str, object] | None
     facts: dict = {k: v for k, v in given.items() if k not in ("mobile", "id_number", "card_number")}
     secret: dict = {}
     if subject is not None and getattr(subject, "pk", None):
-        more, secret = _customer_facts(subject)
+        more, secret = selectors.customer_facts(subject)
         facts = {**more, **facts}
     mobile = str(given.get("mobile") or secret.get("mobile") or "")
     if mobile:
