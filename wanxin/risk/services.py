@@ -186,7 +186,9 @@ def _overlap_refuse(*, key: str, scope: str, start: dt.datetime, end: dt.datetim
 
 
 def _validated(data: RuleInput, *, now: dt.datetime) -> tuple[domain.Key, dt.datetime]:
-    start = data.effective_from or now
+    # A rule cannot apply to the past (the checks already made did not consult it): a start
+    # before now (e.g. the current minute typed into the form) means now.
+    start = max(data.effective_from or now, now)
     try:
         key = domain.check_rule(key=data.key, scope=data.scope or "", action=data.action, params=data.params,
                                 effective_from=start, effective_to=data.effective_to)
@@ -314,7 +316,7 @@ def blacklist_add(*, operator, kind: str, value: str, action: str = domain.BLOCK
     _require(operator)
     value = _blacklist_value(kind, value)
     now = timezone.now()
-    start = effective_from or now
+    start = max(effective_from or now, now)  # as for rules: never into the past
     if action not in domain.ACTIONS:
         raise RuleRefused(_("Choose whether the entry blocks or warns."), code="action")
     if effective_to is not None and effective_to <= start:
