@@ -1,4 +1,4 @@
-"""The rules where lending consults them, against the bank over live HTTP: a loan application
+"""The risk rules where lending consults them (``wanxin.risk``), against the bank over live HTTP: a loan application
 refused by the blacklist, the rating limit, concurrent loans and age; a bid refused by the
 investor-share limit; nothing recorded for a refused action but its logged check; the hits on
 the loan and KYC review pages."""
@@ -17,16 +17,20 @@ from wanxin.fields import blind_index
 from wanxin.kyc.models import KycApplication
 from wanxin.lending import services as lending
 from wanxin.lending.models import Project, Tender
-from wanxin.funds.tests.conftest import live  # noqa: F401  (fixture)
-from wanxin.lending.tests.conftest import _fast, applied, collecting, customer  # noqa: F401
 from wanxin.risk import domain, services
 from wanxin.risk.models import RuleCheck
+from wanxin.risk.tests.conftest import make_rule
 
-from .conftest import make_rule
+from .conftest import applied, collecting, customer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "bank"])
 
 OLD_ID = "11010519491231002X"  # born 1949-12-31
+
+
+@pytest.fixture
+def officer():
+    return f.operator(roles.RISK_OFFICER)
 
 
 def refused_application(borrower, amount: int = 10_000_00) -> services.RiskBlocked:
