@@ -54,11 +54,6 @@ def rule_values(rule) -> str:
 
 
 @register.filter
-def translated(value: str) -> str:
-    return _(value) if value else ""
-
-
-@register.filter
 def band_lower(band) -> str:
     """A points-table row's lower bound as typed in its form: years, or yuan."""
     if band.factor == domain.Factor.AGE:
