@@ -22,9 +22,10 @@ CUSTOMER_PAGES = ["/loans/", "/loans/mine", "/loans/apply", "/funds/", "/funds/r
                   "/accounts/login", "/accounts/register", "/accounts/password-reset", "/accounts/login/sms"]
 OPERATOR_PAGES = ["/backoffice/", "/backoffice/audit/", "/backoffice/customers/", "/backoffice/operators/",
                   "/backoffice/kyc/", "/loans/review/", "/loans/review/disbursements/", "/loans/review/overdue",
-                  "/loans/review/releases"]
+                  "/loans/review/releases", "/backoffice/risk/", "/backoffice/risk/blacklist/",
+                  "/backoffice/risk/score/", "/backoffice/risk/checks/", "/backoffice/risk/rules/new/AGE"]
 ID_PAGES = ["/loans/{}", "/funds/records/{}", "/kyc/documents/{}", "/backoffice/customers/{}", "/loans/review/{}",
-            "/backoffice/kyc/{}", "/backoffice/kyc/documents/{}"]
+            "/backoffice/kyc/{}", "/backoffice/kyc/documents/{}", "/backoffice/risk/rules/{}"]
 
 
 @pytest.fixture(autouse=True)

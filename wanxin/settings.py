@@ -126,6 +126,7 @@ if SERVES_PLATFORM:
         "wanxin.depository",
         "wanxin.funds",
         "wanxin.kyc",
+        "wanxin.risk",
         "wanxin.backoffice",
         "wanxin.repayments",
         "wanxin.lending",

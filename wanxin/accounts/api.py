@@ -111,7 +111,8 @@ def sms_code(request: HttpRequest, payload: SmsCodeIn):
 def register(request: HttpRequest, payload: RegisterIn):
     """Create a customer with a registration SMS code; answers a bearer token."""
     user = services.customer_register(username=payload.username, password=payload.password,
-                                      mobile=payload.mobile, code=payload.code, role=payload.role)
+                                      mobile=payload.mobile, code=payload.code, role=payload.role,
+                                      ip=client_ip(request))
     return Status(201, _token(user))
 
 

@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from wanxin.core.errors import Conflict, WanxinError
 from wanxin.core.identity import MOBILE_RE, IdentityError, check_mobile
 
-from . import lockout, sms_codes
+from . import lockout, screening, sms_codes
 from .models import ApiToken, User
 
 USERNAME_MIN, USERNAME_MAX = 3, 30
@@ -141,6 +141,7 @@ def sms_code_request(*, mobile: str, purpose: str, ip: str | None) -> sms_codes.
         raise FieldError("purpose", f"Unknown purpose; use one of {', '.join(sms_codes.PURPOSES)}.",
                          code="invalid_purpose")
     notice = _sms_notice(purpose=purpose, mobile=mobile)
+    screening.screen(screening.SMS, mobile=mobile, ip=ip, purpose=purpose)  # risk rules (wanxin.risk)
     try:
         return sms_codes.code_send(purpose=purpose, mobile=mobile, ip=ip, notice=notice)
     except sms_codes.CodeError as exc:
@@ -150,7 +151,8 @@ def sms_code_request(*, mobile: str, purpose: str, ip: str | None) -> sms_codes.
 # -- registration --------------------------------------------------------------------------
 
 
-def customer_register(*, username: str, password: str, mobile: str, code: str, role: str) -> User:
+def customer_register(*, username: str, password: str, mobile: str, code: str, role: str,
+                      ip: str | None = None) -> User:
     """Create a customer after checking every input and then the registration SMS code."""
     username, mobile, role = _username(username), _mobile(mobile), _role(role)
     if User.objects.filter(username__iexact=username).exists():
@@ -164,6 +166,7 @@ def customer_register(*, username: str, password: str, mobile: str, code: str, r
     if User.objects.filter(mobile=mobile).exists():
         raise ConflictField("mobile", "This mobile number is already registered. Log in instead, "
                             "or reset your password.", code="mobile_taken")
+    screening.screen(screening.REGISTRATION, mobile=mobile, ip=ip)  # risk rules (wanxin.risk)
     user.set_password(password)
     for _attempt in range(5):
         user.user_no = _new_user_no()

@@ -80,7 +80,8 @@ def _form_page(request: HttpRequest, form_class: type[Form], purpose: str | None
 def register(request: HttpRequest) -> HttpResponse:
     def done(data: dict) -> HttpResponse:
         user = services.customer_register(username=data["username"], password=data["password"],
-                                          mobile=data["mobile"], code=data["code"], role=data["role"])
+                                          mobile=data["mobile"], code=data["code"], role=data["role"],
+                                          ip=client_ip(request))
         login(request, user, backend=MODEL_BACKEND)
         messages.success(request, f"Welcome, {user.username}. Your account is ready.")
         return redirect(_next_url(request))

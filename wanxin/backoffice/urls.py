@@ -20,4 +20,5 @@ urlpatterns = [
     path("customers/", views.customers, name="customers"),
     path("customers/<int:customer_id>", views.customer, name="customer"),
     path("kyc/", include("wanxin.kyc.backoffice_urls")),
+    path("risk/", include("wanxin.risk.urls")),
 ]

@@ -156,3 +156,23 @@ def disbursements_of(project: Project) -> list[Disbursement]:
 
 def pending_disbursements() -> QuerySet[Disbursement]:
     return Disbursement.objects.filter(status=Disbursement.Status.PROPOSED).select_related("project", "proposed_by")
+
+
+# -- the figures lending passes to the risk rules (wanxin.risk.services.rules_check) -------------
+
+
+def risk_figures_application(borrower, amount) -> dict:
+    """A loan application's figures: the amount asked, the borrower's loans running (applied,
+    collecting, full or repaying) and the credit they use."""
+    running = Project.objects.filter(borrower=borrower, status__in=[*domain.OPEN_STATUSES, domain.REPAYING]).count()
+    return {"amount": amount, "loans_running": running, "credit_in_use": credit_in_use(borrower)}
+
+
+def risk_figures_bid(project: Project, investor, amount) -> dict:
+    """A bid's figures: its amount, the loan's amount and what the investor already holds in it."""
+    holding = (Tender.objects.filter(project=project, investor=investor, status__in=domain.LIVE_TENDER_STATUSES)
+               .aggregate(s=Sum("amount"))["s"] or 0)
+    # An amount the bid rules will refuse anyway is not the risk rules' business.
+    amount = amount if type(amount) is int and amount > 0 else None
+    return {"amount": amount, "loan_amount": project.amount, "investor_holding": holding,
+            "project_no": project.project_no}

@@ -38,6 +38,7 @@ from wanxin.funds.models import DepositoryAccount
 from wanxin.funds.services import FundEvents, fund_events_apply, fund_events_apply_many
 from wanxin.kyc.selectors import approved_credit
 from wanxin.notifications.services import sms_send
+from wanxin.risk import services as risk
 
 from . import domain, selectors
 from .models import Disbursement, LoanApplication, Project, Tender
@@ -154,6 +155,7 @@ def application_submit(*, borrower, data: ApplicationInput) -> Project:
                                  in_use=selectors.credit_in_use(borrower))
     except domain.RuleError as exc:
         raise _invalid(exc) from exc
+    risk.rules_check(kind="LOAN_APPLICATION", subject=borrower, figures=selectors.risk_figures_application(borrower, data.amount)).raise_if_blocked()  # risk rules (wanxin.risk)
     purpose, description = data.purpose.strip(), (data.description or "").strip()
     try:
         with transaction.atomic():
@@ -319,6 +321,7 @@ def tender_place(*, investor, project_id: int, amount: object) -> Tender:
     _customer(investor)
     project = _investable(Project.objects.filter(pk=project_id).first(), investor)
     account = _investor_account(investor)
+    risk.rules_check(kind="BID", subject=investor, figures=selectors.risk_figures_bid(project, investor, amount)).raise_if_blocked()  # risk rules (wanxin.risk)
     with transaction.atomic():
         # The investor's account row serialises their own bids (the per-investor cap).
         DepositoryAccount.objects.select_for_update().filter(pk=account.pk).values_list("pk").first()

@@ -12,6 +12,7 @@ fails until every URL under /backoffice/ and every operation under /api/v1/backo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,9 @@ from wanxin.backoffice.services import grant_propose
 from wanxin.backoffice.tests import factories as f
 from wanxin.kyc.models import KycApplication, KycDocument, KycReview
 from wanxin.kyc.tests.helpers import submitted
+from wanxin.risk import domain as risk_domain
+from wanxin.risk import services as risk
+from wanxin.risk.models import BlacklistEntry, RiskRule, RuleCheck, ScoreBand
 
 ANY_OPERATOR = "any operator"
 PUBLIC = "public"
@@ -93,6 +97,24 @@ ROUTES: list[Route] = [
     Route("/backoffice/kyc/{application}/reject", "POST", P("review_kyc"), audit="kyc.reject",
           data=lambda w: {"reason": "The ID card photo is blurred"}),
     Route("/backoffice/kyc/documents/{document}", "GET", P("review_kyc"), audit="kyc.document_view"),
+    # -- risk control
+    Route("/backoffice/risk/", "GET", P("manage_risk_rules")),
+    Route("/backoffice/risk/rules/new/{key}", "GET", P("manage_risk_rules")),
+    Route("/backoffice/risk/rules/new/{key}", "POST", P("manage_risk_rules"), audit="risk.rule.create",
+          data=lambda w: {"action": "BLOCK", "count": "10"}),
+    Route("/backoffice/risk/rules/{scheduled}", "GET", P("manage_risk_rules")),
+    Route("/backoffice/risk/rules/{scheduled}", "POST", P("manage_risk_rules"), audit="risk.rule.change",
+          data=lambda w: {"action": "WARN", "min_age": "21", "max_age": "70", "effective_from": "2999-01-01T00:00"}),
+    Route("/backoffice/risk/rules/{rule}/expire", "POST", P("manage_risk_rules"), audit="risk.rule.expire"),
+    Route("/backoffice/risk/blacklist/", "GET", P("manage_risk_rules")),
+    Route("/backoffice/risk/blacklist/", "POST", P("manage_risk_rules"), audit="risk.blacklist.add",
+          data=lambda w: {"kind": "MOBILE", "value": "13700000009", "action": "BLOCK"}),
+    Route("/backoffice/risk/blacklist/{entry}/expire", "POST", P("manage_risk_rules"), audit="risk.blacklist.expire"),
+    Route("/backoffice/risk/score/", "GET", P("manage_risk_rules")),
+    Route("/backoffice/risk/score/", "POST", P("manage_risk_rules"), audit="risk.score.save",
+          data=lambda w: {"factor": "AGE", "lower": "30", "points": "7"}),
+    Route("/backoffice/risk/score/{band}/delete", "POST", P("manage_risk_rules"), audit="risk.score.delete"),
+    Route("/backoffice/risk/checks/", "GET", P("manage_risk_rules")),
     # -- JSON API
     Route("/api/v1/backoffice/me", "GET", ANY_OPERATOR, api=True),
     Route("/api/v1/backoffice/audit", "GET", P("view_audit_log"), api=True),
@@ -132,8 +154,16 @@ def world(db) -> dict:
     # A finance role proposed by another administrator, for every principal to try to confirm.
     grant = grant_propose(actor=f.operator(roles.SUPER_ADMIN), operator_id=f.operator(roles.CUSTOMER_SERVICE).pk,
                           role=roles.FINANCE_OFFICER)
+    officer = f.operator(roles.RISK_OFFICER)
+    rule = risk.rule_create(operator=officer, data=risk.RuleInput(
+        key="CONCURRENT_LOANS", scope="", action="BLOCK", params=risk_domain.Params(count=3)))
+    scheduled = risk.rule_create(operator=officer, data=risk.RuleInput(
+        key="AGE", scope="", action="BLOCK", params=risk_domain.Params(min_age=20, max_age=70),
+        effective_from=dt.datetime(2999, 1, 1, tzinfo=dt.UTC)))
+    entry = risk.blacklist_add(operator=officer, kind="MOBILE", value="13700000001")
     return {"customer": customer.pk, "application": application.pk, "operator": target.pk, "dormant": dormant.pk,
-            "grant": grant.pk,
+            "grant": grant.pk, "rule": rule.pk, "scheduled": scheduled.pk, "entry": entry.pk, "key": "MIN_SCORE",
+            "band": ScoreBand.objects.order_by("id").first().pk,
             "document": KycDocument.objects.filter(application=application).order_by("id").first().pk}
 
 
@@ -169,6 +199,8 @@ def snapshot() -> dict:
         "memberships": sorted(Group.objects.values_list("name", "user")),
         "audit": AuditLog.objects.count(),
         "grants": list(RoleGrant.objects.order_by("id").values()),
+        "risk": (list(RiskRule.objects.order_by("id").values()), list(BlacklistEntry.objects.order_by("id").values()),
+                 list(ScoreBand.objects.order_by("id").values()), RuleCheck.objects.count()),
     }
 
 
@@ -256,8 +288,9 @@ def _page_urls(patterns, prefix: str) -> list[str]:
 
 
 def _template(url: str) -> str:
-    for key in ("application", "document", "operator", "dormant", "customer", "grant"):
+    for key in ("application", "document", "operator", "dormant", "customer", "grant", "rule", "entry", "band"):
         url = url.replace("{" + key + "}", f"<int:{key}>")
+    url = url.replace("{scheduled}", "<int:rule>").replace("{key}", "<str:key>")
     return url
 
 
@@ -267,7 +300,8 @@ def test_every_route_is_in_the_table():
 
     table_pages = {_template(r.url).removeprefix("/backoffice/") for r in ROUTES if not r.api}
     normalise = {"<int:application_id>": "<int:application>", "<int:document_id>": "<int:document>",
-                 "<int:customer_id>": "<int:customer>", "<int:grant_id>": "<int:grant>"}
+                 "<int:customer_id>": "<int:customer>", "<int:grant_id>": "<int:grant>", "<int:rule_id>": "<int:rule>",
+                 "<int:entry_id>": "<int:entry>", "<int:band_id>": "<int:band>"}
     pages = set()
     for url in _page_urls(urls.urlpatterns, ""):
         for old, new in normalise.items():
