@@ -39,6 +39,8 @@ def jobs() -> list[Job]:
         found.append(Job("repayments.overdue_mark", 3600, "wanxin.repayments.tasks.overdue_mark"))
         found.append(Job("repayments.auto_repay", 3600, "wanxin.repayments.tasks.auto_repay"))
         found.append(Job("repayments.remind", 3600, "wanxin.repayments.tasks.remind"))
+        found.append(Job("reconciliation.reconcile_yesterday", 3600,
+                         "wanxin.reconciliation.tasks.reconcile_yesterday"))
     return found
 
 
