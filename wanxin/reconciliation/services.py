@@ -231,7 +231,7 @@ def _requery_balance(difference: Difference, client: BankClient | None) -> tuple
     """A customer's balance: look up each of their requests still pending at the bank
     (whatever the bank finished is applied), then compare the platform's view at the close
     again. The platform's own accounts: compare again (explained bank-side entries count)."""
-    _, end = day_bounds(difference.day.date)
+    end = day_bounds(difference.day.date)[1]
     if difference.account in domain.PLATFORM_ACCOUNTS:
         mine = (platform_accounts_view(end, difference.day.date)[difference.account], 0)
         applied = 0
