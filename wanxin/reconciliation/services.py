@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
@@ -47,16 +48,32 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def _download(day: dt.date, kind: str, header: str, client: BankClient | None) -> domain.BankFile:
+class _Clock:
+    """Seconds per phase, for ``timings`` (the benchmark reports where the time goes)."""
+
+    def __init__(self, into: dict[str, float] | None):
+        self.into, self.last = into, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        if self.into is not None:
+            self.into[phase] = round(self.into.get(phase, 0.0) + now - self.last, 3)
+        self.last = now
+
+
+def _download(day: dt.date, kind: str, header: str, client: BankClient | None, clock: _Clock) -> domain.BankFile:
     try:
         answer = depository.statement_download(date=day.isoformat(), kind=kind, client=client)
+        clock.lap(f"download {kind.lower()}")
     except BankUnavailable as exc:
         raise WanxinError(_("The bank did not answer; try again later."), code="bank_unavailable", status=503) from exc
     except ProtocolError as exc:
         raise WanxinError(_("The bank refused to send the file: %(msg)s") % {"msg": exc.message},
                           code="bank_refused", status=502) from exc
     try:
-        return domain.verified_file(answer, header=header)
+        verified = domain.verified_file(answer, header=header)
+        clock.lap(f"verify {kind.lower()} (base64, sha256, header, rows)")
+        return verified
     except FileRefused as exc:
         raise WanxinError(_("The bank's file was refused whole, nothing recorded: %(why)s") % {"why": exc},
                           code="file_refused", status=502) from exc
@@ -71,14 +88,16 @@ def _refuse_day(day: dt.date) -> None:
                        code="day_closed")
 
 
-def day_reconcile(*, day: dt.date, actor: User | None = None, client: BankClient | None = None) -> ReconciliationDay:
+def day_reconcile(*, day: dt.date, actor: User | None = None, client: BankClient | None = None,
+                  timings: dict[str, float] | None = None) -> ReconciliationDay:
     """Reconcile a past business day (again, if it is still open). Open differences of an
     earlier run are found afresh; differences already handled keep their handling."""
     _require(actor, RUN)
     _refuse_day(day)
+    clock = _Clock(timings)
     # Both files are downloaded and proved before anything is written.
-    statement = _download(day, "TRANSACTIONS", domain.STATEMENT_HEADER, client)
-    balances = _download(day, "BALANCES", domain.BALANCE_HEADER, client)
+    statement = _download(day, "TRANSACTIONS", domain.STATEMENT_HEADER, client, clock)
+    balances = _download(day, "BALANCES", domain.BALANCE_HEADER, client, clock)
     start, end = day_bounds(day)
     try:
         with transaction.atomic():
@@ -88,11 +107,14 @@ def day_reconcile(*, day: dt.date, actor: User | None = None, client: BankClient
                                % {"day": day.isoformat()}, code="day_closed")
             recon.differences.filter(status=Difference.Status.OPEN).delete()
             loading.statement_load(statement.content)
+            clock.lap("load statement (COPY, row shapes)")
             counts = matching.transactions_match(recon.pk)
             matching.missing_at_bank(recon.pk, start, end)
+            clock.lap("match transactions, record differences")
             loading.balances_load(balances.content)
             matching.customer_balances_match(recon.pk, end)
             _platform_accounts_match(recon, end)
+            clock.lap("balances")
             # Allocation level: see levels.py (the allocation app registers nothing yet).
             recon.statement_sha256, recon.statement_rows = statement.sha256, statement.rows
             recon.balances_sha256, recon.balance_rows = balances.sha256, balances.rows
@@ -102,6 +124,7 @@ def day_reconcile(*, day: dt.date, actor: User | None = None, client: BankClient
                          after={"date": day.isoformat(), "matched": recon.matched,
                                 "open_differences": recon.differences.filter(status=Difference.Status.OPEN).count(),
                                 "statement_sha256": statement.sha256, "balances_sha256": balances.sha256})
+        clock.lap("commit")
     except FileRefused as exc:
         raise WanxinError(_("The bank's file was refused whole, nothing recorded: %(why)s") % {"why": exc},
                           code="file_refused", status=502) from exc
