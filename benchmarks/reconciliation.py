@@ -67,7 +67,7 @@ ROW = """
            'TENDER'])[n %% 10 + 1] AS biz_type,
     'U' || lpad((n %% 20000)::text, 6, '0') AS user_no,
     CASE WHEN n %% 10 IN (3, 4, 5, 6, 9) THEN 'P' || (n %% 500) ELSE 'CARD' END AS counterparty,
-    (n * 7919) %% 1000000 + 100 AS amount,
+    (n::bigint * 7919) %% 1000000 + 100 AS amount,
     %(start)s::timestamptz + n * interval '80 milliseconds' AS finished_at
   FROM generate_series(1, %(last)s) AS n
 """
