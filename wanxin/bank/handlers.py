@@ -282,7 +282,7 @@ def query_request(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
         result = {"requestNo": target.request_no, "respCode": codes.PROCESSING,
                   "respMsg": codes.MESSAGES[codes.PROCESSING], "status": "PROCESSING"}
     else:
-        result = target.response
+        result = statements.full_response(target, target.response)
     return {"queryRequestNo": target.request_no, "serviceName": target.service_name, "result": result}
 
 

@@ -5,6 +5,7 @@ row carries the balance after it), so any past day can be written, not only toda
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import hashlib
@@ -106,3 +107,24 @@ def close_yesterday() -> list[Statement]:
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     return [close_day(platform_no, yesterday, kind) for platform_no in settings.BANK_PLATFORMS
             for kind in Statement.Kind.values]
+
+
+# A download's answer carries the whole file (a million rows: ~130 MB of base64). The bank
+# stores that answer without the file, and puts the file back from the immutable Statement
+# row whenever the answer is given again (a replay, a QUERY_REQUEST): the same bytes, without
+# writing the file into the request log on every download.
+
+
+def stored_form(service_name: str, data: dict) -> dict:
+    if service_name == "DOWNLOAD_STATEMENT" and "file" in data:
+        return {k: v for k, v in data.items() if k != "file"}
+    return data
+
+
+def full_response(req: BankRequest, response: dict | None) -> dict | None:
+    if (req.service_name != "DOWNLOAD_STATEMENT" or not response or "file" in response
+            or response.get("respCode") != "00000"):
+        return response
+    statement = Statement.objects.using(DB).get(platform_no=req.platform_no, date=response["date"],
+                                                kind=response.get("kind", Statement.Kind.TRANSACTIONS))
+    return {**response, "file": base64.b64encode(statement.content.encode("utf-8")).decode("ascii")}

@@ -25,11 +25,7 @@ PLATFORM_ACCOUNTS = (PLATFORM_INCOME, PLATFORM_CAPITAL)
 # PLATFORM_CAPITAL counts the explained ones.
 BANK_SIDE_SERVICES = ("STAFF_FUNDING",)
 
-# Row shapes, checked in PostgreSQL over the loaded file (one pass, no Python per row).
-REQUEST_NO_RE = r"^[A-Za-z0-9_-]{1,64}$"
-ACCOUNT_RE = r"^[A-Za-z0-9_-]{1,64}$"
-FEN_RE = r"^[0-9]{1,18}$"
-TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:\d{2}|Z)$"
+# The statement lists only requests the bank finished successfully (PROTOCOL §6).
 STATEMENT_STATUSES = ("SUCCESS",)
 
 

@@ -1,8 +1,16 @@
-"""The bank's files into PostgreSQL: COPY into a temporary table (dropped at commit), then
-every row's shape checked by one scan there. A malformed row refuses the whole file: the
-caller's transaction rolls back and nothing is recorded."""
+"""The bank's files into PostgreSQL: COPY into a temporary table (dropped at commit) whose
+column types and CHECK constraints are the rows' shape, so the one COPY pass both loads and
+checks every row (a bad one names its line). A malformed row refuses the whole file: the
+caller's transaction rolls back and nothing is recorded.
+
+Measured (``benchmarks/reconciliation.py``): the same checks as regular expressions in a scan
+after the COPY took ten times the COPY itself (PostgreSQL's regex engine expands bounded
+repetitions such as ``{1,64}``); typed columns and plain patterns cost little more than the
+COPY."""
 
 from __future__ import annotations
+
+import re
 
 from django.db import connection
 
@@ -12,48 +20,63 @@ from .domain import FileRefused
 STATEMENT_TABLE = "recon_statement"
 BALANCE_TABLE = "recon_balance"
 
-_STATEMENT_COLUMNS = ("request_no", "service_name", "biz_type", "user_no", "counterparty", "amount",
-                      "commission", "status", "finished_at")
-_BALANCE_COLUMNS = ("user_no", "available", "frozen", "as_of")
-
-# Each condition is TRUE for a good row; NULL (an empty field) counts as bad unless allowed.
-_STATEMENT_SHAPE = (
-    "request_no ~ %(request_no)s AND service_name ~ '^[A-Z_]{1,32}$' "
-    "AND COALESCE(biz_type, '') ~ '^[A-Z_]{0,32}$' AND user_no ~ %(account)s "
-    "AND COALESCE(counterparty, '') ~ '^[A-Za-z0-9_-]{0,64}$' "
-    "AND amount ~ %(fen)s AND commission ~ %(fen)s AND status = ANY(%(statuses)s) AND finished_at ~ %(ts)s"
+# An identifier as the protocol allows it (requestNo, userNo, projectNo): 1-64 of [A-Za-z0-9_-].
+_ID = "{c} ~ '^[A-Za-z0-9_-]+$' AND length({c}) <= 64"
+_CODE = "{c} ~ '^[A-Z_]*$' AND length({c}) <= 32"
+_STATEMENT_COLUMNS = (
+    ("request_no", "text NOT NULL CHECK (" + _ID.format(c="request_no") + ")"),
+    ("service_name", "text NOT NULL CHECK (" + _CODE.format(c="service_name") + ")"),
+    ("biz_type", "text CHECK (" + _CODE.format(c="biz_type") + ")"),
+    ("user_no", "text NOT NULL CHECK (" + _ID.format(c="user_no") + ")"),
+    ("counterparty", "text CHECK (" + _ID.format(c="counterparty") + ")"),
+    ("amount", "bigint NOT NULL CHECK (amount >= 0)"),
+    ("commission", "bigint NOT NULL CHECK (commission >= 0)"),
+    ("status", "text NOT NULL CHECK (status IN ({}))".format(", ".join(f"'{s}'" for s in domain.STATEMENT_STATUSES))),
+    ("finished_at", "timestamptz NOT NULL"),
 )
-_BALANCE_SHAPE = "user_no ~ %(account)s AND available ~ %(fen)s AND frozen ~ %(fen)s AND as_of ~ %(ts)s"
-_PARAMS = {"request_no": domain.REQUEST_NO_RE, "account": domain.ACCOUNT_RE, "fen": domain.FEN_RE,
-           "ts": domain.TIMESTAMP_RE, "statuses": list(domain.STATEMENT_STATUSES)}
+_BALANCE_COLUMNS = (
+    ("user_no", "text NOT NULL CHECK (" + _ID.format(c="user_no") + ")"),
+    ("available", "bigint NOT NULL CHECK (available >= 0)"),
+    ("frozen", "bigint NOT NULL CHECK (frozen >= 0)"),
+    ("as_of", "timestamptz NOT NULL"),
+)
+_LINE = re.compile(r"line (\d+)")
 
 
-def _load(table: str, columns: tuple[str, ...], content: bytes, shape: str, key: str) -> None:
+def _load(table: str, columns: tuple[tuple[str, str], ...], content: bytes, key: str) -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("load the bank's files inside the reconciliation's transaction")
+    names = ", ".join(name for name, _ in columns)
     with connection.cursor() as cur:
-        cur.execute(f"CREATE TEMPORARY TABLE {table} (line bigserial, "
-                    + ", ".join(f"{c} text" for c in columns) + ") ON COMMIT DROP")
+        # Room for the hash aggregate and joins over a million rows in memory (this
+        # transaction only).
+        cur.execute("SET LOCAL work_mem = '256MB'")
+        cur.execute(f"CREATE TEMPORARY TABLE {table} ("  # names and types are ours, not input
+                    + ", ".join(f"{name} {kind}" for name, kind in columns) + ") ON COMMIT DROP")
         try:
-            with cur.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN "
-                                 "WITH (FORMAT csv, HEADER true)") as copy:
-                copy.write(content)
-        except Exception as exc:  # wrong column count, bad quoting, invalid UTF-8
-            raise FileRefused(f"the file cannot be read as CSV: {str(exc).splitlines()[0]}") from exc
-        cur.execute(f"SELECT line FROM {table} WHERE ({shape}) IS NOT TRUE ORDER BY line LIMIT 1",  # noqa: S608
-                    _PARAMS)
-        bad = cur.fetchone()
-        if bad is not None:
-            raise FileRefused(f"row {bad[0]} is malformed")
+            with cur.cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                for start in range(0, len(content), 1 << 20):
+                    copy.write(content[start:start + (1 << 20)])
+        except Exception as exc:  # a bad value, wrong column count, bad quoting, invalid UTF-8
+            raise FileRefused(_why(exc)) from exc
         cur.execute(f"SELECT {key} FROM {table} GROUP BY {key} HAVING count(*) > 1 LIMIT 1")  # noqa: S608
         twice = cur.fetchone()
         if twice is not None:
             raise FileRefused(f"{twice[0]} appears more than once")
 
 
+def _why(exc: Exception) -> str:
+    """The database's reason, with the file's line (the header is line 1)."""
+    diag = getattr(getattr(exc, "__cause__", None) or exc, "diag", None)
+    context = getattr(diag, "context", "") or ""
+    line = _LINE.search(context)
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"line {line.group(1)} is malformed ({first})" if line else f"the file cannot be read ({first})"
+
+
 def statement_load(content: bytes) -> None:
-    _load(STATEMENT_TABLE, _STATEMENT_COLUMNS, content, _STATEMENT_SHAPE, "request_no")
+    _load(STATEMENT_TABLE, _STATEMENT_COLUMNS, content, "request_no")
 
 
 def balances_load(content: bytes) -> None:
-    _load(BALANCE_TABLE, _BALANCE_COLUMNS, content, _BALANCE_SHAPE, "user_no")
+    _load(BALANCE_TABLE, _BALANCE_COLUMNS, content, "user_no")

@@ -283,5 +283,14 @@ def test_balance_file_is_the_close_of_a_past_day(funded):
     assert {r[3] for r in rows} == {f"{(timezone.localdate() - dt.timedelta(days=1)).isoformat()}T00:00:00+08:00"}
     # The same bytes on every download; the transactions file is still the default kind.
     assert funded.call("DOWNLOAD_STATEMENT", date=day, kind="BALANCES")["sha256"] == resp["sha256"]
+    # The request log keeps the answer without the file; a replay gives the file back.
+    stored = BankRequest.objects.using("bank").get(request_no=resp["requestNo"]).response
+    assert "file" not in stored and stored["sha256"] == resp["sha256"]
+    env = funded.envelope("DOWNLOAD_STATEMENT", {"requestNo": resp["requestNo"], "date": day, "kind": "BALANCES"})
+    # (a new timestamp, so other reqData: 00006; the very same bytes replay)
+    assert funded.open(funded.post(env))["respCode"] == codes.REQUEST_NO_REUSED
+    same = funded.envelope("DOWNLOAD_STATEMENT", {"date": day})
+    first, again = funded.open(funded.post(same)), funded.open(funded.post(same))
+    assert first == again and first["file"]
     assert base64.b64decode(funded.call("DOWNLOAD_STATEMENT", date=day)["file"]).decode().startswith("requestNo,")
     assert funded.call("DOWNLOAD_STATEMENT", date=day, kind="LEDGER")["respCode"] == codes.INVALID_PARAMS
