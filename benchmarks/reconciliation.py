@@ -46,6 +46,7 @@ from benchmarks.common import (
     server_facts,
     start_gunicorn,
     stop_server,
+    tree_cpu_seconds,
 )
 
 PLATFORM_DB, BANK_DB = "wanxin_bench_recon", "wanxin_bench_recon_bank"
@@ -202,9 +203,15 @@ def main(argv: list[str] | None = None) -> int:
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         timings: dict[str, float] = {}
         print("Reconciling…", flush=True)
+        usage0, bank_cpu0 = resource.getrusage(resource.RUSAGE_SELF), tree_cpu_seconds(bank.pid)
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         recon = services.day_reconcile(day=day, timings=timings)
         seconds = time.perf_counter() - t0
+        usage1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = {"platform_process_s": round(usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime, 2),
+               "bank_server_s": round(tree_cpu_seconds(bank.pid) - bank_cpu0, 2),
+               "loadavg_1min_before_after": [load0, os.getloadavg()[0]]}
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"  {seconds:.2f} s, peak memory {peak_mb:.0f} MB", flush=True)
 
@@ -243,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "statement_rows": recon.statement_rows,
         "matched": recon.matched,
         "phases_seconds": timings,
+        "cpu": cpu,
         "duckdb": duck,
         "targets": {"seconds": TARGET_SECONDS, "ratio_to_duckdb": TARGET_RATIO},
         "met": {"seconds": seconds <= TARGET_SECONDS, "ratio_to_duckdb": bool(ratio and ratio <= TARGET_RATIO),
@@ -255,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     for phase, value in timings.items():
         print(f"{phase:<50} {value:>7.3f}")
     print(f"{'end to end':<50} {seconds:>7.3f}\n{'DuckDB join of the two CSV files':<50} {duck['seconds']:>7.3f}")
+    print(f"CPU: platform process {cpu['platform_process_s']} s, bank server {cpu['bank_server_s']} s "
+          f"(PostgreSQL backends not counted), load {cpu['loadavg_1min_before_after']}")
     print(f"ratio {result['ratio_to_duckdb']}, peak memory {peak_mb:.0f} MB, exact: {exact}; wrote {args.output}")
     return 0 if exact else 1
 
