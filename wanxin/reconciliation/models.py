@@ -22,6 +22,10 @@ class ReconciliationDay(models.Model):
     balances_sha256 = models.CharField(max_length=64, blank=True)
     balance_rows = models.PositiveIntegerField(default=0)
     matched = models.PositiveIntegerField(default=0, help_text="statement rows that agree with the platform")
+    # The platform's own requests' view of PLATFORM_INCOME / PLATFORM_CAPITAL at the close: the
+    # running total the next day starts from (services.requests_view).
+    income_at_close = models.BigIntegerField(null=True, blank=True)
+    capital_at_close = models.BigIntegerField(null=True, blank=True)
     runs = models.PositiveIntegerField(default=0)
     last_run_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

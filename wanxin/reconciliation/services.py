@@ -133,18 +133,32 @@ def day_reconcile(*, day: dt.date, actor: User | None = None, client: BankClient
 # -- the platform's own accounts at the bank -------------------------------------------------
 
 
-def platform_accounts_view(end: dt.datetime, day: dt.date) -> dict[str, int]:
-    """PLATFORM_INCOME / PLATFORM_CAPITAL as the platform's records say they stand at ``end``:
-    the commissions and transfers of its successful requests, plus the bank-side entries
-    (capital funding by the bank's staff) an officer has explained up to that day."""
+def requests_view(end: dt.datetime, day: dt.date) -> dict[str, int]:
+    """PLATFORM_INCOME / PLATFORM_CAPITAL as the platform's successful requests say they stand
+    at ``end``: the commissions and transfers (``domain.platform_account_effects``). A running
+    total: the latest earlier reconciled day's figure plus the requests finished since its
+    close (a record's ``finished_at`` is when the platform applied it, never back-dated, so each
+    is counted in exactly one day), so a run decrypts one day's payloads, not all history."""
     totals = dict.fromkeys(domain.PLATFORM_ACCOUNTS, 0)
-    rows = (DepositoryRequest.objects
-            .filter(status=DepositoryRequest.Status.SUCCESS, finished_at__lt=end,
-                    service_name__in=["WITHDRAW", "CONFIRM_LOAN", "CONFIRM_REPAYMENT", "TRANSFER"])
-            .values_list("service_name", "payload"))
-    for service_name, payload in rows.iterator(chunk_size=2000):
+    rows = DepositoryRequest.objects.filter(status=DepositoryRequest.Status.SUCCESS, finished_at__lt=end,
+                                            service_name__in=["WITHDRAW", "CONFIRM_LOAN", "CONFIRM_REPAYMENT",
+                                                              "TRANSFER"])
+    before = (ReconciliationDay.objects.filter(date__lt=day, income_at_close__isnull=False)
+              .order_by("-date").first())
+    if before is not None:
+        totals = {domain.PLATFORM_INCOME: before.income_at_close, domain.PLATFORM_CAPITAL: before.capital_at_close}
+        rows = rows.filter(finished_at__gte=day_bounds(before.date)[1])
+    for service_name, payload in rows.values_list("service_name", "payload").iterator(chunk_size=2000):
         for account, delta in domain.platform_account_effects(service_name, payload or {}).items():
             totals[account] += delta
+    return totals
+
+
+def platform_accounts_view(end: dt.datetime, day: dt.date, requests: dict[str, int] | None = None) -> dict[str, int]:
+    """The platform's view of its own accounts at ``end``: its requests (``requests_view``)
+    plus the bank-side entries (capital funding by the bank's staff) an officer has explained
+    up to that day."""
+    totals = dict(requests if requests is not None else requests_view(end, day))
     funded = (Difference.objects.filter(kind=Difference.Kind.MISSING_ON_PLATFORM, status=Difference.Status.EXPLAINED,
                                         service_name__in=domain.BANK_SIDE_SERVICES, day__date__lte=day)
               .aggregate(total=Sum("bank_amount"))["total"])
@@ -153,8 +167,11 @@ def platform_accounts_view(end: dt.datetime, day: dt.date) -> dict[str, int]:
 
 
 def _platform_accounts_match(recon: ReconciliationDay, end: dt.datetime) -> None:
+    requests = requests_view(end, recon.date)
+    recon.income_at_close = requests[domain.PLATFORM_INCOME]
+    recon.capital_at_close = requests[domain.PLATFORM_CAPITAL]
     bank = matching.bank_balances(domain.PLATFORM_ACCOUNTS)
-    mine = platform_accounts_view(end, recon.date)
+    mine = platform_accounts_view(end, recon.date, requests)
     found = []
     for account in domain.PLATFORM_ACCOUNTS:
         available, frozen = bank.get(account, (0, 0))
@@ -255,7 +272,11 @@ def _requery_balance(difference: Difference, client: BankClient | None) -> tuple
     again. The platform's own accounts: compare again (explained bank-side entries count)."""
     end = day_bounds(difference.day.date)[1]
     if difference.account in domain.PLATFORM_ACCOUNTS:
-        mine = (platform_accounts_view(end, difference.day.date)[difference.account], 0)
+        requests = None
+        if difference.day.income_at_close is not None:  # this day's own figure: the same running total
+            requests = {domain.PLATFORM_INCOME: difference.day.income_at_close,
+                        domain.PLATFORM_CAPITAL: difference.day.capital_at_close}
+        mine = (platform_accounts_view(end, difference.day.date, requests)[difference.account], 0)
         applied = 0
     else:
         applied = 0

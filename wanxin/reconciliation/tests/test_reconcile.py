@@ -243,3 +243,24 @@ def test_command(live):
         call_command("reconcile", "--date", "yesterday")
     with pytest.raises(CommandError, match="not a closed business day"):
         call_command("reconcile", "--date", timezone.localdate().isoformat())
+
+
+def test_platform_income_is_a_running_total_from_the_day_before(live):
+    user = customer(1_000_00)
+    first = finish(funds.withdraw_start(user=user, amount=100_00))
+    age(1)
+    second = finish(funds.withdraw_start(user=user, amount=300_00))
+    age(1)
+    two_days_ago, one_day_ago = yesterday() - dt.timedelta(days=1), yesterday()
+    earlier = services.day_reconcile(day=two_days_ago)
+    assert found(two_days_ago) == set()
+    assert earlier.income_at_close == first.payload["commission"] > 0
+    later = services.day_reconcile(day=one_day_ago)
+    assert found(one_day_ago) == set()
+    assert later.income_at_close == first.payload["commission"] + second.payload["commission"]
+    # The next day starts from the day before's figure, not from all history: a wrong figure
+    # there shows as a difference of PLATFORM_INCOME.
+    ReconciliationDay.objects.filter(pk=earlier.pk).update(income_at_close=earlier.income_at_close + 1)
+    services.day_reconcile(day=one_day_ago)
+    income = Difference.objects.get(day__date=one_day_ago)
+    assert (income.account, income.platform_available - income.bank_available) == ("PLATFORM_INCOME", 1)
