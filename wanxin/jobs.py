@@ -41,6 +41,8 @@ def jobs() -> list[Job]:
         found.append(Job("repayments.remind", 3600, "wanxin.repayments.tasks.remind"))
         found.append(Job("allocation.start_trading", 300, "wanxin.allocation.tasks.start_trading"))
         found.append(Job("allocation.charge_fees", 600, "wanxin.allocation.tasks.charge_fees"))
+        found.append(Job("reconciliation.reconcile_yesterday", 3600,
+                         "wanxin.reconciliation.tasks.reconcile_yesterday"))
     return found
 
 

@@ -131,6 +131,7 @@ if SERVES_PLATFORM:
         "wanxin.repayments",
         "wanxin.lending",
         "wanxin.allocation",
+        "wanxin.reconciliation",
     ]
 # The platform's own user model; a bank-only process keeps Django's for its staff.
 AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"

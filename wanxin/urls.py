@@ -24,6 +24,7 @@ if settings.SERVES_PLATFORM:
         path("dev/", include("wanxin.notifications.urls")),
         path("funds/", include("wanxin.funds.urls")),
         path("kyc/", include("wanxin.kyc.urls")),
+        path("backoffice/reconciliation/", include("wanxin.reconciliation.urls")),
         path("backoffice/", include("wanxin.backoffice.urls")),
         path("loans/review/overdue", repayment_pages.overdue_review, name="loans-overdue"),
         path("loans/review/releases", repayment_pages.releases_refused, name="loans-releases"),

@@ -282,7 +282,7 @@ def query_request(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
         result = {"requestNo": target.request_no, "respCode": codes.PROCESSING,
                   "respMsg": codes.MESSAGES[codes.PROCESSING], "status": "PROCESSING"}
     else:
-        result = target.response
+        result = statements.full_response(target, target.response)
     return {"queryRequestNo": target.request_no, "serviceName": target.service_name, "result": result}
 
 
@@ -292,9 +292,11 @@ def query_balance(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def download_statement(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
-    statement = statements.close_day(req.platform_no, data["date"])
+    kind = data.get("kind", "TRANSACTIONS")
+    statement = statements.close_day(req.platform_no, data["date"], kind)
     return {
         "date": data["date"],
+        "kind": kind,
         "file": base64.b64encode(statement.content.encode("utf-8")).decode("ascii"),
         "rows": statement.rows,
         "sha256": statement.sha256,

@@ -207,14 +207,22 @@ class Notification(models.Model):
 
 
 class Statement(models.Model):
-    """A closed business day's statement; never edited once written."""
+    """A closed business day's statement or balance file (PROTOCOL §6); never edited once
+    written."""
+
+    class Kind(models.TextChoices):
+        TRANSACTIONS = "TRANSACTIONS"
+        BALANCES = "BALANCES"
 
     platform_no = models.CharField(max_length=32)
     date = models.DateField()
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TRANSACTIONS)
     content = models.TextField()
     sha256 = models.CharField(max_length=64)
     rows = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["platform_no", "date"], name="bank_statement_unique_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["platform_no", "date", "kind"], name="bank_statement_unique_day_kind")
+        ]

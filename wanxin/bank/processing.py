@@ -22,6 +22,7 @@ from django.utils import timezone
 from wanxin.protocol import codes, envelope, messages, signing
 from wanxin.protocol.codes import ProtocolError
 
+from . import statements
 from .ledger import InsufficientBalance, apply_shared
 from .models import BankRequest, Notification
 from .platforms import PlatformConfig, bank_private_key, get_platform
@@ -151,7 +152,7 @@ def replay(existing: BankRequest, v: Verified) -> dict[str, Any]:
         return response_data(v.data["requestNo"], codes.REQUEST_NO_REUSED)
     if existing.status == BankRequest.Status.PROCESSING:
         return response_data(existing.request_no, codes.PROCESSING)
-    return existing.response
+    return statements.full_response(existing, existing.response)
 
 
 def finish(req: BankRequest, code: str, message: str | None, fields: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +160,7 @@ def finish(req: BankRequest, code: str, message: str | None, fields: dict[str, A
     data = response_data(req.request_no, code, message, **fields)
     req.status = codes.status_for(code)
     req.resp_code = code
-    req.response = data
+    req.response = statements.stored_form(req.service_name, data)
     req.finished_at = timezone.now()
     if code != codes.SUCCESS:
         req.moved_money = False
@@ -169,7 +170,7 @@ def finish(req: BankRequest, code: str, message: str | None, fields: dict[str, A
             "UPDATE bank_bankrequest SET status = %s, resp_code = %s, response = %s, finished_at = %s, "
             "biz_type = %s, user_no = %s, counterparty = %s, amount = %s, commission = %s, moved_money = %s "
             "WHERE id = %s",
-            [req.status, code, json.dumps(data), req.finished_at, req.biz_type, req.user_no,
+            [req.status, code, json.dumps(req.response), req.finished_at, req.biz_type, req.user_no,
              req.counterparty, req.amount, req.commission, req.moved_money, req.pk],
         )
     if req.service_name in messages.GATEWAY_SERVICES:

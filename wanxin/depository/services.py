@@ -25,6 +25,7 @@ from django.utils import timezone
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.ids import new_request_no
 from wanxin.protocol import codes, messages
+from wanxin.protocol.codes import ProtocolError
 
 from .client import BankClient, BankUnavailable, get_client
 from .models import DepositoryRequest, IgnoredBankResult
@@ -273,3 +274,31 @@ def _expire_gateway(record: DepositoryRequest, *, seen_signed_at: dt.datetime | 
             source="query",
         )
     return "expired"
+
+
+# -- reconciliation's calls (no request record: they move no money and a statement would
+# make a record's encrypted response hundreds of megabytes) ------------------------------------
+
+
+def statement_download(*, date: str, kind: str = "TRANSACTIONS", client: BankClient | None = None) -> dict[str, Any]:
+    """The bank's signed answer to ``DOWNLOAD_STATEMENT`` (PROTOCOL §5, §6): ``file``
+    (base64 CSV), ``rows``, ``sha256``; a refusal raises ``ProtocolError`` with its code."""
+    client = client or get_client()
+    answer = client.send("DOWNLOAD_STATEMENT", {"requestNo": new_request_no("S"), "date": date, "kind": kind})
+    if answer.get("respCode") != codes.SUCCESS:
+        raise ProtocolError(answer.get("respCode", codes.SYSTEM_ERROR), str(answer.get("respMsg", "")))
+    return answer
+
+
+def request_requery(*, request_no: str, client: BankClient | None = None) -> dict[str, Any]:
+    """Ask the bank what became of ``request_no`` (``QUERY_REQUEST``) and, when the platform
+    has a record of it and the answer is final, apply it through ``result_apply`` (a settled
+    record stays as it is). Returns the bank's answer: ``respCode`` 30404 if it never saw it."""
+    client = client or get_client()
+    answer = client.send("QUERY_REQUEST", {"requestNo": new_request_no("Q"), "queryRequestNo": request_no})
+    result = answer.get("result") or {}
+    if (answer.get("respCode") == codes.SUCCESS and result.get("respCode") not in codes.NOT_FINAL
+            and result.get("respCode") not in codes.NOT_RECORDED and result.get("respCode") != codes.REQUEST_NO_REUSED
+            and DepositoryRequest.objects.filter(request_no=request_no).exists()):
+        result_apply(resp_data=result, source="query")
+    return answer

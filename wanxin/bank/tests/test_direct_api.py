@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures as cf
+import datetime as dt
+import hashlib
 import time
 
 import pytest
+from django.utils import timezone
 
 from wanxin.bank import invariants
 from wanxin.bank.models import Account, BankRequest, Freeze
@@ -243,3 +246,51 @@ def test_statement_download_for_closed_day(funded):
     assert text.startswith("requestNo,serviceName,bizType,userNo,counterparty,amount,commission,status,finishedAt\n")
     today = time.strftime("%Y-%m-%d", time.localtime(time.time() + 86400))
     assert funded.call("DOWNLOAD_STATEMENT", date=today)["respCode"] == codes.INVALID_PARAMS
+
+
+def _age_bank_history(days: int) -> None:
+    """Move everything the bank recorded so far ``days`` back, as if it happened then."""
+    from django.db.models import F
+
+    from wanxin.bank.models import BalanceChange
+
+    shift = dt.timedelta(days=days)
+    BankRequest.objects.using("bank").update(created_at=F("created_at") - shift,
+                                             finished_at=F("finished_at") - shift)
+    BalanceChange.objects.using("bank").update(created_at=F("created_at") - shift)
+    Account.objects.using("bank").update(opened_at=F("opened_at") - shift)
+
+
+def test_balance_file_is_the_close_of_a_past_day(funded):
+    # Two days ago: the funding and a tender freeze; today: more money moves, which the
+    # file of that past day must not show.
+    assert funded.call("USER_PRE_TRANSACTION", userNo="inv1", bizType="TENDER", amount=2_000,
+                       projectNo="P1")["respCode"] == codes.SUCCESS
+    _age_bank_history(2)
+    assert recharge(funded.private_key, "inv2", 7_000).status == "SUCCESS"
+    day = (timezone.localdate() - dt.timedelta(days=2)).isoformat()
+    resp = funded.call("DOWNLOAD_STATEMENT", date=day, kind="BALANCES")
+    assert resp["respCode"] == codes.SUCCESS, resp
+    text = base64.b64decode(resp["file"]).decode()
+    assert hashlib.sha256(text.encode()).hexdigest() == resp["sha256"]
+    lines = text.splitlines()
+    assert lines[0] == "userNo,available,frozen,asOf"
+    rows = [line.split(",") for line in lines[1:]]
+    assert resp["rows"] == len(rows)
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)  # ordered by userNo
+    got = {r[0]: (int(r[1]), int(r[2])) for r in rows}
+    assert got == {"bor1": (0, 0), "inv1": (998_000, 2_000), "inv2": (500_000, 0)}  # no card network
+    assert {r[3] for r in rows} == {f"{(timezone.localdate() - dt.timedelta(days=1)).isoformat()}T00:00:00+08:00"}
+    # The same bytes on every download; the transactions file is still the default kind.
+    assert funded.call("DOWNLOAD_STATEMENT", date=day, kind="BALANCES")["sha256"] == resp["sha256"]
+    # The request log keeps the answer without the file; a replay gives the file back.
+    stored = BankRequest.objects.using("bank").get(request_no=resp["requestNo"]).response
+    assert "file" not in stored and stored["sha256"] == resp["sha256"]
+    env = funded.envelope("DOWNLOAD_STATEMENT", {"requestNo": resp["requestNo"], "date": day, "kind": "BALANCES"})
+    # (a new timestamp, so other reqData: 00006; the very same bytes replay)
+    assert funded.open(funded.post(env))["respCode"] == codes.REQUEST_NO_REUSED
+    same = funded.envelope("DOWNLOAD_STATEMENT", {"date": day})
+    first, again = funded.open(funded.post(same)), funded.open(funded.post(same))
+    assert first == again and first["file"]
+    assert base64.b64decode(funded.call("DOWNLOAD_STATEMENT", date=day)["file"]).decode().startswith("requestNo,")
+    assert funded.call("DOWNLOAD_STATEMENT", date=day, kind="LEDGER")["respCode"] == codes.INVALID_PARAMS
