@@ -64,7 +64,8 @@ def verify(fields: Any, *, allowed: frozenset[str]) -> Verified:
     platform = get_platform(env.platform_no)
     if platform is None:
         raise EnvelopeRejected(f"unknown platformNo {env.platform_no!r}")
-    if len(env.req_data) > envelope.MAX_ENVELOPE_BYTES:
+    limit = envelope.MAX_BATCH_ENVELOPE_BYTES if env.service_name == "BATCH" else envelope.MAX_ENVELOPE_BYTES
+    if len(env.req_data) > limit:
         raise ProtocolError(codes.INVALID_PARAMS, "reqData is too large")
     if not signing.verify(platform.public_key, env.req_data, env.signature):
         raise ProtocolError(codes.BAD_SIGNATURE)
