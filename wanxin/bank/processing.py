@@ -22,7 +22,7 @@ from django.utils import timezone
 from wanxin.protocol import codes, envelope, messages, signing
 from wanxin.protocol.codes import ProtocolError
 
-from .ledger import InsufficientBalance, apply_shared
+from .ledger import InsufficientBalance, Posting, apply_shared
 from .models import BankRequest, Notification
 from .platforms import PlatformConfig, bank_private_key, get_platform
 
@@ -196,7 +196,8 @@ Handler = Callable[[BankRequest, dict[str, Any]], dict[str, Any]]
 
 
 def run_handler(req: BankRequest, handler: Handler, data: dict[str, Any], *,
-                savepoint_open: bool = False) -> dict[str, Any]:
+                savepoint_open: bool = False,
+                shared: Callable[[BankRequest, list[Posting]], None] = apply_shared) -> dict[str, Any]:
     """Execute inside a savepoint: a business refusal undoes every partial effect.
 
     ``savepoint_open``: claim() has already opened it. The balances of shared accounts
@@ -204,7 +205,8 @@ def run_handler(req: BankRequest, handler: Handler, data: dict[str, Any], *,
     the last statements before COMMIT, so those hot rows stay locked for one statement
     and the COMMIT (lock order: ledger.py). An overdraft of a shared account is still a
     refusal that undoes everything. On success the savepoint is left for COMMIT to
-    release: one round trip fewer."""
+    release: one round trip fewer. ``shared``: how the shared-account deltas are applied
+    (a BATCH defers pure credits to just before its COMMIT, see batch.py)."""
     if not savepoint_open:
         _execute(HANDLER_SAVEPOINT)
     req.shared_postings = []  # Posting.apply() leaves its shared-account deltas here
@@ -212,7 +214,7 @@ def run_handler(req: BankRequest, handler: Handler, data: dict[str, Any], *,
         fields = handler(req, data)
         response = finish(req, codes.SUCCESS, None, fields)
         try:
-            apply_shared(req, req.shared_postings)
+            shared(req, req.shared_postings)
         except InsufficientBalance as exc:
             raise BusinessError(codes.INSUFFICIENT_BALANCE) from exc
     except BusinessError as exc:
