@@ -96,6 +96,7 @@ class Caller:
 
         self.wid, self.tag, self.seq = wid, tag, 0
         self.batch_items = 1000
+        self.batch_customers: list[str] = []
         self.platform_no = settings.PLATFORM_NO
         self.key = signing.load_private_key(settings.PLATFORM_PRIVATE_KEY)
         self.bank_key = signing.load_public_key(settings.BANK_PUBLIC_KEY)
@@ -103,7 +104,7 @@ class Caller:
         if base_url is not None:
             import httpx
 
-            self.http = httpx.Client(base_url=base_url, timeout=30)
+            self.http = httpx.Client(base_url=base_url, timeout=120)  # a 1,000-item BATCH on a loaded machine
 
     def close(self) -> None:
         if self.http is not None:
@@ -128,11 +129,14 @@ class Caller:
             response = self.http.post("/bank/service", json=env)
             response.raise_for_status()
             return envelope.open_response(self.bank_key, response.json())
-        from wanxin.bank import handlers, processing
+        from wanxin.bank import batch, handlers, processing
         from wanxin.protocol import messages
 
         verified = processing.verify(env, allowed=messages.DIRECT_SERVICES)
-        data = processing.execute_direct(verified, handlers.DIRECT[service])
+        if service == "BATCH":
+            data = batch.execute_batch(verified)
+        else:
+            data = processing.execute_direct(verified, handlers.DIRECT[service])
         processing.sign(data)  # the bank signs every response; part of its cost
         return data
 
@@ -196,9 +200,14 @@ def one_iteration(caller: Caller, mix: str, customer: str, payee: str) -> list[t
 
 def batch_freeze_post_items(caller: Caller, customer: str, payee: str) -> list[dict[str, Any]]:
     """``caller.batch_items`` items: freeze + post pairs, each post paying its freeze out
-    (the item after it, so it sees the freeze) to the payee platform account."""
+    (the item after it, so it sees the freeze) to the payee platform account. The pairs go
+    round the sender's ``caller.batch_customers`` (a hot loan's batch has a different
+    investor per item): one account changed hundreds of times in one transaction gets slow
+    in PostgreSQL (docs/benchmarks.md, BATCH)."""
     items: list[dict[str, Any]] = []
-    for _ in range(caller.batch_items // 2):
+    for n in range(caller.batch_items // 2):
+        if caller.batch_customers:
+            customer = caller.batch_customers[n % len(caller.batch_customers)]
         freeze_no = caller.request_no()
         items.append({"serviceName": "USER_PRE_TRANSACTION", "data": {
             "requestNo": freeze_no, "userNo": customer, "bizType": "ALLOCATION", "amount": AMOUNT}})
@@ -315,6 +324,7 @@ def run_phase(wid: int, cmd: dict[str, Any]) -> dict[str, Any]:
         return run_batched(wid, cmd)
     caller = Caller(wid, cmd["tag"], cmd.get("base_url"))
     caller.batch_items = cmd.get("batch_items", caller.batch_items)
+    caller.batch_customers = [batch_customer_no(wid, i) for i in range(cmd.get("batch_customers", 0))]
     customers, payees = cmd["customers"], cmd["payees"]
     mix, start_at, end_at = cmd["mix"], cmd["start_at"], cmd["start_at"] + cmd["seconds"]
     latencies: list[float] = []
@@ -435,7 +445,11 @@ def customer_no(wid: int, i: int) -> str:
     return f"bc{wid:02d}x{i:03d}"
 
 
-def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
+def batch_customer_no(wid: int, i: int) -> str:
+    return f"bb{wid:02d}x{i:03d}"
+
+
+def migrate_and_seed(workers: int, per_worker: int, batch_per_worker: int = 0) -> dict[str, Any]:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
@@ -448,7 +462,8 @@ def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
     call_command("migrate", database="bank", interactive=False, verbosity=0)
     platform_no = settings.PLATFORM_NO
     names = [customer_no(w, i) for w in range(workers) for i in range(per_worker)]
-    staff.fund_platform_capital(platform_no=platform_no, amount=SEED_PER_CUSTOMER * (len(names) + 10),
+    batch_names = [batch_customer_no(w, i) for w in range(workers) for i in range(batch_per_worker)]
+    staff.fund_platform_capital(platform_no=platform_no, amount=SEED_PER_CUSTOMER * (len(names) + len(batch_names) + 10),
                                 staff="benchmark")
     accounts.system(platform_no, Account.Kind.PLATFORM_INCOME)
     Account.objects.using("bank").bulk_create(
@@ -456,7 +471,7 @@ def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
             Account(platform_no=platform_no, account_no=name, kind=Account.Kind.CUSTOMER,
                     status=Account.Status.OPEN, full_name="Bench Customer", id_number=f"110101199001{n:06d}",
                     mobile="13800138000", role="BOTH", auth_list=sorted(messages.AUTH_TYPES))
-            for n, name in enumerate(names)
+            for n, name in enumerate(names + batch_names)
         ]
     )
     with connections["bank"].cursor() as cur:  # the ceiling prototype; this database only
@@ -467,7 +482,14 @@ def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
                            amount=SEED_PER_CUSTOMER)
         if resp["respCode"] != OK:
             raise SystemExit(f"seeding {name} failed: {resp}")
-    return {"customers": len(names), "funded_each_fen": SEED_PER_CUSTOMER}
+    for start in range(0, len(batch_names), 100):  # the BATCH phase's customers, funded by BATCHes
+        items = [{"serviceName": "TRANSFER", "data": {
+            "requestNo": caller.request_no(), "bizType": "COMPENSATION", "payer": "PLATFORM_CAPITAL",
+            "payee": name, "amount": SEED_PER_CUSTOMER}} for name in batch_names[start:start + 100]]
+        resp = caller.call("BATCH", items=items)
+        if resp["respCode"] != OK or {r["respCode"] for r in resp["results"]} != {OK}:
+            raise SystemExit(f"seeding by BATCH failed: {str(resp)[:300]}")
+    return {"customers": len(names) + len(batch_names), "funded_each_fen": SEED_PER_CUSTOMER}
 
 
 PG_ONLY_SCRIPTS = {
@@ -716,6 +738,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--batch-seconds", type=float, default=15, help="length of the BATCH phase")
     parser.add_argument("--batch-items", type=int, default=1000, help="items per BATCH (freeze + post pairs)")
+    parser.add_argument("--batch-customers-per-sender", type=int, default=125,
+                        help="customers each BATCH sender spreads its pairs over")
     parser.add_argument("--batch-only", action="store_true",
                         help="quick variant: pgbench, seed and the BATCH phase only")
     parser.add_argument("--skip-pooled", action="store_true",
@@ -745,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.db import connections
 
-    seed = migrate_and_seed(args.workers, args.customers_per_worker)
+    seed = migrate_and_seed(args.workers, args.customers_per_worker, args.batch_customers_per_sender)
     counts = statement_counts()
     floor = python_floor()
     print(f"Python floor per request (signatures, verify, validation): {floor['total']:.3f} ms CPU", flush=True)
@@ -766,7 +790,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             batch = {"seconds": args.batch_seconds, "per_worker": args.customers_per_worker,
                      "base_url": f"http://127.0.0.1:{port}", "server_pid": server_proc.pid,
-                     "extra": {"batch_items": args.batch_items}}
+                     "extra": {"batch_items": args.batch_items,
+                               "batch_customers": args.batch_customers_per_sender}}
             rows.append(measure(workers, name="http_batch_freeze_post", kind="batch", mix="batch_freeze_post",
                                 label="HTTP: BATCH items/s, freeze+post → PLATFORM_INCOME",
                                 payees_for=lambda w: ["PLATFORM_INCOME"], **batch))

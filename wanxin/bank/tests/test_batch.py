@@ -78,12 +78,18 @@ def scenario(side: str) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[st
         ("USER_PRE_TRANSACTION", {"requestNo": r("3"), **freeze(f"{side}nobody", 5)}),   # 30001
         ("TRANSFER", {"requestNo": r("4"), "bizType": "ALLOCATION_FEE", "payer": u1, "payee": "PLATFORM_INCOME",
                       "amount": 100, "preRequestNo": r("1")}),                           # sees item 1
+        ("TRANSFER", {"requestNo": r("4b"), "bizType": "ALLOCATION_FEE", "payer": u1, "payee": "PLATFORM_INCOME",
+                      "amount": 250, "preRequestNo": r("1")}),                           # 30011: 200 left
+        ("USER_PRE_TRANSACTION", {"requestNo": r("4c"), "userNo": u1, "bizType": "TENDER", "amount": 5,
+                                  "projectNo": f"{side}pz"}),                            # 30020: no project
         ("CANCEL_PRE_TRANSACTION", {"requestNo": r("5"), "preRequestNo": r("1")}),       # releases 200
         ("CANCEL_PRE_TRANSACTION", {"requestNo": r("6"), "preRequestNo": r("1")}),       # 30010 now
         ("QUERY_BALANCE", {"requestNo": r("7"), "userNo": u1}),
         ("QUERY_REQUEST", {"requestNo": r("8"), "queryRequestNo": r("1")}),
         ("QUERY_REQUEST", {"requestNo": r("9"), "queryRequestNo": r("10")}),             # 30404: later
         ("USER_PRE_TRANSACTION", {"requestNo": r("10"), **freeze(u2, 70)}),
+        ("TRANSFER", {"requestNo": r("10b"), "bizType": "ALLOCATION_FEE", "payer": u1, "payee": "PLATFORM_INCOME",
+                      "amount": 70, "preRequestNo": r("10")}),                           # 30010: u2's freeze
         ("USER_PRE_TRANSACTION", {"requestNo": r("x"), **freeze(u2, 50)}),               # repeat: stored
         ("USER_PRE_TRANSACTION", {"requestNo": r("y"), **freeze(u2, 61)}),               # other data: 00006
         ("USER_PRE_TRANSACTION", {"requestNo": r("11"), **freeze(u1, "100")}),           # bad field: 00003
@@ -124,10 +130,10 @@ def test_each_item_gets_exactly_its_result_alone(bank, platform_key):
     assert batched["respCode"] == codes.SUCCESS and batched["requestNo"] == "Bbatch1"
 
     assert [r["respCode"] for r in batched["results"]] == [
-        "00000", "30042", "30001", "00000", "00000", "30010", "00000", "00000", "30404", "00000", "00000",
-        "00006", "00003", "30010"]
+        "00000", "30042", "30001", "00000", "30011", "30020", "00000", "30010", "00000", "00000", "30404", "00000",
+        "30010", "00000", "00006", "00003", "30010"]
     assert normalised(batched["results"], "B") == normalised(alone, "S")
-    assert batched["results"][6]["available"] == 10_000 - 100  # the query saw items 1, 4 and 5
+    assert batched["results"][8]["available"] == 10_000 - 100  # the query saw items 1, 4 and 5
     assert balance("Bu1") == balance("Su1") == (9_900, 0)
     assert balance("Bu2") == balance("Su2") == (10_000 - 50 - 60 - 70, 180)
     # The bad item was not recorded (it may be fixed and sent again); the refusals were.
