@@ -722,6 +722,12 @@ def print_table(rows: list[dict[str, Any]], pgbench: dict[str, Any]) -> None:
     print()
 
 
+def load_note(machine: dict[str, Any]) -> str:
+    start, end = machine.get("loadavg_at_start"), machine.get("loadavg_at_end")
+    return (f"machine shared with other work: 1-minute load average {start[0]:.1f} at the start, {end[0]:.1f} at "
+            f"the end, on {os.cpu_count()} cores; every figure competes with that load (compare ratios)")
+
+
 class _BatchOnly(Exception):
     """--batch-only: the other phases are skipped."""
 
@@ -888,6 +894,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratios": {row["name"]: row["ratio_to_pgbench"] for row in rows},
         "batch_items_per_s": batch_row["requests_per_s"],
         "batch_ratio_to_pgbench": batch_row["ratio_to_pgbench"],
+        "load_note": load_note(machine),
         "batch_target": "BATCH items/s (freezes and posts, 8 concurrent senders, signatures included, HTTP) "
                         ">= 1.5 x pgbench TPC-B tps",
         "invariants": invariants,
