@@ -18,6 +18,10 @@ Measures, on the PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth):
     N client processes with httpx: QUERY_BALANCE, and the plain transfer mix; once with
     the project's settings (a new database connection per request) and once with
     Django's psycopg pool (``benchmarks/settings_pooled.py``) for comparison.
+(b2) first of all: BATCH items/s over HTTP (PROTOCOL §5a): 8 sender processes send signed
+    BATCHes of freeze + post pairs to gunicorn; ``batch_ratio_to_pgbench`` (target 1.5),
+    with CPU per item of gunicorn, the bank database's backends and the senders.
+    ``--batch-only`` runs pgbench, the seed and this phase alone.
 (c) pgbench TPC-B (scale 8, 8 clients, 2 threads) on the same server in the same run;
     every figure is also printed as a ratio to its tps.
 
