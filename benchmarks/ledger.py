@@ -747,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes of the batched ceiling phase (the workers are split among them as threads)")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--batch-seconds", type=float, default=15, help="length of the BATCH phase")
-    parser.add_argument("--batch-items", type=int, default=1000, help="items per BATCH (freeze + post pairs)")
+    parser.add_argument("--batch-items", type=int, default=250, help="items per BATCH (freeze + post pairs; up to 1,000)")
     parser.add_argument("--batch-customers-per-sender", type=int, default=125,
                         help="customers each BATCH sender spreads its pairs over")
     parser.add_argument("--batch-only", action="store_true",
