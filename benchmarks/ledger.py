@@ -18,6 +18,10 @@ Measures, on the PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth):
     N client processes with httpx: QUERY_BALANCE, and the plain transfer mix; once with
     the project's settings (a new database connection per request) and once with
     Django's psycopg pool (``benchmarks/settings_pooled.py``) for comparison.
+(b2) first of all: BATCH items/s over HTTP (PROTOCOL §5a): 8 sender processes send signed
+    BATCHes of freeze + post pairs to gunicorn; ``batch_ratio_to_pgbench`` (target 1.5),
+    with CPU per item of gunicorn, the bank database's backends and the senders.
+    ``--batch-only`` runs pgbench, the seed and this phase alone.
 (c) pgbench TPC-B (scale 8, 8 clients, 2 threads) on the same server in the same run;
     every figure is also printed as a ratio to its tps.
 
@@ -71,6 +75,7 @@ from benchmarks.common import (
     server_facts,
     start_gunicorn,
     stop_server,
+    tree_cpu_seconds,
 )
 
 PLATFORM_DB, BANK_DB, PGBENCH_DB = "wanxin_bench", "wanxin_bench_bank", "wanxin_bench_pgbench"
@@ -94,6 +99,8 @@ class Caller:
         from wanxin.protocol import signing
 
         self.wid, self.tag, self.seq = wid, tag, 0
+        self.batch_items = 1000
+        self.batch_customers: list[str] = []
         self.platform_no = settings.PLATFORM_NO
         self.key = signing.load_private_key(settings.PLATFORM_PRIVATE_KEY)
         self.bank_key = signing.load_public_key(settings.BANK_PUBLIC_KEY)
@@ -101,7 +108,7 @@ class Caller:
         if base_url is not None:
             import httpx
 
-            self.http = httpx.Client(base_url=base_url, timeout=30)
+            self.http = httpx.Client(base_url=base_url, timeout=120)  # a 1,000-item BATCH on a loaded machine
 
     def close(self) -> None:
         if self.http is not None:
@@ -126,11 +133,14 @@ class Caller:
             response = self.http.post("/bank/service", json=env)
             response.raise_for_status()
             return envelope.open_response(self.bank_key, response.json())
-        from wanxin.bank import handlers, processing
+        from wanxin.bank import batch, handlers, processing
         from wanxin.protocol import messages
 
         verified = processing.verify(env, allowed=messages.DIRECT_SERVICES)
-        data = processing.execute_direct(verified, handlers.DIRECT[service])
+        if service == "BATCH":
+            data = batch.execute_batch(verified)
+        else:
+            data = processing.execute_direct(verified, handlers.DIRECT[service])
         processing.sign(data)  # the bank signs every response; part of its cost
         return data
 
@@ -180,9 +190,35 @@ def one_iteration(caller: Caller, mix: str, customer: str, payee: str) -> list[t
         out.append((time.perf_counter() - t0, resp))
     elif mix == "query_balance":
         timed("QUERY_BALANCE", userNo=customer)
+    elif mix == "batch_freeze_post":
+        t0 = time.perf_counter()
+        items = batch_freeze_post_items(caller, customer, payee)
+        resp = caller.call("BATCH", items=items)
+        seconds = time.perf_counter() - t0
+        # One sample per item (ops count items); its "latency" is the batch's round trip.
+        out.extend((seconds, r) for r in resp.get("results") or [resp] * len(items))
     else:
         raise ValueError(mix)
     return out
+
+
+def batch_freeze_post_items(caller: Caller, customer: str, payee: str) -> list[dict[str, Any]]:
+    """``caller.batch_items`` items: freeze + post pairs, each post paying its freeze out
+    (the item after it, so it sees the freeze) to the payee platform account. The pairs go
+    round the sender's ``caller.batch_customers`` (a hot loan's batch has a different
+    investor per item): one account changed hundreds of times in one transaction gets slow
+    in PostgreSQL (docs/benchmarks.md, BATCH)."""
+    items: list[dict[str, Any]] = []
+    for n in range(caller.batch_items // 2):
+        if caller.batch_customers:
+            customer = caller.batch_customers[n % len(caller.batch_customers)]
+        freeze_no = caller.request_no()
+        items.append({"serviceName": "USER_PRE_TRANSACTION", "data": {
+            "requestNo": freeze_no, "userNo": customer, "bizType": "ALLOCATION", "amount": AMOUNT}})
+        items.append({"serviceName": "TRANSFER", "data": {
+            "requestNo": caller.request_no(), "bizType": "ALLOCATION_FEE", "payer": customer, "payee": payee,
+            "amount": AMOUNT, "preRequestNo": freeze_no}})
+    return items
 
 
 BATCH_FREEZES = (
@@ -291,6 +327,8 @@ def run_phase(wid: int, cmd: dict[str, Any]) -> dict[str, Any]:
     if cmd["mix"] == "freeze_batched":
         return run_batched(wid, cmd)
     caller = Caller(wid, cmd["tag"], cmd.get("base_url"))
+    caller.batch_items = cmd.get("batch_items", caller.batch_items)
+    caller.batch_customers = [batch_customer_no(wid, i) for i in range(cmd.get("batch_customers", 0))]
     customers, payees = cmd["customers"], cmd["payees"]
     mix, start_at, end_at = cmd["mix"], cmd["start_at"], cmd["start_at"] + cmd["seconds"]
     latencies: list[float] = []
@@ -411,7 +449,11 @@ def customer_no(wid: int, i: int) -> str:
     return f"bc{wid:02d}x{i:03d}"
 
 
-def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
+def batch_customer_no(wid: int, i: int) -> str:
+    return f"bb{wid:02d}x{i:03d}"
+
+
+def migrate_and_seed(workers: int, per_worker: int, batch_per_worker: int = 0) -> dict[str, Any]:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
@@ -424,7 +466,8 @@ def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
     call_command("migrate", database="bank", interactive=False, verbosity=0)
     platform_no = settings.PLATFORM_NO
     names = [customer_no(w, i) for w in range(workers) for i in range(per_worker)]
-    staff.fund_platform_capital(platform_no=platform_no, amount=SEED_PER_CUSTOMER * (len(names) + 10),
+    batch_names = [batch_customer_no(w, i) for w in range(workers) for i in range(batch_per_worker)]
+    staff.fund_platform_capital(platform_no=platform_no, amount=SEED_PER_CUSTOMER * (len(names) + len(batch_names) + 10),
                                 staff="benchmark")
     accounts.system(platform_no, Account.Kind.PLATFORM_INCOME)
     Account.objects.using("bank").bulk_create(
@@ -432,7 +475,7 @@ def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
             Account(platform_no=platform_no, account_no=name, kind=Account.Kind.CUSTOMER,
                     status=Account.Status.OPEN, full_name="Bench Customer", id_number=f"110101199001{n:06d}",
                     mobile="13800138000", role="BOTH", auth_list=sorted(messages.AUTH_TYPES))
-            for n, name in enumerate(names)
+            for n, name in enumerate(names + batch_names)
         ]
     )
     with connections["bank"].cursor() as cur:  # the ceiling prototype; this database only
@@ -443,7 +486,14 @@ def migrate_and_seed(workers: int, per_worker: int) -> dict[str, Any]:
                            amount=SEED_PER_CUSTOMER)
         if resp["respCode"] != OK:
             raise SystemExit(f"seeding {name} failed: {resp}")
-    return {"customers": len(names), "funded_each_fen": SEED_PER_CUSTOMER}
+    for start in range(0, len(batch_names), 100):  # the BATCH phase's customers, funded by BATCHes
+        items = [{"serviceName": "TRANSFER", "data": {
+            "requestNo": caller.request_no(), "bizType": "COMPENSATION", "payer": "PLATFORM_CAPITAL",
+            "payee": name, "amount": SEED_PER_CUSTOMER}} for name in batch_names[start:start + 100]]
+        resp = caller.call("BATCH", items=items)
+        if resp["respCode"] != OK or {r["respCode"] for r in resp["results"]} != {OK}:
+            raise SystemExit(f"seeding by BATCH failed: {str(resp)[:300]}")
+    return {"customers": len(names) + len(batch_names), "funded_each_fen": SEED_PER_CUSTOMER}
 
 
 PG_ONLY_SCRIPTS = {
@@ -563,9 +613,37 @@ def check_invariants() -> dict[str, Any]:
 # -- phases and reporting -----------------------------------------------------------------
 
 
+def backend_cpu_seconds(dbname: str, *, until: float, every: float = 0.05) -> float:
+    """CPU seconds of the PostgreSQL backends serving ``dbname`` until ``until``, from /proc,
+    sampled: a backend seen first during the window counts from its start, one alive before
+    from its first sample, each to its last sample (so a lower bound: a backend's last
+    ``every`` seconds before it exits are missed). Only this database's backends: the machine
+    is shared, and the other load's PostgreSQL work is not ours."""
+    import psycopg
+
+    tick = os.sysconf("SC_CLK_TCK")
+    seen: dict[int, list[float]] = {}
+    first_round = True
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True) as conn:
+        while time.time() < until:
+            pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                used = (int(fields[11]) + int(fields[12])) / tick
+                if pid not in seen:
+                    seen[pid] = [used if first_round else 0.0, used]
+                seen[pid][1] = used
+            first_round = False
+            time.sleep(every)
+    return sum(last - first for first, last in seen.values())
+
+
 def measure(workers: Workers, *, name: str, label: str, kind: str, mix: str, seconds: float, per_worker: int,
             payees_for, base_url: str | None = None, profile: str | None = None,
-            extra: dict[str, Any] | None = None) -> dict[str, Any]:
+            extra: dict[str, Any] | None = None, server_pid: int | None = None) -> dict[str, Any]:
     start_at = time.time() + 2.0
     tag = f"p{next(PHASE_NUMBERS)}"  # requestNos are f"{tag}w{worker}n{seq}": unique per run
     commands = [
@@ -577,8 +655,19 @@ def measure(workers: Workers, *, name: str, label: str, kind: str, mix: str, sec
     workers.send(commands)
     time.sleep(max(0.0, start_at - time.time()))
     cpu0 = cpu_busy_seconds()
+    server_cpu0 = tree_cpu_seconds(server_pid) if server_pid else 0.0
+    if server_pid:  # where the CPU goes, by process: PostgreSQL's backends of this database
+        import threading
+
+        pg_cpu: list[float] = []
+        sampler = threading.Thread(target=lambda: pg_cpu.append(backend_cpu_seconds(BANK_DB,
+                                                                                     until=start_at + seconds)))
+        sampler.start()
     waits = sample_backends(BANK_DB, until=start_at + seconds)
     cpu = cpu_busy_seconds() - cpu0
+    server_cpu = tree_cpu_seconds(server_pid) - server_cpu0 if server_pid else 0.0
+    if server_pid:
+        sampler.join()
     results = workers.collect(len(commands))
     ops = sum(r["ops"] for r in results)
     latencies = sorted(x for r in results for x in r["latencies"])
@@ -606,6 +695,12 @@ def measure(workers: Workers, *, name: str, label: str, kind: str, mix: str, sec
         "bank_backend_states": waits,
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
+    if server_pid:
+        row["cpu_ms_per_item_by_process"] = {
+            "bank_gunicorn": round(server_cpu / max(ops, 1) * 1000, 4),
+            "postgresql_bank_backends_lower_bound": round(pg_cpu[0] / max(ops, 1) * 1000, 4),
+            "senders": row["worker_cpu_ms_per_request"],
+        }
     if mix in ("freeze_post", "transfer"):
         row["pairs_per_s"] = round(ops / 2 / seconds, 1)
     if profile:
@@ -631,6 +726,16 @@ def print_table(rows: list[dict[str, Any]], pgbench: dict[str, Any]) -> None:
     print()
 
 
+def load_note(machine: dict[str, Any]) -> str:
+    start, end = machine.get("loadavg_at_start"), machine.get("loadavg_at_end")
+    return (f"machine shared with other work: 1-minute load average {start[0]:.1f} at the start, {end[0]:.1f} at "
+            f"the end, on {os.cpu_count()} cores; every figure competes with that load (compare ratios)")
+
+
+class _BatchOnly(Exception):
+    """--batch-only: the other phases are skipped."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ledger", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=15, help="length of each service-layer phase")
@@ -641,6 +746,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-processes", type=int, default=1,
                         help="processes of the batched ceiling phase (the workers are split among them as threads)")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--batch-seconds", type=float, default=15, help="length of the BATCH phase")
+    parser.add_argument("--batch-items", type=int, default=250, help="items per BATCH (freeze + post pairs; up to 1,000)")
+    parser.add_argument("--batch-customers-per-sender", type=int, default=125,
+                        help="customers each BATCH sender spreads its pairs over")
+    parser.add_argument("--batch-only", action="store_true",
+                        help="quick variant: pgbench, seed and the BATCH phase only")
     parser.add_argument("--skip-pooled", action="store_true",
                         help="skip the HTTP variant with pooled database connections")
     parser.add_argument("--profile", nargs="?", const="cpu", choices=["cpu", "wall"],
@@ -668,18 +779,36 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.db import connections
 
-    seed = migrate_and_seed(args.workers, args.customers_per_worker)
+    seed = migrate_and_seed(args.workers, args.customers_per_worker, args.batch_customers_per_sender)
     counts = statement_counts()
     floor = python_floor()
     print(f"Python floor per request (signatures, verify, validation): {floor['total']:.3f} ms CPU", flush=True)
     connections.close_all()
-    print("Ceiling prototype driven by pgbench (no Python):", flush=True)
-    pg_only = pg_only_ceiling(args.pgbench_seconds)
+    pg_only = None
+    if not args.batch_only:
+        print("Ceiling prototype driven by pgbench (no Python):", flush=True)
+        pg_only = pg_only_ceiling(args.pgbench_seconds)
 
     rows: list[dict[str, Any]] = []
     profile_text = None
     workers = Workers(args.workers)
     try:
+        port = free_port()
+        print(f"BATCH over HTTP via gunicorn gthread 2×8 (wanxin.settings) on :{port}, "
+              f"{args.workers} senders × {args.batch_items} items:", flush=True)
+        server_proc = start_gunicorn(port, "wanxin.settings")
+        try:
+            batch = {"seconds": args.batch_seconds, "per_worker": args.customers_per_worker,
+                     "base_url": f"http://127.0.0.1:{port}", "server_pid": server_proc.pid,
+                     "extra": {"batch_items": args.batch_items,
+                               "batch_customers": args.batch_customers_per_sender}}
+            rows.append(measure(workers, name="http_batch_freeze_post", kind="batch", mix="batch_freeze_post",
+                                label="HTTP: BATCH items/s, freeze+post → PLATFORM_INCOME",
+                                payees_for=lambda w: ["PLATFORM_INCOME"], **batch))
+        finally:
+            stop_server(server_proc)
+        if args.batch_only:
+            raise _BatchOnly
         print("Service layer (verify → execute_direct → sign), one process per worker:", flush=True)
         common = {"seconds": args.seconds, "per_worker": args.customers_per_worker}
         rows.append(measure(workers, name="svc_freeze_post_income", kind="service", mix="freeze_post",
@@ -728,6 +857,8 @@ def main(argv: list[str] | None = None) -> int:
                                         payees_for=lambda w: ["PLATFORM_CAPITAL"], **http))
                 finally:
                     stop_server(server_proc)
+    except _BatchOnly:
+        pass
     finally:
         workers.stop()
 
@@ -736,6 +867,7 @@ def main(argv: list[str] | None = None) -> int:
         if "pairs_per_s" in row:
             row["pairs_ratio_to_pgbench"] = round(row["pairs_per_s"] / pgbench["tps"], 4)
 
+    batch_row = next(row for row in rows if row["name"] == "http_batch_freeze_post")
     print("Checking the ledger invariants…", flush=True)
     invariants = check_invariants()
     connections.close_all()
@@ -764,6 +896,11 @@ def main(argv: list[str] | None = None) -> int:
         },
         "figures": rows,
         "ratios": {row["name"]: row["ratio_to_pgbench"] for row in rows},
+        "batch_items_per_s": batch_row["requests_per_s"],
+        "batch_ratio_to_pgbench": batch_row["ratio_to_pgbench"],
+        "load_note": load_note(machine),
+        "batch_target": "BATCH items/s (freezes and posts, 8 concurrent senders, signatures included, HTTP) "
+                        ">= 1.5 x pgbench TPC-B tps",
         "invariants": invariants,
         "target": "ledger requests/s >= 1.0 x pgbench TPC-B tps",
     }

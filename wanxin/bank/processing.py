@@ -23,7 +23,7 @@ from wanxin.protocol import codes, envelope, messages, signing
 from wanxin.protocol.codes import ProtocolError
 
 from . import statements
-from .ledger import InsufficientBalance, apply_shared
+from .ledger import InsufficientBalance, Posting, apply_shared
 from .models import BankRequest, Notification
 from .platforms import PlatformConfig, bank_private_key, get_platform
 
@@ -65,7 +65,8 @@ def verify(fields: Any, *, allowed: frozenset[str]) -> Verified:
     platform = get_platform(env.platform_no)
     if platform is None:
         raise EnvelopeRejected(f"unknown platformNo {env.platform_no!r}")
-    if len(env.req_data) > envelope.MAX_ENVELOPE_BYTES:
+    limit = envelope.MAX_BATCH_ENVELOPE_BYTES if env.service_name == "BATCH" else envelope.MAX_ENVELOPE_BYTES
+    if len(env.req_data) > limit:
         raise ProtocolError(codes.INVALID_PARAMS, "reqData is too large")
     if not signing.verify(platform.public_key, env.req_data, env.signature):
         raise ProtocolError(codes.BAD_SIGNATURE)
@@ -196,7 +197,8 @@ Handler = Callable[[BankRequest, dict[str, Any]], dict[str, Any]]
 
 
 def run_handler(req: BankRequest, handler: Handler, data: dict[str, Any], *,
-                savepoint_open: bool = False) -> dict[str, Any]:
+                savepoint_open: bool = False,
+                shared: Callable[[BankRequest, list[Posting]], None] = apply_shared) -> dict[str, Any]:
     """Execute inside a savepoint: a business refusal undoes every partial effect.
 
     ``savepoint_open``: claim() has already opened it. The balances of shared accounts
@@ -204,7 +206,8 @@ def run_handler(req: BankRequest, handler: Handler, data: dict[str, Any], *,
     the last statements before COMMIT, so those hot rows stay locked for one statement
     and the COMMIT (lock order: ledger.py). An overdraft of a shared account is still a
     refusal that undoes everything. On success the savepoint is left for COMMIT to
-    release: one round trip fewer."""
+    release: one round trip fewer. ``shared``: how the shared-account deltas are applied
+    (a BATCH defers pure credits to just before its COMMIT, see batch.py)."""
     if not savepoint_open:
         _execute(HANDLER_SAVEPOINT)
     req.shared_postings = []  # Posting.apply() leaves its shared-account deltas here
@@ -212,7 +215,7 @@ def run_handler(req: BankRequest, handler: Handler, data: dict[str, Any], *,
         fields = handler(req, data)
         response = finish(req, codes.SUCCESS, None, fields)
         try:
-            apply_shared(req, req.shared_postings)
+            shared(req, req.shared_postings)
         except InsufficientBalance as exc:
             raise BusinessError(codes.INSUFFICIENT_BALANCE) from exc
     except BusinessError as exc:

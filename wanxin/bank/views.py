@@ -14,7 +14,7 @@ from wanxin.core.money import format_fen
 from wanxin.protocol import envelope, messages
 from wanxin.protocol.codes import ProtocolError
 
-from . import gateway, handlers, processing
+from . import batch, gateway, handlers, processing
 from .processing import EnvelopeRejected
 
 log = logging.getLogger("wanxin.bank")
@@ -24,7 +24,7 @@ log = logging.getLogger("wanxin.bank")
 @require_POST
 def service(request: HttpRequest) -> HttpResponse:
     """``POST {bankUrl}/service``: HTTP 200 with a signed response for anything attributable."""
-    if len(request.body) > envelope.MAX_ENVELOPE_BYTES:
+    if len(request.body) > envelope.MAX_BATCH_ENVELOPE_BYTES:  # other services: checked in verify()
         return JsonResponse({"error": "envelope too large"}, status=400)
     try:
         fields = envelope.parse_json(request.body)
@@ -36,7 +36,10 @@ def service(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": str(exc)}, status=400)
     except ProtocolError as exc:
         return JsonResponse(processing.sign(processing.refusal(fields, exc)))
-    data = processing.execute_direct(verified, handlers.DIRECT[verified.service_name])
+    if verified.service_name == "BATCH":
+        data = batch.execute_batch(verified)
+    else:
+        data = processing.execute_direct(verified, handlers.DIRECT[verified.service_name])
     return JsonResponse(processing.sign(data))
 
 

@@ -83,6 +83,28 @@ class BankClient:
                 return resp
         raise BankUnavailable(str(last_error))
 
+    def send_batch(self, request_no: str, items: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Send direct requests as one ``BATCH`` (PROTOCOL §5a) and open its results.
+
+        ``items``: ``(serviceName, data)`` pairs, each ``data`` with its own ``requestNo`` and
+        no ``timestamp``. Returns one ``respData`` per item, in order, each exactly what that
+        item would have got alone (so each is applied like a single response). A refusal of
+        the whole batch (``00003``–``00005``: nothing recorded) raises ``ProtocolError``; no
+        answer raises ``BankUnavailable`` (resend the same batch, or query the items). Sending
+        the same ``request_no`` with the same items again returns the stored results."""
+        resp = self.send("BATCH", {"requestNo": request_no, "items": batch_items(items)})
+        if resp.get("respCode") != codes.SUCCESS:
+            raise ProtocolError(resp.get("respCode", codes.SYSTEM_ERROR), resp.get("respMsg"))
+        results = resp.get("results")
+        if not isinstance(results, list) or len(results) != len(items):
+            raise ProtocolError(codes.INVALID_PARAMS, "the bank's BATCH answer has no result per item")
+        return results
+
+
+def batch_items(items: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The ``items`` field of a BATCH: ``[{"serviceName": …, "data": {…}}]``."""
+    return [{"serviceName": service, "data": data} for service, data in items]
+
 
 # Idle keep-alive connections are dropped before the server's own keep-alive timeout
 # (gunicorn's default is 2 s), so a reused connection is not one the server is closing;

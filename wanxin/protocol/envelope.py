@@ -15,6 +15,8 @@ from . import codes, signing
 from .codes import ProtocolError
 
 MAX_ENVELOPE_BYTES = 256 * 1024
+# A BATCH of 1,000 items (§5a) needs more; still under DATA_UPLOAD_MAX_MEMORY_SIZE (512 KiB).
+MAX_BATCH_ENVELOPE_BYTES = 500 * 1024
 ENVELOPE_FIELDS = ("serviceName", "platformNo", "reqData", "signature")
 # §4a: a notification is signed over these bytes + respData, a response over respData alone,
 # so a signed response (the bank answers even requests it could not verify) cannot be

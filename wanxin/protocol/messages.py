@@ -46,8 +46,23 @@ DIRECT_SERVICES = frozenset(
         "QUERY_REQUEST",
         "QUERY_BALANCE",
         "DOWNLOAD_STATEMENT",
+        "BATCH",
     }
 )
+# §5a: the services a BATCH may carry (not BATCH itself, nor the slow or one-off ones).
+BATCH_ITEM_SERVICES = frozenset(
+    {
+        "USER_PRE_TRANSACTION",
+        "CANCEL_PRE_TRANSACTION",
+        "CONFIRM_LOAN",
+        "CONFIRM_REPAYMENT",
+        "TRANSFER",
+        "MODIFY_PROJECT",
+        "QUERY_REQUEST",
+        "QUERY_BALANCE",
+    }
+)
+MAX_BATCH_ITEMS = 1000
 
 Checker = Callable[[Any], Any]
 
@@ -167,6 +182,31 @@ def _details(spec: dict[str, tuple[Checker, bool]], unique: str | None) -> Check
     return check
 
 
+def _batch_items(value: Any) -> list[dict[str, Any]]:
+    """The batch's shape (§5a): 1–1,000 objects ``{serviceName, data}`` naming a service a
+    batch may carry, no requestNo twice. Each item's own fields are checked later, on
+    their own (``validate_item``): a bad item gets its own 00003, not the batch."""
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_BATCH_ITEMS:
+        raise ValueError(f"must be a list of 1 to {MAX_BATCH_ITEMS} items")
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"serviceName", "data"}:
+            raise ValueError(f"item {index} must be an object with exactly serviceName and data")
+        service = item["serviceName"]
+        if service == "BATCH":
+            raise ValueError(f"item {index}: a BATCH cannot contain a BATCH")
+        if not isinstance(service, str) or service not in BATCH_ITEM_SERVICES:
+            raise ValueError(f"item {index}: serviceName must be one of {', '.join(sorted(BATCH_ITEM_SERVICES))}")
+        if not isinstance(item["data"], dict):
+            raise ValueError(f"item {index}: data must be an object")
+        request_no = item["data"].get("requestNo")
+        if isinstance(request_no, str):
+            if request_no in seen:
+                raise ValueError(f"item {index}: requestNo {request_no[:64]} appears twice in the batch")
+            seen.add(request_no)
+    return value
+
+
 _ID = _str(pattern=REQUEST_NO_RE)
 _CALLBACK = (_url, True)
 
@@ -247,6 +287,7 @@ SERVICE_FIELDS: dict[str, dict[str, tuple[Checker, bool]]] = {
     "QUERY_REQUEST": {"queryRequestNo": (_ID, True)},
     "QUERY_BALANCE": {"userNo": (_account_ref, True)},
     "DOWNLOAD_STATEMENT": {"date": (_date, True), "kind": (_choice(STATEMENT_KINDS), False)},
+    "BATCH": {"items": (_batch_items, True)},
 }
 
 COMMON_FIELDS: dict[str, tuple[Checker, bool]] = {
@@ -290,6 +331,18 @@ def validate_request(service_name: str, data: dict[str, Any], *, now_ms: int) ->
     return cleaned
 
 
+def validate_item(service_name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """One item of a BATCH (§5a): its service's fields and its own ``requestNo``; no
+    ``timestamp`` (the batch's applies). The batch's shape was checked already."""
+    spec = {"requestNo": COMMON_FIELDS["requestNo"], **SERVICE_FIELDS[service_name]}
+    try:
+        cleaned = _clean(data, spec)
+    except ValueError as exc:
+        raise ProtocolError(codes.INVALID_PARAMS, str(exc)) from exc
+    _check_cross_field(service_name, cleaned)
+    return cleaned
+
+
 def _check_cross_field(service_name: str, data: dict[str, Any]) -> None:
     def refuse(message: str) -> None:
         raise ProtocolError(codes.INVALID_PARAMS, message)
@@ -306,6 +359,9 @@ def _check_cross_field(service_name: str, data: dict[str, Any]) -> None:
             refuse("one side of a TRANSFER must be a platform account")
         if "preRequestNo" in data and data["payer"] in PLATFORM_ACCOUNTS:
             refuse("preRequestNo needs a customer payer")
+    if service_name == "BATCH":
+        if any(item["data"].get("requestNo") == data["requestNo"] for item in data["items"]):
+            refuse("an item cannot have the batch's own requestNo")
     if service_name == "CONFIRM_REPAYMENT":
         for index, item in enumerate(data["details"]):
             if item["commission"] > item["principal"] + item["interest"]:
