@@ -24,7 +24,7 @@ from .errors import invalid
 from .models import CallRecord, Request, Settlement
 
 REVIEW = "backoffice.review_allocations"
-APPROVE = "backoffice.approve_disbursement"  # settlements move the platform's money
+APPROVE = "backoffice.settle_allocation"  # settlements move money: the finance officer's permission
 MAX_YUAN_FEN = 10**15
 
 

@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wanxin.backoffice.duties import checker_independence_require
 from wanxin.backoffice.services import audit_record
 from wanxin.core.errors import Conflict, NotFound
 
@@ -35,8 +36,9 @@ from .common import (
 )
 
 PROPOSE = "review_allocations"
-# Approving moves the platform's money: the finance officer's permission (maker-checker).
-APPROVE = "approve_disbursement"
+# Approving moves the platform's and the customer's money: the finance officer's dedicated
+# money permission, checked by someone independent of the proposer (backoffice.duties).
+APPROVE = "settle_allocation"
 DEPOSIT_FREEZES = (Purpose.DEPOSIT, Purpose.TOP_UP, Purpose.INCREASE)
 OUT_OF_FREEZES = (Purpose.LOSS, Purpose.ARREARS)
 SETTLING = (Purpose.SETTLE, Purpose.LOSS, Purpose.ARREARS)
@@ -133,9 +135,9 @@ def settlement_approve(*, checker, settlement_id: int) -> Settlement:
         settlement, allocation = _locked_settlement(settlement_id)
         if settlement.status != Settlement.Status.PROPOSED or allocation.status != domain.SETTLEMENT_PROPOSED:
             raise Conflict(_("This settlement is not waiting for approval."), code="bad_status")
-        if settlement.proposed_by_id == checker.pk:
-            raise Conflict(_("You proposed this settlement: another person must approve it."), code="four_eyes",
-                           status=403)
+        # Not the proposer, nor an operator the proposer created or gave the role (the
+        # database CHECK still guards the first).
+        checker_independence_require(maker_id=settlement.proposed_by_id, checker=checker, permission=APPROVE)
         Settlement.objects.filter(pk=settlement.pk).update(status=Settlement.Status.APPROVED, approved_by=checker,
                                                            decided_at=timezone.now())
         deposit, risk = _freezes(allocation, DEPOSIT_FREEZES), _freezes(allocation, (Purpose.RISK_FUND,))

@@ -152,3 +152,50 @@ def test_a_liquidation_is_closed_by_operators(terminating, operator, finance):
     statuses = list(a.fund_records.filter(kind="STATUS").order_by("pk").values_list("status_to", flat=True))
     assert statuses[-3:] == [domain.TERMINATION_REQUESTED, domain.SETTLEMENT_PROPOSED, domain.SETTLED]
     books_balance()
+
+
+def test_approval_needs_settle_allocation_from_a_checker_independent_of_the_proposer(terminating, operator, finance):
+    """The dedicated money permission, and the duty guard: not an operator the proposer
+    created, nor one the proposer gave the finance role; nothing moves on a refusal."""
+    from django.contrib.auth.models import Group, Permission
+
+    from wanxin.accounts.models import User
+    from wanxin.backoffice.models import RoleGrant
+
+    settlement = services.settlement_propose(operator=operator, allocation_id=terminating.pk,
+                                             final_total_assets=4_000_004)
+    # Disbursement approval alone is not settlement approval.
+    payer = f.operator()
+    payer.groups.add(Group.objects.create(name="disbursement only"))
+    Group.objects.get(name="disbursement only").permissions.add(
+        Permission.objects.get(codename="approve_disbursement"))
+    payer = User.objects.get(pk=payer.pk)
+    assert payer.has_perm("backoffice.approve_disbursement")
+    with pytest.raises(WanxinError) as err:
+        services.settlement_approve(checker=payer, settlement_id=settlement.pk)
+    assert (err.value.status, err.value.code) == (403, "forbidden")
+
+    created = f.operator(roles.FINANCE_OFFICER)
+    User.objects.filter(pk=created.pk).update(created_by=operator)
+    with pytest.raises(WanxinError) as err:
+        services.settlement_approve(checker=User.objects.get(pk=created.pk), settlement_id=settlement.pk)
+    assert (err.value.status, err.value.code) == (403, "created_by_maker")
+
+    granted = f.operator(roles.FINANCE_OFFICER)
+    RoleGrant.objects.create(operator=granted, role=roles.FINANCE_OFFICER, status=RoleGrant.Status.CONFIRMED,
+                             proposed_by=f.operator(roles.SUPER_ADMIN), decided_by=operator)
+    with pytest.raises(WanxinError) as err:
+        services.settlement_approve(checker=granted, settlement_id=settlement.pk)
+    assert (err.value.status, err.value.code) == (403, "granted_by_maker")
+
+    a = Allocation.objects.get(pk=terminating.pk)
+    assert a.status == domain.SETTLEMENT_PROPOSED
+    assert Settlement.objects.get(pk=settlement.pk).status == Settlement.Status.PROPOSED
+    assert not a.bank_requests.filter(purpose__in=["SETTLE", "LOSS", "ARREARS", "RELEASE"]).exists()
+    assert bank_balance(a.customer.user_no) == (AFTER_PAYING, DEPOSIT + RISK_FUND)
+
+    services.settlement_approve(checker=finance, settlement_id=settlement.pk)
+    a.refresh_from_db()
+    assert a.status == domain.SETTLED
+    assert bank_balance(a.customer.user_no) == (2_000_000 - FEE, 0)
+    books_balance()
