@@ -81,4 +81,4 @@ def test_the_jobs_are_scheduled_and_run(live):
 
     table = {j.name: j for j in jobs()}
     assert table["allocation.start_trading"].func()() == 0
-    assert table["allocation.charge_fees"].func()() == {"charged": 0, "arrears": 0, "ended": 0}
+    assert table["allocation.charge_fees"].func()() == {"charged": 0, "arrears": 0, "ended": 0, "errors": 0}
