@@ -30,6 +30,7 @@ bench: $(STAMP)
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.http_floor
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.hot_loan
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.auto_repay
+	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.allocation_fees
 
 clean:
 	rm -rf $(VENV) var

@@ -16,7 +16,7 @@ from .common import (
     require,
     send_after_commit,
 )
-from .fees import FeeRun, arrears_add, fees_charge
+from .fees import FeeRun, arrears_add, auto_renew_set, fees_charge
 from .paying import ApplicationInput, allocation_apply, risk_fund_make_up
 from .requests import extension_apply, request_apply, request_approve, request_for, request_reject
 from .review import (
@@ -49,6 +49,7 @@ __all__ = [
     "allocation_reject",
     "allocations_start",
     "arrears_add",
+    "auto_renew_set",
     "bank_request",
     "call_record",
     "capital_available",

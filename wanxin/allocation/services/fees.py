@@ -22,11 +22,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wanxin.core.errors import Conflict
 from wanxin.funds.models import DepositoryAccount
 
 from .. import domain, selectors
+from ..errors import Invalid
 from ..models import Allocation, FeeCharge, FundRecord
-from .common import fee_issue, locked, move
+from .common import customer_only, fee_issue, locked, move, owned_locked
 
 log = logging.getLogger("wanxin.allocation")
 
@@ -37,6 +39,7 @@ class FeeRun:
     arrears: int = 0  # charges the balance could not cover
     ended: int = 0  # allocations whose term ended: termination started
     errors: int = 0  # allocations whose charging failed unexpectedly (logged; the others go on)
+    renewed: int = 0  # MONTHLY allocations renewed automatically by a month
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **counts: int) -> None:
@@ -45,7 +48,8 @@ class FeeRun:
                 setattr(self, name, getattr(self, name) + n)
 
     def counts(self) -> dict[str, int]:
-        return {"charged": self.charged, "arrears": self.arrears, "ended": self.ended, "errors": self.errors}
+        return {"charged": self.charged, "arrears": self.arrears, "ended": self.ended, "errors": self.errors,
+                "renewed": self.renewed}
 
 
 def _term_over(allocation: Allocation, now: dt.datetime, calendar: domain.TradingCalendar) -> bool:
@@ -81,9 +85,53 @@ def _charge_one(allocation_id: int, today: dt.date, now: dt.datetime, run: FeeRu
                                          status=FeeCharge.Status.ARREARS)
                 arrears_add(allocation, allocation.fee, note=day.isoformat())
                 run.add(arrears=1)
-        if allocation.status in domain.RUNNING and _term_over(allocation, now, calendar):
-            move(allocation, domain.TERMINATION_REQUESTED, note=_("the term ended"))
-            run.add(ended=1)
+        # A MONTHLY allocation set to renew takes one more month while its balance covers
+        # the next month's fee (dated start + duration months: the end it passes); without
+        # renewal, or without the money, reaching the end starts termination.
+        while allocation.status in domain.RUNNING and _term_over(allocation, now, calendar):
+            if not (allocation.auto_renew and allocation.product_type == domain.MONTHLY
+                    and domain.charge_fee(allocation.fee, max(available, 0)).paid):
+                move(allocation, domain.TERMINATION_REQUESTED, note=_("the term ended"))
+                run.add(ended=1)
+                break
+            _renew(allocation, calendar)
+            available -= allocation.fee
+            run.add(charged=1, renewed=1)
+
+
+def _renew(allocation: Allocation, calendar: domain.TradingCalendar) -> None:
+    """One more month: the fee of the month that starts at the old end is charged (a
+    transfer, as any charge of the run) and the end moves a month on, still counted from
+    the original start."""
+    day = domain.end_date(allocation.product_type, allocation.start_date, allocation.duration, calendar)
+    duration = allocation.duration + 1
+    end = domain.end_date(allocation.product_type, allocation.start_date, duration, calendar)
+    Allocation.objects.filter(pk=allocation.pk).update(duration=duration, end_date=end, updated_at=timezone.now())
+    allocation.duration, allocation.end_date = duration, end
+    owned = fee_issue(allocation, allocation.fee)
+    FeeCharge.objects.create(allocation=allocation, date=day, amount=allocation.fee, request_no=owned.request_no)
+    FundRecord.objects.create(allocation=allocation, kind=FundRecord.Kind.STATUS, status_from=allocation.status,
+                              status_to=allocation.status, note=_("renewed automatically until %(end)s")
+                              % {"end": end.isoformat()})
+
+
+# Before the end: from applying until termination is asked for.
+RENEWABLE = (domain.APPLIED, domain.DEPOSIT_PAID, domain.PAID, domain.APPROVED, *domain.RUNNING)
+
+
+def auto_renew_set(*, customer, allocation_id: int, on: object) -> Allocation:
+    """The customer turns automatic renewal of a running MONTHLY allocation on or off."""
+    customer_only(customer)
+    if type(on) is not bool:
+        raise Invalid(_("Say whether to renew automatically (true or false)."), code="invalid_on")
+    with transaction.atomic():
+        allocation = owned_locked(customer, allocation_id)
+        if allocation.product_type != domain.MONTHLY or allocation.status not in RENEWABLE:
+            raise Conflict(_("Only a monthly allocation that is not yet ending can renew automatically."),
+                           code="bad_status")
+        Allocation.objects.filter(pk=allocation.pk).update(auto_renew=on, updated_at=timezone.now())
+        allocation.auto_renew = on
+    return allocation
 
 
 def arrears_add(allocation: Allocation, amount: int, *, note: str = "", request_no: str = "") -> None:
