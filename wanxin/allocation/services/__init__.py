@@ -29,10 +29,12 @@ from .review import (
     sub_account_reveal,
 )
 from .settlement import (
+    SETTLING,
     settlement_approve,
     settlement_progress,
     settlement_propose,
     settlement_reject,
+    settlement_retry,
     termination_apply,
 )
 from .status import ImportResult, status_record, statuses_import
@@ -40,6 +42,7 @@ from .status import ImportResult, status_record, statuses_import
 __all__ = [
     "PLATFORM_CAPITAL",
     "PLATFORM_INCOME",
+    "SETTLING",
     "ApplicationInput",
     "FeeRun",
     "ImportResult",
@@ -75,6 +78,7 @@ __all__ = [
     "settlement_progress",
     "settlement_propose",
     "settlement_reject",
+    "settlement_retry",
     "status_record",
     "statuses_import",
     "sub_account_reveal",
