@@ -31,6 +31,7 @@ bench: $(STAMP)
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.hot_loan
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.auto_repay
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.reconciliation
+	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.allocation_fees
 
 clean:
 	rm -rf $(VENV) var

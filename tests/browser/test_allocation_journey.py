@@ -45,6 +45,9 @@ pytestmark = [
 CUSTOMER_PASSWORD = "x-pass-9"
 OPERATOR_PASSWORD = "a-long-operator-passphrase-42"
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 768, "height": 1024}  # the operators' desk is checked at this width
+RAW_CODES = re.compile(r"\b(IN_PROGRESS|DEPOSIT_PAID|TERMINATION_REQUESTED|SETTLEMENT_PROPOSED|SETTLED|WARNING|"
+                       r"LIQUIDATION|APPLIED|APPROVED|PENDING|TOP_UP|PROFIT_WITHDRAWAL|MONTHLY|DAILY)\b")
 
 
 @pytest.fixture
@@ -93,6 +96,23 @@ def _fits(page: Page) -> None:
     assert wide == [], (page.url, wide)
 
 
+def _desk_fits(page: Page, live: str, path: str) -> None:
+    """An operators' page at 768 px: no sideways scroll of its content, statuses by label."""
+    page.set_viewport_size(TABLET)
+    try:
+        page.goto(f"{live}{path}")
+        _fits(page)
+        text = page.inner_text("main")
+        assert not RAW_CODES.search(text), (path, RAW_CODES.search(text).group(0))
+    finally:
+        page.set_viewport_size(PHONE)
+
+
+def _labels_only(page: Page) -> None:
+    text = page.inner_text("main")
+    assert not RAW_CODES.search(text), (page.url, RAW_CODES.search(text).group(0))
+
+
 def test_allocation_journey_on_a_phone(phone, journey):
     live, page = journey, phone
     fund_platform_capital(platform_no="WANXIN", amount=50_000_000, staff="journey")
@@ -122,6 +142,11 @@ def test_allocation_journey_on_a_phone(phone, journey):
     allocation = Allocation.objects.get(customer=user)
     assert allocation.status == domain.DEPOSIT_PAID
     _fits(page)
+    _labels_only(page)
+    page.goto(f"{live}/allocation/mine")
+    _fits(page)
+    _labels_only(page)
+    page.goto(f"{live}/allocation/mine/{allocation.pk}")
 
     # … then makes up the risk fund.
     page.click("#risk-fund-form button[type=submit]")
@@ -133,6 +158,9 @@ def test_allocation_journey_on_a_phone(phone, journey):
     account = SubAccount.objects.create(account_id="HS-JOURNEY-1", password="Journey-Pw-1")
     desk = f"/allocation/desk/{allocation.pk}"
     _login(page, f"{live}/backoffice/login", allocation_operator.username, OPERATOR_PASSWORD, desk)
+    _desk_fits(page, live, "/allocation/desk/")
+    _desk_fits(page, live, desk)
+    page.goto(f"{live}{desk}")
     page.select_option("#id_outcome", "CONFIRMED")
     page.fill("#id_call_note", "客户确认")
     page.click("#call-form button[type=submit]")
@@ -165,6 +193,7 @@ def test_allocation_journey_on_a_phone(phone, journey):
     expect(page.locator("#chart svg")).to_be_visible()
     allocation.refresh_from_db()
     assert allocation.status == domain.WARNING
+    _desk_fits(page, live, desk)  # the chart, the lines, the status history
     assert [m.mobile for m in backends.outbox] == [user.mobile]
 
     # The customer tops up ¥3,000.00; the operator approves; the lines lift it back.
@@ -185,6 +214,8 @@ def test_allocation_journey_on_a_phone(phone, journey):
     page.fill("#id_final_total_assets", "38000")
     page.click("#propose-form button[type=submit]")
     _login(page, f"{live}/backoffice/login", finance.username, OPERATOR_PASSWORD, desk)
+    _desk_fits(page, live, desk)
+    page.goto(f"{live}{desk}")
     page.click(".settlement form button[type=submit] >> nth=0")
     allocation.refresh_from_db()
     assert allocation.status == domain.SETTLED
@@ -197,3 +228,4 @@ def test_allocation_journey_on_a_phone(phone, journey):
     _login(page, f"{live}/accounts/login", user.username, CUSTOMER_PASSWORD, f"/allocation/mine/{allocation.pk}")
     expect(page.locator("#records")).to_contain_text("-¥5,000.04")
     _fits(page)
+    _labels_only(page)

@@ -152,6 +152,7 @@ class AllocationOut(Schema):
     latestTotalAssets: int | None
     startDate: dt.date | None
     endDate: dt.date | None
+    autoRenew: bool = Field(description="MONTHLY: renewed by a month at its end while the balance covers the fee")
     createdAt: dt.datetime
 
 
@@ -178,7 +179,7 @@ def _out(a) -> dict:
         "fee": a.fee, "feesPaid": a.fees_paid, "arrears": a.arrears, "debt": a.debt,
         "profitWithdrawn": a.profit_withdrawn, "warningLine": a.warning_line, "liquidationLine": a.liquidation_line,
         "latestTotalAssets": a.latest_total_assets, "startDate": a.start_date, "endDate": a.end_date,
-        "createdAt": a.created_at,
+        "autoRenew": a.auto_renew, "createdAt": a.created_at,
     }
 
 
@@ -238,6 +239,18 @@ class SubAccountOut(Schema):
 def terminate(request, allocation_id: int, body: TerminationIn):
     services.termination_apply(customer=request.auth, allocation_id=allocation_id, reason=body.reason)
     return Status(202, _detail(selectors.allocation_of(request.auth, allocation_id)))
+
+
+class AutoRenewIn(Schema):
+    on: bool
+
+
+@router.post("/allocations/{allocation_id}/auto-renew", response={200: AllocationDetailOut, 400: ErrorOut,
+                                                                  403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             auth=customer_auth, summary="Turn automatic renewal of a monthly allocation on or off")
+def auto_renew(request, allocation_id: int, body: AutoRenewIn):
+    services.auto_renew_set(customer=request.auth, allocation_id=allocation_id, on=body.on)
+    return _detail(selectors.allocation_of(request.auth, allocation_id))
 
 
 @router.post("/allocations/{allocation_id}/sub-account", response={200: SubAccountOut, 403: ErrorOut, 404: ErrorOut,

@@ -28,7 +28,7 @@ def requests_open() -> int:
             + Allocation.objects.filter(status=domain.TERMINATION_REQUESTED).count())
 
 
-@tiles.register("approve_disbursement", label=_("Allocation settlements awaiting approval"),
+@tiles.register("settle_allocation", label=_("Allocation settlements awaiting approval"),
                 url="/allocation/desk/#settlements", order=33)
 def settlements_proposed() -> int:
     return Settlement.objects.filter(status=Settlement.Status.PROPOSED).count()

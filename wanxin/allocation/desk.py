@@ -24,7 +24,7 @@ from .errors import invalid
 from .models import CallRecord, Request, Settlement
 
 REVIEW = "backoffice.review_allocations"
-APPROVE = "backoffice.approve_disbursement"  # settlements move the platform's money
+APPROVE = "backoffice.settle_allocation"  # settlements move money: the finance officer's permission
 MAX_YUAN_FEN = 10**15
 
 
@@ -61,7 +61,9 @@ def allocation(request: HttpRequest, allocation_id: int) -> HttpResponse:
         "chart": chart, "records": selectors.fund_dynamics(found), "outcomes": CallRecord.Outcome.choices,
         "sub_accounts": selectors.available_sub_accounts(),
         "requests": found.requests.order_by("-created_at"),
-        "settlements": found.settlements.order_by("-created_at"), "running": found.status in domain.RUNNING,
+        "settlements": found.settlements.order_by("-created_at"),
+        "refused": found.bank_requests.filter(purpose__in=(*services.SETTLING, "RELEASE"), status="FAIL").count(),
+        "running": found.status in domain.RUNNING,
         "today": selectors.today(),
     })
 
@@ -182,6 +184,13 @@ def settlement_reject(request: HttpRequest, settlement_id: int) -> HttpResponse:
     return _act(request, _settlement_allocation(settlement_id), lambda: services.settlement_reject(
         checker=request.user, settlement_id=settlement_id, reason=request.POST.get("reason", "")),
         _("Settlement sent back."))
+
+
+@require_POST
+@require_operator_permission(APPROVE)
+def settlement_retry(request: HttpRequest, settlement_id: int) -> HttpResponse:
+    return _act(request, _settlement_allocation(settlement_id), lambda: services.settlement_retry(
+        operator=request.user, settlement_id=settlement_id), _("Refused requests sent to the bank again."))
 
 
 def _request_allocation(request_id: int) -> int:

@@ -3,8 +3,6 @@ charge happens once per (allocation, date) and a start once, however often they 
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from . import services
 
 
@@ -15,4 +13,4 @@ def start_trading() -> int:
 
 def charge_fees() -> dict[str, int]:
     """Every due fee charge of running allocations; termination when a term is over."""
-    return asdict(services.fees_charge())
+    return services.fees_charge().counts()

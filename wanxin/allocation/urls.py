@@ -14,6 +14,7 @@ desk_patterns = [
     path("desk/<int:allocation_id>/propose", desk.propose, name="desk-propose"),
     path("desk/settlements/<int:settlement_id>/approve", desk.settlement_approve, name="desk-settlement-approve"),
     path("desk/settlements/<int:settlement_id>/reject", desk.settlement_reject, name="desk-settlement-reject"),
+    path("desk/settlements/<int:settlement_id>/retry", desk.settlement_retry, name="desk-settlement-retry"),
     path("desk/requests/<int:request_id>/approve", desk.request_approve, name="desk-request-approve"),
     path("desk/requests/<int:request_id>/reject", desk.request_reject, name="desk-request-reject"),
 ]

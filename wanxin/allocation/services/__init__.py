@@ -16,7 +16,7 @@ from .common import (
     require,
     send_after_commit,
 )
-from .fees import FeeRun, arrears_add, fees_charge
+from .fees import FeeRun, arrears_add, auto_renew_set, fees_charge
 from .paying import ApplicationInput, allocation_apply, risk_fund_make_up
 from .requests import extension_apply, request_apply, request_approve, request_for, request_reject
 from .review import (
@@ -29,10 +29,12 @@ from .review import (
     sub_account_reveal,
 )
 from .settlement import (
+    SETTLING,
     settlement_approve,
     settlement_progress,
     settlement_propose,
     settlement_reject,
+    settlement_retry,
     termination_apply,
 )
 from .status import ImportResult, status_record, statuses_import
@@ -40,6 +42,7 @@ from .status import ImportResult, status_record, statuses_import
 __all__ = [
     "PLATFORM_CAPITAL",
     "PLATFORM_INCOME",
+    "SETTLING",
     "ApplicationInput",
     "FeeRun",
     "ImportResult",
@@ -49,6 +52,7 @@ __all__ = [
     "allocation_reject",
     "allocations_start",
     "arrears_add",
+    "auto_renew_set",
     "bank_request",
     "call_record",
     "capital_available",
@@ -74,6 +78,7 @@ __all__ = [
     "settlement_progress",
     "settlement_propose",
     "settlement_reject",
+    "settlement_retry",
     "status_record",
     "statuses_import",
     "sub_account_reveal",

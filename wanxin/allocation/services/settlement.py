@@ -15,8 +15,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wanxin.backoffice.duties import checker_independence_require
 from wanxin.backoffice.services import audit_record
 from wanxin.core.errors import Conflict, NotFound
+from wanxin.depository import services as depository
 
 from .. import domain
 from ..errors import Invalid, invalid
@@ -35,11 +37,16 @@ from .common import (
 )
 
 PROPOSE = "review_allocations"
-# Approving moves the platform's money: the finance officer's permission (maker-checker).
-APPROVE = "approve_disbursement"
+# Approving moves the platform's and the customer's money: the finance officer's dedicated
+# money permission, checked by someone independent of the proposer (backoffice.duties).
+APPROVE = "settle_allocation"
 DEPOSIT_FREEZES = (Purpose.DEPOSIT, Purpose.TOP_UP, Purpose.INCREASE)
 OUT_OF_FREEZES = (Purpose.LOSS, Purpose.ARREARS)
 SETTLING = (Purpose.SETTLE, Purpose.LOSS, Purpose.ARREARS)
+# A refused request that operators asked again under a new requestNo: final, moved nothing,
+# and no longer waited for (FAIL still is: it holds the settlement until someone retries).
+RETRIED = "RETRIED"
+NOT_MOVED = ("FAIL", RETRIED)
 
 
 def termination_apply(*, customer, allocation_id: int, reason: str) -> Request:
@@ -64,7 +71,7 @@ def _freezes(allocation: Allocation, purposes) -> list[tuple[BankRequest, int]]:
     out = []
     for freeze in allocation.bank_requests.filter(purpose__in=purposes, status="SUCCESS").order_by("pk"):
         taken = (allocation.bank_requests.filter(pre_request_no=freeze.request_no, purpose__in=OUT_OF_FREEZES)
-                 .exclude(status="FAIL").aggregate(total=Sum("amount"))["total"] or 0)
+                 .exclude(status__in=NOT_MOVED).aggregate(total=Sum("amount"))["total"] or 0)
         out.append((freeze, freeze.amount - taken))
     return out
 
@@ -133,9 +140,9 @@ def settlement_approve(*, checker, settlement_id: int) -> Settlement:
         settlement, allocation = _locked_settlement(settlement_id)
         if settlement.status != Settlement.Status.PROPOSED or allocation.status != domain.SETTLEMENT_PROPOSED:
             raise Conflict(_("This settlement is not waiting for approval."), code="bad_status")
-        if settlement.proposed_by_id == checker.pk:
-            raise Conflict(_("You proposed this settlement: another person must approve it."), code="four_eyes",
-                           status=403)
+        # Not the proposer, nor an operator the proposer created or gave the role (the
+        # database CHECK still guards the first).
+        checker_independence_require(maker_id=settlement.proposed_by_id, checker=checker, permission=APPROVE)
         Settlement.objects.filter(pk=settlement.pk).update(status=Settlement.Status.APPROVED, approved_by=checker,
                                                            decided_at=timezone.now())
         deposit, risk = _freezes(allocation, DEPOSIT_FREEZES), _freezes(allocation, (Purpose.RISK_FUND,))
@@ -178,6 +185,38 @@ def settlement_reject(*, checker, settlement_id: int, reason: str) -> Settlement
     return settlement
 
 
+def settlement_retry(*, operator, settlement_id: int) -> list[BankRequest]:
+    """Ask the bank again, each under a new requestNo, for every settlement transfer or
+    release of an approved settlement that it refused (after the cause is fixed, e.g. the
+    customer authorised the biz type or PLATFORM_CAPITAL was funded). Idempotent: once
+    retried, a refused request is RETRIED and a second click finds nothing to retry."""
+    require(operator, APPROVE)
+    with transaction.atomic():
+        settlement, allocation = _locked_settlement(settlement_id)
+        if settlement.status != Settlement.Status.APPROVED or allocation.status != domain.SETTLEMENT_PROPOSED:
+            raise Conflict(_("This settlement is not waiting for the bank."), code="bad_status")
+        refused = list(allocation.bank_requests.filter(purpose__in=(*SETTLING, Purpose.RELEASE), status="FAIL")
+                       .order_by("pk"))
+        if not refused:
+            raise Conflict(_("The bank refused none of this settlement's transfers or releases: nothing to retry."),
+                           code="nothing_to_retry")
+        issued = []
+        for old in refused:
+            BankRequest.objects.filter(pk=old.pk).update(status=RETRIED)
+            if old.purpose == Purpose.RELEASE:
+                continue  # settlement_progress below releases what remains of its freeze again
+            record = depository.refused_request(old.request_no)
+            issued.append(bank_request(allocation, old.purpose, service_name=record.service_name,
+                                       amount=old.amount, pre_request_no=old.pre_request_no,
+                                       payload=record.payload, prefix="WXAS"))
+        before = set(allocation.bank_requests.values_list("pk", flat=True))
+        settlement_progress(allocation)
+        issued += list(allocation.bank_requests.exclude(pk__in=before))
+        audit_record(actor=operator, action="allocation.settlement_retry", target=allocation, before=None,
+                     after={"refused": [r.request_no for r in refused], "issued": [r.request_no for r in issued]})
+    return issued
+
+
 def settlement_progress(allocation: Allocation) -> None:
     """Called under the allocation's lock after approval and after each settlement result:
     once nothing is being taken out of a freeze, release what remains of each; once nothing
@@ -187,11 +226,12 @@ def settlement_progress(allocation: Allocation) -> None:
     if allocation.status != domain.SETTLEMENT_PROPOSED:
         return
     requests = allocation.bank_requests
-    if requests.filter(purpose__in=SETTLING).exclude(status="SUCCESS").exists():
+    if requests.filter(purpose__in=SETTLING).exclude(status__in=("SUCCESS", RETRIED)).exists():
         return
     issued = False
     for freeze, remaining in _freezes(allocation, (*DEPOSIT_FREEZES, Purpose.RISK_FUND)):
-        released = requests.filter(purpose=Purpose.RELEASE, pre_request_no=freeze.request_no).exclude(status="FAIL")
+        released = requests.filter(purpose=Purpose.RELEASE, pre_request_no=freeze.request_no).exclude(
+            status__in=NOT_MOVED)
         if remaining > 0 and not released.exists():
             release_issue(allocation, freeze, remaining)
             issued = True

@@ -81,4 +81,70 @@ def test_the_jobs_are_scheduled_and_run(live):
 
     table = {j.name: j for j in jobs()}
     assert table["allocation.start_trading"].func()() == 0
-    assert table["allocation.charge_fees"].func()() == {"charged": 0, "arrears": 0, "ended": 0}
+    assert table["allocation.charge_fees"].func()() == {"charged": 0, "arrears": 0, "ended": 0, "errors": 0, "renewed": 0}
+
+
+# The seeded monthly product at x3: allocated 3,000,003, fee rhu(3,000,003 x 0.015) = 45,000 a month.
+M_DEPOSIT, M_RISK_FUND, M_FEE = 1_000_001, 30_000, 45_000
+
+
+@pytest.fixture
+def monthly(live, capital):  # noqa: F811
+    operator = f.operator(roles.ALLOCATION_OPERATOR)
+    user = allocation_customer(M_DEPOSIT + M_RISK_FUND + M_FEE + 2 * M_FEE + 44_999)  # two renewals, not three
+    allocation = services.allocation_apply(customer=user, data=services.ApplicationInput(
+        product_id=Product.objects.get(code="monthly").pk, deposit=M_DEPOSIT, multiple=3, duration=1))
+    services.call_record(operator=operator, allocation_id=allocation.pk, outcome="CONFIRMED")
+    account = SubAccount.objects.create(account_id=f"HS-M{allocation.pk}", password="pw")
+    services.allocation_approve(operator=operator, allocation_id=allocation.pk, sub_account_id=account.pk,
+                                now=dt.datetime(2027, 1, 29, 10, 0, tzinfo=BJ))
+    allocation.refresh_from_db()
+    assert (allocation.fee, allocation.start_date, allocation.end_date) == (M_FEE, dt.date(2027, 1, 29),
+                                                                            dt.date(2027, 2, 28))
+    return allocation
+
+
+def test_auto_renew_takes_the_next_months_fee_while_the_balance_allows_then_the_term_ends(monthly, client):
+    user = monthly.customer
+    client.force_login(user)
+    response = client.post(f"/api/v1/allocation/allocations/{monthly.pk}/auto-renew", {"on": True},
+                           content_type="application/json")
+    assert response.status_code == 200 and response.json()["autoRenew"] is True
+    income = bank_income()
+
+    run = _run(dt.date(2027, 2, 27))  # not yet at its end
+    assert (run.charged, run.renewed, run.ended) == (0, 0, 0)
+    run = _run(dt.date(2027, 2, 28), hour=0)  # its end (start + 1 month): renewed to 29 March
+    assert (run.charged, run.renewed, run.ended) == (1, 1, 0)
+    a = Allocation.objects.get(pk=monthly.pk)
+    assert (a.duration, a.end_date, a.status, a.fees_paid) == (2, dt.date(2027, 3, 29), domain.IN_PROGRESS, 2 * M_FEE)
+    assert list(FeeCharge.objects.values_list("date", "amount", "status")) == [(dt.date(2027, 2, 28), M_FEE, "PAID")]
+
+    run = _run(dt.date(2027, 3, 29), hour=0)  # renewed again: 29 April, fees still from the original start
+    assert (run.charged, run.renewed) == (1, 1)
+    a.refresh_from_db()
+    assert (a.duration, a.end_date) == (3, dt.date(2027, 4, 29))
+    assert bank_balance(user.user_no) == (44_999, M_DEPOSIT + M_RISK_FUND)  # less than a fee is left
+
+    run = _run(dt.date(2027, 4, 29), hour=0)  # the balance no longer allows it: termination starts
+    assert (run.charged, run.renewed, run.ended, run.arrears) == (0, 0, 1, 0)
+    a.refresh_from_db()
+    assert (a.status, a.duration, a.fees_paid, a.arrears) == (domain.TERMINATION_REQUESTED, 3, 3 * M_FEE, 0)
+    assert bank_income() == income + 2 * M_FEE
+    assert _run(dt.date(2027, 4, 29), hour=1).charged == 0  # nothing twice
+    books_balance()
+
+
+def test_without_auto_renew_the_end_starts_termination(monthly, client):
+    client.force_login(allocation_customer(0))  # another customer's allocation: not found
+    url = f"/api/v1/allocation/allocations/{monthly.pk}/auto-renew"
+    assert client.post(url, {"on": True}, content_type="application/json").status_code == 404
+    run = _run(dt.date(2027, 2, 28), hour=0)
+    a = Allocation.objects.get(pk=monthly.pk)
+    assert (run.renewed, run.ended, a.status, a.duration, a.auto_renew) == (0, 1, domain.TERMINATION_REQUESTED, 1, False)
+    assert FeeCharge.objects.filter(allocation=monthly).count() == 0
+    client.force_login(monthly.customer)  # too late to renew once it is ending
+    response = client.post(url, {"on": True}, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (409, "bad_status")
+    assert Allocation.objects.get(pk=monthly.pk).auto_renew is False
+    books_balance()

@@ -152,3 +152,100 @@ def test_a_liquidation_is_closed_by_operators(terminating, operator, finance):
     statuses = list(a.fund_records.filter(kind="STATUS").order_by("pk").values_list("status_to", flat=True))
     assert statuses[-3:] == [domain.TERMINATION_REQUESTED, domain.SETTLEMENT_PROPOSED, domain.SETTLED]
     books_balance()
+
+
+def test_approval_needs_settle_allocation_from_a_checker_independent_of_the_proposer(terminating, operator, finance):
+    """The dedicated money permission, and the duty guard: not an operator the proposer
+    created, nor one the proposer gave the finance role; nothing moves on a refusal."""
+    from django.contrib.auth.models import Group, Permission
+
+    from wanxin.accounts.models import User
+    from wanxin.backoffice.models import RoleGrant
+
+    settlement = services.settlement_propose(operator=operator, allocation_id=terminating.pk,
+                                             final_total_assets=4_000_004)
+    # Disbursement approval alone is not settlement approval.
+    payer = f.operator()
+    payer.groups.add(Group.objects.create(name="disbursement only"))
+    Group.objects.get(name="disbursement only").permissions.add(
+        Permission.objects.get(codename="approve_disbursement"))
+    payer = User.objects.get(pk=payer.pk)
+    assert payer.has_perm("backoffice.approve_disbursement")
+    with pytest.raises(WanxinError) as err:
+        services.settlement_approve(checker=payer, settlement_id=settlement.pk)
+    assert (err.value.status, err.value.code) == (403, "forbidden")
+
+    created = f.operator(roles.FINANCE_OFFICER)
+    User.objects.filter(pk=created.pk).update(created_by=operator)
+    with pytest.raises(WanxinError) as err:
+        services.settlement_approve(checker=User.objects.get(pk=created.pk), settlement_id=settlement.pk)
+    assert (err.value.status, err.value.code) == (403, "created_by_maker")
+
+    granted = f.operator(roles.FINANCE_OFFICER)
+    RoleGrant.objects.create(operator=granted, role=roles.FINANCE_OFFICER, status=RoleGrant.Status.CONFIRMED,
+                             proposed_by=f.operator(roles.SUPER_ADMIN), decided_by=operator)
+    with pytest.raises(WanxinError) as err:
+        services.settlement_approve(checker=granted, settlement_id=settlement.pk)
+    assert (err.value.status, err.value.code) == (403, "granted_by_maker")
+
+    a = Allocation.objects.get(pk=terminating.pk)
+    assert a.status == domain.SETTLEMENT_PROPOSED
+    assert Settlement.objects.get(pk=settlement.pk).status == Settlement.Status.PROPOSED
+    assert not a.bank_requests.filter(purpose__in=["SETTLE", "LOSS", "ARREARS", "RELEASE"]).exists()
+    assert bank_balance(a.customer.user_no) == (AFTER_PAYING, DEPOSIT + RISK_FUND)
+
+    services.settlement_approve(checker=finance, settlement_id=settlement.pk)
+    a.refresh_from_db()
+    assert a.status == domain.SETTLED
+    assert bank_balance(a.customer.user_no) == (2_000_000 - FEE, 0)
+    books_balance()
+
+
+def test_a_refused_settlement_transfer_is_retried_from_the_desk_under_a_new_request_no(live, operator, finance,
+                                                                                       capital):  # noqa: F811
+    """The customer had not authorised ALLOCATION_SETTLE: the loss transfer out of the freeze
+    is refused and everything stays frozen; once authorised, finance retries from the desk
+    (a new requestNo), the settlement completes, and a second retry finds nothing to do."""
+    from django.test import Client
+
+    from wanxin.allocation.models import BankRequest
+
+    user = allocation_customer(2_000_000, auth=["ALLOCATION", "ALLOCATION_FEE"])
+    allocation = services.allocation_apply(customer=user, data=services.ApplicationInput(
+        product_id=Product.objects.get(code="monthly").pk, deposit=DEPOSIT, multiple=3, duration=3))
+    services.call_record(operator=operator, allocation_id=allocation.pk, outcome="CONFIRMED")
+    account = SubAccount.objects.create(account_id=f"HS-R{allocation.pk}", password="pw")
+    services.allocation_approve(operator=operator, allocation_id=allocation.pk, sub_account_id=account.pk,
+                                now=dt.datetime(2026, 9, 29, 10, 0, tzinfo=domain.BEIJING))
+    services.termination_apply(customer=user, allocation_id=allocation.pk, reason="done")
+    capital_before = _capital()
+    settlement = services.settlement_propose(operator=operator, allocation_id=allocation.pk,
+                                             final_total_assets=3_700_004)  # a loss of 300,000 from the deposit
+    services.settlement_approve(checker=finance, settlement_id=settlement.pk)
+    a = Allocation.objects.get(pk=allocation.pk)
+    refused = a.bank_requests.get(purpose="LOSS")
+    assert (refused.status, refused.amount, a.status) == ("FAIL", 300_000, domain.SETTLEMENT_PROPOSED)
+    assert not a.bank_requests.filter(purpose="RELEASE").exists()  # held until the loss is taken
+    assert bank_balance(user.user_no) == (AFTER_PAYING, DEPOSIT + RISK_FUND)
+
+    desk = Client()
+    desk.force_login(finance)
+    page = desk.get(f"/allocation/desk/{a.pk}")
+    assert page.status_code == 200 and f"/allocation/desk/settlements/{settlement.pk}/retry" in page.content.decode()
+    Account.objects.using("bank").filter(account_no=user.user_no).update(  # the customer authorises at the bank
+        auth_list=["ALLOCATION", "ALLOCATION_FEE", "ALLOCATION_SETTLE"])
+    response = desk.post(f"/allocation/desk/settlements/{settlement.pk}/retry")
+    assert response.status_code in (302, 303)
+    a.refresh_from_db()
+    retried = a.bank_requests.filter(purpose="LOSS").exclude(pk=refused.pk).get()
+    assert retried.request_no != refused.request_no and retried.status == "SUCCESS"
+    assert retried.pre_request_no == refused.pre_request_no and retried.amount == 300_000
+    assert BankRequest.objects.get(pk=refused.pk).status == "RETRIED"
+    assert a.status == domain.SETTLED and (a.deposit_frozen, a.risk_fund_frozen) == (0, 0)
+    assert bank_balance(user.user_no) == (2_000_000 - FEE - 300_000, 0)
+    assert _capital() == capital_before + 300_000
+    with pytest.raises(WanxinError) as err:  # idempotent: nothing left to retry
+        services.settlement_retry(operator=finance, settlement_id=settlement.pk)
+    assert err.value.code == "bad_status"
+    assert a.bank_requests.filter(purpose="LOSS").count() == 2
+    books_balance()
