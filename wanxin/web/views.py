@@ -1,6 +1,11 @@
+from pathlib import Path
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+
+FAVICON = Path(__file__).resolve().parent / "static" / "web" / "favicon.ico"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -9,3 +14,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "role": settings.ROLE})
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> FileResponse:
+    """Browsers ask for /favicon.ico on every page that names no icon (the bank's pages, files)."""
+    return FileResponse(open(FAVICON, "rb"), content_type="image/x-icon")
