@@ -6,7 +6,9 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .domain import EVENT_TYPE_BY_CODE, EVENT_TYPES
+from wanxin.core.money import format_fen
+
+from .domain import EVENT_TYPE_BY_CODE, EVENT_TYPES, CommissionRule
 
 # The authorisations a depository account can grant the platform (PROTOCOL authList).
 AUTH_LABELS = {
@@ -34,3 +36,19 @@ event_label_lazy = lazy(event_label, str)
 
 def event_choices() -> list[tuple[str, str]]:
     return [(t.code, event_label_lazy(t.code)) for t in EVENT_TYPES]
+
+
+def describe_commission(rule: CommissionRule) -> str:
+    """``0.1% of the amount, at least ¥2.00`` in the reader's language."""
+    parts = []
+    if rule.rate:
+        percent = f"{(rule.rate * 100).normalize():f}"
+        parts.append(gettext("%(percent)s%% of the amount") % {"percent": percent})
+    if rule.fixed:
+        parts.append(format_fen(rule.fixed))
+    text = " + ".join(parts) or gettext("none")
+    if rule.minimum:
+        text = gettext("%(rule)s, at least %(minimum)s") % {"rule": text, "minimum": format_fen(rule.minimum)}
+    if rule.maximum:
+        text = gettext("%(rule)s, at most %(maximum)s") % {"rule": text, "maximum": format_fen(rule.maximum)}
+    return text

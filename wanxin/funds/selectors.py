@@ -125,7 +125,7 @@ def record_filter(*, types: list[str] | None = None, date_from: str | None = Non
                 continue
             if code not in EVENT_TYPE_BY_CODE:
                 raise BadFilter(_("Unknown record type %(code)s; known: %(known)s.")
-                                % {"code": code, "known": ", ".join(t.code for t in EVENT_TYPES)},
+                                % {"code": repr(code), "known": ", ".join(t.code for t in EVENT_TYPES)},
                                 code="type")
             if code not in clean_types:
                 clean_types.append(code)

@@ -143,7 +143,7 @@ def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) 
     index = blind_index(clean["id_number"])
     try:
         with transaction.atomic():
-            account, _ = DepositoryAccount.objects.select_for_update().get_or_create(
+            account, _created = DepositoryAccount.objects.select_for_update().get_or_create(
                 user=user, defaults={"user_no": user_no}
             )
             if account.status == DepositoryAccount.Status.OPEN:

@@ -21,7 +21,7 @@ from wanxin.core.identity import mask_mobile
 from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 
-from . import domain, exports, selectors, services
+from . import domain, exports, labels, selectors, services
 from .forms import AmountForm, OpenAccountForm, RecordFilterForm
 from .models import DepositoryAccount
 
@@ -156,7 +156,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
             quote = None
     return render(request, "funds/withdraw.html", {
         "tab": "withdraw",
-        "form": form, "account": account, "quote": quote, "rule": services.commission_rule(),
+        "form": form, "account": account, "quote": quote, "rule": labels.describe_commission(services.commission_rule()),
         "balance": services.balance_get(account=account),
     })
 

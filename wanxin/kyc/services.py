@@ -189,7 +189,7 @@ def _reviewable(*, operator: User, application_id: int) -> KycApplication:
         raise NotFound(_("No such application."), code="not_found")
     if application.status != domain.Status.SUBMITTED:
         raise Conflict(_("This application is %(status)s, not awaiting review.")
-                       % {"status": application.get_status_display()}, code="not_submitted")
+                       % {"status": application.get_status_display().lower()}, code="not_submitted")
     return application
 
 

@@ -65,7 +65,8 @@ def customer(live_urls, platform_key) -> str:
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as client:
+    # A browser's language header: the pages' texts checked here are the English ones.
+    with httpx.Client(timeout=30, headers={"Accept-Language": "en"}) as client:
         yield client
 
 
