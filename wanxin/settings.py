@@ -188,7 +188,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # app's locale/ and are compiled by `manage.py compile_catalogues` (pure Python, no msgfmt).
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]  # the switch shows each in its own language
-LOCALE_PATHS = [BASE_DIR / "wanxin" / "core" / "locale"]  # core is no app: its texts' catalogue
+# Every catalogue of ours (one per app, and core's) is listed so that ours win over Django's
+# own apps' wording of the same text (the admin's "Log out" is "注销"; ours is "退出").
+LOCALE_PATHS = sorted((BASE_DIR / "wanxin").glob("*/locale"))
 LANGUAGE_COOKIE_NAME = "wanxin_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "Asia/Shanghai"  # the bank's business day is Beijing time

@@ -41,7 +41,7 @@ CUSTOMER_PASSWORD = "x-pass-9"  # the lending helpers' customers
 # Pages anyone sees, and pages of a logged-in customer with data ({loan} is a collecting loan).
 PUBLIC_PAGES = ["/", "/accounts/login", "/accounts/login/sms", "/accounts/register", "/accounts/password-reset",
                 "/loans/", "/loans/{loan}", "/calculator", "/bank/"]
-CUSTOMER_PAGES = ["/", "/accounts/profile", "/funds/", "/funds/recharge", "/funds/withdraw", "/funds/records",
+CUSTOMER_PAGES = ["/", "/accounts/", "/funds/", "/funds/recharge", "/funds/withdraw", "/funds/records",
                   "/funds/statistics", "/funds/records/{record}", "/kyc/", "/loans/", "/loans/{loan}",
                   "/loans/{loan}/invest", "/loans/mine", "/loans/apply", "/repayments/", "/repayments/portfolio",
                   "/calculator", "/accounts/logout"]

@@ -239,3 +239,8 @@ def test_home_page_shows_collecting_loans_figures_calculator_and_ways_in():
     text = visible_text(html)
     for code in RAW_CODES:
         assert code not in text
+
+
+def test_our_wording_wins_over_djangos_own_apps():
+    html = client_for(customer(), ZH).get("/funds/").content.decode()
+    assert 'data-testid="logout">退出</a>' in html  # django.contrib.admin says 注销
