@@ -72,8 +72,9 @@ def code_key(purpose: str, mobile: str) -> str:
     return _key("code", purpose, mobile)
 
 
-def resend_key(mobile: str) -> str:
-    return _key("resend", mobile)
+def resend_key(mobile: str, purpose: str) -> str:
+    # Per purpose: a login code sent a moment ago must not hold up a password-reset code.
+    return _key("resend", purpose, mobile)
 
 
 def daily_phone_key(mobile: str, day: dt.date) -> str:
@@ -136,9 +137,9 @@ def _seconds_to_midnight() -> int:
     return math.ceil((tomorrow - now).total_seconds()) + _MARGIN
 
 
-def _claim_resend_window(mobile: str) -> None:
-    """Hold the phone's resend window, or refuse saying how long to wait."""
-    key, window = resend_key(mobile), settings.SMS_CODE_RESEND_SECONDS
+def _claim_resend_window(mobile: str, purpose: str) -> None:
+    """Hold the phone's resend window for this purpose, or refuse saying how long to wait."""
+    key, window = resend_key(mobile, purpose), settings.SMS_CODE_RESEND_SECONDS
     now = time.time()
     with _serialized(key):
         if cache.add(key, now, window):
@@ -178,8 +179,8 @@ def code_send(*, purpose: str, mobile: str, ip: str | None) -> IssuedCode:
             step()
         raise error
 
-    _claim_resend_window(mobile)
-    undo.append(lambda: cache.delete(resend_key(mobile)))
+    _claim_resend_window(mobile, purpose)
+    undo.append(lambda: cache.delete(resend_key(mobile, purpose)))
 
     ip_key = daily_ip_key(ip or "unknown", day)
     if _count(ip_key, day_timeout) > settings.SMS_DAILY_LIMIT_PER_IP:

@@ -35,7 +35,7 @@ def counters(mobile=MOBILE, ip=IP):
 
 def pass_resend_window(mobile=MOBILE):
     """What 60 seconds do: the resend entry becomes stale."""
-    cache.set(sms_codes.resend_key(mobile), time.time() - 61, 60)
+    cache.set(sms_codes.resend_key(mobile, "register"), time.time() - 61, 60)
 
 
 def refused(expected: str, call, *args, **kwargs) -> FieldError:
@@ -65,7 +65,7 @@ def test_malformed_phone_is_refused_and_nothing_changes(outbox, mobile):
     error = refused("invalid_mobile", request_code, mobile=mobile)
     assert error.field == "mobile" and error.status == 400
     assert outbox == [] and SmsMessage.objects.count() == 0
-    assert cache.get(sms_codes.resend_key(mobile)) is None
+    assert cache.get(sms_codes.resend_key(mobile, "register")) is None
     assert counters(mobile) == (None, None)
 
 
@@ -162,10 +162,14 @@ def test_resend_within_60_seconds_is_refused_and_changes_nothing(outbox):
     check(first)  # the code sent first still works
 
 
-def test_resend_window_is_per_phone_across_purposes(customer, outbox):
+def test_resend_window_is_per_purpose(customer, outbox):
+    # Issue 11: a password-reset code was refused because a login code had just been sent.
     request_code(purpose="login")
+    request_code(purpose="reset_password")
     refused("sms_too_soon", request_code, purpose="reset_password")
-    assert len(outbox) == 1
+    refused("sms_too_soon", request_code, purpose="login")
+    assert len(outbox) == 2
+    assert list(SmsMessage.objects.order_by("id").values_list("purpose", flat=True)) == ["login", "reset_password"]
 
 
 def test_after_the_window_a_new_code_replaces_the_old_one(outbox):
@@ -192,7 +196,7 @@ def test_daily_cap_per_phone(settings, outbox):
     assert counters(ip="10.0.0.9") == (3, 0)  # this IP's count went up and back down
     assert cache.get(sms_codes.code_key("register", MOBILE)) == entry
     # The refusal did not hold the resend window either.
-    assert cache.get(sms_codes.resend_key(MOBILE)) is None
+    assert cache.get(sms_codes.resend_key(MOBILE, "register")) is None
 
 
 def test_flooding_many_numbers_from_one_ip_is_refused(settings, outbox):
@@ -220,7 +224,7 @@ def test_a_failed_delivery_undoes_everything(settings, outbox):
     assert (info.value.code, info.value.status) == ("sms_unavailable", 503)
     assert counters() == (0, 0)
     assert cache.get(sms_codes.code_key("register", MOBILE)) is None
-    assert cache.get(sms_codes.resend_key(MOBILE)) is None
+    assert cache.get(sms_codes.resend_key(MOBILE, "register")) is None
     assert list(SmsMessage.objects.values_list("status", flat=True)) == ["FAILED"]
     settings.SMS_BACKEND = "wanxin.notifications.backends.MemoryBackend"
     request_code()  # no resend window was held
