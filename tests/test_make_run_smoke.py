@@ -62,7 +62,8 @@ def test_embedded_start_serves_both_services_and_stops_cleanly(tmp_path):
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{base}/health").json() == {"status": "ok", "role": "all"}
         assert httpx.get(f"{base}/api/v1/openapi.json").json()["info"]["title"] == "Wanxin API"
-        assert "Depository Bank" in httpx.get(f"{base}/bank/").text
+        assert "华信存管银行" in httpx.get(f"{base}/bank/").text  # Chinese unless the browser asks otherwise
+        assert "Depository Bank" in httpx.get(f"{base}/bank/", headers={"Accept-Language": "en"}).text
         # The demo market was built through the running services: loans in the hall.
         assert "done in" in text, text
         hall = httpx.get(f"{base}/loans/").text
