@@ -156,3 +156,15 @@ def disbursements_of(project: Project) -> list[Disbursement]:
 
 def pending_disbursements() -> QuerySet[Disbursement]:
     return Disbursement.objects.filter(status=Disbursement.Status.PROPOSED).select_related("project", "proposed_by")
+
+
+def featured_collecting(*, limit: int = 3) -> list[Project]:
+    """Loans still raising money for the home page: closest to full first, then newest."""
+    return list(Project.objects.filter(status=domain.COLLECTING)
+                .order_by("-raised", "-published_at", "-id")[:limit])
+
+
+def lent_total() -> int:
+    """Fen lent through the platform: the amounts of loans paid out to their borrowers."""
+    total = Project.objects.filter(status__in=(domain.REPAYING, domain.FINISHED)).aggregate(t=Sum("amount"))["t"]
+    return total or 0
