@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Translation catalogues (.po → .mo) with a pure-Python compiler: no GNU gettext needed.
+messages: $(STAMP)
+	$(BIN)/python -m wanxin.web.catalogues
+
+run: $(STAMP) messages
 	$(BIN)/python -m wanxin.launcher
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint
+test: $(STAMP) lint messages
 	bash scripts/ensure_chromium.sh
 	WANXIN_ENV=test WANXIN_LOCAL_SERVICES=1 $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -11,6 +11,33 @@ from django.conf import settings
 
 from wanxin.core.ids import new_request_no
 from wanxin.protocol import envelope, signing
+from wanxin.web import catalogues
+
+
+def pytest_configure(config):
+    # The pages are rendered through the compiled catalogues, as `make test` compiles them.
+    catalogues.compile_all()
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(monkeypatch):
+    """Chinese is the site's default language; most tests were written against the English
+    texts, so the test thread and Django's test clients use English unless a test asks for
+    another language (an Accept-Language header, a cookie or translation.override): the
+    i18n tests in wanxin/web/tests do."""
+    from django.test.client import RequestFactory
+    from django.utils import translation
+
+    base_environ = RequestFactory._base_environ
+
+    def environ_in_english(self, **request):
+        environ = base_environ(self, **request)
+        environ.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+        return environ
+
+    monkeypatch.setattr(RequestFactory, "_base_environ", environ_in_english)
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

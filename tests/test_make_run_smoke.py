@@ -70,7 +70,8 @@ def test_embedded_start_serves_both_services_and_stops_cleanly(tmp_path):
         css = httpx.get(f"{base}/static/web/site.css")
         assert css.status_code == 200 and "script-src 'self'" in css.headers["content-security-policy"]
         assert "script-src 'self'" in httpx.get(f"{base}/").headers["content-security-policy"]
-        assert "Depository Bank" in httpx.get(f"{base}/bank/").text
+        assert "华信存管银行" in httpx.get(f"{base}/bank/").text  # Chinese unless the browser asks otherwise
+        assert "Depository Bank" in httpx.get(f"{base}/bank/", headers={"Accept-Language": "en"}).text
         # The demo market was built through the running services: loans in the hall.
         assert "done in" in text, text
         hall = httpx.get(f"{base}/loans/").text

@@ -141,6 +141,7 @@ MIDDLEWARE = [
     "wanxin.web.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -196,7 +197,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+# -- languages: Simplified Chinese first, English second. LocaleMiddleware picks the language
+# from the switch's cookie, then Accept-Language, then LANGUAGE_CODE. Catalogues live in each
+# app's locale/ and are compiled by `manage.py compile_catalogues` (pure Python, no msgfmt).
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]  # the switch shows each in its own language
+# Every catalogue of ours (one per app, and core's) is listed so that ours win over Django's
+# own apps' wording of the same text (the admin's "Log out" is "注销"; ours is "退出").
+LOCALE_PATHS = sorted((BASE_DIR / "wanxin").glob("*/locale"))
+LANGUAGE_COOKIE_NAME = "wanxin_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "Asia/Shanghai"  # the bank's business day is Beijing time
 USE_I18N = True
 USE_TZ = True

@@ -4,7 +4,11 @@ from django.urls import include, path, re_path
 
 from wanxin.web import views as web_views
 
-urlpatterns = [path("health", web_views.health)]
+urlpatterns = [
+    path("health", web_views.health),
+    path("favicon.ico", web_views.favicon),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the switch on every page
+]
 
 if settings.SERVES_BANK:
     from wanxin.bank.admin import bank_console

@@ -57,9 +57,15 @@ def csp_watch(page) -> list[str]:
     return refused
 
 
+# The browser's language (Accept-Language): journeys run in both with
+# ``@pytest.mark.parametrize("page", LANGUAGES, indirect=True)``; English unless asked.
+LANGUAGES = ["zh-CN", "en-US"]
+
+
 @pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1000, "height": 760}, locale="en-US")
+def page(chromium, request):
+    locale = getattr(request, "param", "en-US")
+    context = chromium.new_context(viewport={"width": 1000, "height": 760}, locale=locale)
     context.set_default_timeout(15_000)
     page = context.new_page()
     refused = csp_watch(page)

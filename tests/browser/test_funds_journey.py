@@ -1,7 +1,8 @@
 """The customer's money journey in headless Chromium: register with an SMS code → open the
 depository account
 through the bank's pages → recharge → see the balance and fund records → withdraw with a
-commission → see the commission in the records and the statistics."""
+commission → see the commission in the records and the statistics. It runs in Chinese and in
+English: selectors are ids and test ids; the texts checked come from ``TEXT`` per language."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ if not CHROMIUM.exists():
 from django.contrib.auth import get_user_model  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from tests.browser.conftest import LANGUAGES  # noqa: E402
 from wanxin.accounts.tests.conftest import _delete_prefixed  # noqa: E402
 from wanxin.bank import invariants, outbox  # noqa: E402
 from wanxin.bank.models import Account  # noqa: E402
@@ -32,6 +34,17 @@ pytestmark = [
 ]
 
 TRADE_PASSWORD = "258013"
+TEXT = {
+    "zh-CN": {"lang": "zh-hans", "bank": "华信存管银行", "open": "开立存管账户", "recharge": "从绑定银行卡充值",
+              "withdraw": "提现到绑定银行卡", "check_char": "校验位不正确", "decimals": "最多保留 2 位小数",
+              "RECHARGE": "充值", "WITHDRAW": "提现", "COMMISSION": "提现手续费",
+              "rule": "金额的 0.1%，最低 ¥2.00"},
+    "en-US": {"lang": "en", "bank": "Huaxin Depository Bank", "open": "Open your depository account",
+              "recharge": "Recharge from your bound card", "withdraw": "Withdraw to your bound card",
+              "check_char": "check character is wrong", "decimals": "at most 2 decimal places",
+              "RECHARGE": "Recharge", "WITHDRAW": "Withdrawal", "COMMISSION": "Withdrawal commission",
+              "rule": "0.1% of the amount, at least ¥2.00"},
+}
 CARD = "6217000000000000004"  # Luhn-valid
 
 
@@ -40,18 +53,19 @@ def id_number() -> str:
     return first17 + resident_id_check_char(first17)
 
 
-def at_bank(page: Page, live_url: str, heading: str) -> str:
-    """Wait for the bank's own page; returns the request number it shows."""
+def at_bank(page: Page, live_url: str, text: dict, heading: str) -> str:
+    """Wait for the bank's own page (in the browser's language); returns its request number."""
     page.wait_for_url(f"{live_url}/bank/gateway")
-    expect(page.locator("header")).to_contain_text("Huaxin Depository Bank")
-    expect(page.locator("h2")).to_have_text(heading)
-    return page.locator("dl dd").first.inner_text().strip()
+    expect(page.locator("html")).to_have_attribute("lang", text["lang"])
+    expect(page.locator("header")).to_contain_text(text["bank"])
+    expect(page.locator("h2")).to_have_text(text[heading])
+    return page.get_by_test_id("bank-request-no").inner_text().strip()
 
 
 def back_on_platform(page: Page, live_url: str, request_no: str) -> None:
     """The bank sends the browser back; the notification then settles the request and the
     page (which refreshes itself while waiting) shows the result."""
-    expect(page.locator("h2")).to_have_text("Done")
+    expect(page.get_by_test_id("bank-result")).to_have_attribute("data-status", "SUCCESS")
     page.wait_for_url(re.compile(re.escape(f"{live_url}/funds/back?") + ".*"))
     assert f"requestNo={request_no}" in page.url
     expect(page.locator("#status")).to_have_attribute("data-status", "PENDING")
@@ -80,18 +94,21 @@ def register(page: Page, live_url: str, outbox, *, username: str, mobile: str) -
     page.check("input[name=role][value=INVESTOR]")
     page.fill("#id_mobile", mobile)
     page.click("#send-code")
-    expect(page.locator("#sms-status")).to_contain_text("Message sent")
+    expect(page.locator("#sms-status [data-ok='1']")).to_be_visible()
     code = re.search(r"\b(\d{6})\b", [m.text for m in outbox if m.mobile == mobile][-1]).group(1)
     page.fill("#id_code", code)
-    page.click("button:text('Register')")
+    page.get_by_test_id("register-submit").click()
     page.wait_for_url(f"{live_url}/accounts/")
 
 
-def test_open_recharge_withdraw_and_see_the_records(page, live_urls, settings, artifacts, sms_outbox):
+@pytest.mark.parametrize("page", LANGUAGES, indirect=True)
+def test_open_recharge_withdraw_and_see_the_records(page, request, live_urls, settings, artifacts, sms_outbox):
+    text = TEXT[request.node.callspec.params["page"]]
+    shot = text["lang"]
     settings.PLATFORM_BASE_URL = live_urls
     settings.FUNDS_WITHDRAW_COMMISSION = {"fixed": 0, "rate": "0.001", "min": 200, "max": 0}
     username = f"journey_{secrets.token_hex(3)}"
-    register(page, live_urls, sms_outbox, username=username, mobile="13912345678")
+    register(page, live_urls, sms_outbox, username=username, mobile=f"139{secrets.randbelow(10**8):08d}")
     user = get_user_model().objects.get(username=username)
     assert user.user_no and user.check_password("a-long-passphrase-42")
     number = id_number()
@@ -105,12 +122,12 @@ def test_open_recharge_withdraw_and_see_the_records(page, live_urls, settings, a
     page.select_option("#id_bank_code", "CCB")
     page.fill("#id_card_number", CARD)
     page.click("#submit")
-    expect(page.locator("#error-id_number")).to_contain_text("check character is wrong")
+    expect(page.locator("#error-id_number")).to_contain_text(text["check_char"])
     assert not DepositoryRequest.objects.exists()
     page.fill("#id_id_number", number)
-    page.screenshot(path=str(artifacts / "funds-open-account.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"funds-open-account-{shot}.png"), full_page=True)
     page.click("#submit")
-    request_no = at_bank(page, live_urls, "Open your depository account")
+    request_no = at_bank(page, live_urls, text, "open")
     expect(page.locator("main")).to_contain_text("CCB ···· 0004")
     page.fill("#password", TRADE_PASSWORD)
     page.fill("#password_again", TRADE_PASSWORD)
@@ -129,10 +146,10 @@ def test_open_recharge_withdraw_and_see_the_records(page, live_urls, settings, a
     page.click("#recharge")
     page.fill("#id_amount", "1000.001")
     page.click("#submit")
-    expect(page.locator("#error-amount")).to_contain_text("at most 2 decimal places")
+    expect(page.locator("#error-amount")).to_contain_text(text["decimals"])
     page.fill("#id_amount", "1000")
     page.click("#submit")
-    request_no = at_bank(page, live_urls, "Recharge from your bound card")
+    request_no = at_bank(page, live_urls, text, "recharge")
     expect(page.locator("#amount")).to_have_text("¥1,000.00")
     page.fill("#password", TRADE_PASSWORD)
     page.click("button[value=confirm]")
@@ -144,20 +161,21 @@ def test_open_recharge_withdraw_and_see_the_records(page, live_urls, settings, a
     page.goto(f"{live_urls}/funds/records")
     rows = page.locator("table.records tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("Recharge 充值")
+    expect(rows.first).to_have_attribute("data-type", "RECHARGE")
+    expect(rows.first.locator("td").nth(1)).to_have_text(text["RECHARGE"])
     expect(rows.first).to_contain_text("+¥1,000.00")
 
     # 4. Withdraw ¥300.00: the commission (¥2.00) is shown before confirming.
     page.goto(f"{live_urls}/funds/withdraw")
-    expect(page.locator("#commission-rule")).to_contain_text("0.1% of the amount, at least ¥2.00")
+    expect(page.locator("#commission-rule")).to_contain_text(text["rule"])
     page.fill("#id_amount", "300")
     expect(page.locator("#quote-commission")).to_have_text("¥2.00")  # htmx, as the amount is typed
     page.click("#preview")
     expect(page.locator("#quote-commission")).to_have_text("¥2.00")
     expect(page.locator("#quote-net")).to_have_text("¥298.00")
-    page.screenshot(path=str(artifacts / "funds-withdraw-confirm.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"funds-withdraw-confirm-{shot}.png"), full_page=True)
     page.click("#confirm")
-    request_no = at_bank(page, live_urls, "Withdraw to your bound card")
+    request_no = at_bank(page, live_urls, text, "withdraw")
     expect(page.locator("#amount")).to_have_text("¥300.00")
     expect(page.locator("#commission")).to_have_text("¥2.00")
     expect(page.locator("#net")).to_have_text("¥298.00")
@@ -168,12 +186,12 @@ def test_open_recharge_withdraw_and_see_the_records(page, live_urls, settings, a
     # 5. The commission is in the records; the balances agree with the bank.
     page.goto(f"{live_urls}/funds/records")
     expect(rows).to_have_count(3)
-    expect(rows.nth(0)).to_contain_text("Withdrawal commission 提现手续费")
+    expect(rows.nth(0).locator("td").nth(1)).to_have_text(text["COMMISSION"])
     expect(rows.nth(0)).to_contain_text("-¥2.00")
     expect(rows.nth(0).locator("td").nth(3)).to_have_text("¥700.00")
-    expect(rows.nth(1)).to_contain_text("Withdrawal 提现")
+    expect(rows.nth(1).locator("td").nth(1)).to_have_text(text["WITHDRAW"])
     expect(rows.nth(1)).to_contain_text("-¥298.00")
-    page.screenshot(path=str(artifacts / "funds-records.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"funds-records-{shot}.png"), full_page=True)
     page.select_option("#id_type", "COMMISSION")
     page.click("#filter")
     expect(rows).to_have_count(1)
@@ -182,7 +200,7 @@ def test_open_recharge_withdraw_and_see_the_records(page, live_urls, settings, a
     page.goto(f"{live_urls}/funds/statistics")
     expect(page.locator("#monthly-chart rect.bar-in")).to_have_count(12)
     expect(page.locator("#money-out")).to_have_text("¥300.00")
-    page.screenshot(path=str(artifacts / "funds-statistics.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"funds-statistics-{shot}.png"), full_page=True)
 
     bank = Account.objects.using("bank").get(account_no=user.user_no)
     assert (bank.available, bank.frozen) == (70_000, 0)

@@ -16,6 +16,8 @@ from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 _EXPLAINED = "wanxin_lockout_explained"
 
@@ -38,10 +40,15 @@ def minutes_left(request: HttpRequest, username: str | None) -> int:
 def message(request: HttpRequest, username: str | None, *, sms_hint: bool = False) -> str:
     minutes = minutes_left(request, username)
     if not minutes:
-        return "Too many failed logins: this account is locked. Please contact customer service."
-    unit = "minute" if minutes == 1 else "minutes"
-    hint = ", or log in with an SMS code" if sms_hint else ""
-    return f"Too many failed logins: this account is locked. Try again in {minutes} {unit}{hint}."
+        return _("Too many failed logins: this account is locked. Please contact customer service.")
+    if sms_hint:
+        return ngettext(
+            "Too many failed logins: this account is locked. Try again in %(minutes)d minute, or log in with an SMS code.",
+            "Too many failed logins: this account is locked. Try again in %(minutes)d minutes, or log in with an SMS code.",
+            minutes) % {"minutes": minutes}
+    return ngettext("Too many failed logins: this account is locked. Try again in %(minutes)d minute.",
+                    "Too many failed logins: this account is locked. Try again in %(minutes)d minutes.",
+                    minutes) % {"minutes": minutes}
 
 
 def explained(request: HttpRequest) -> None:

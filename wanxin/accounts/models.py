@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        INVESTOR = "INVESTOR", "Investor"
-        BORROWER = "BORROWER", "Borrower"
-        BOTH = "BOTH", "Investor and borrower"
+        INVESTOR = "INVESTOR", _("Investor")
+        BORROWER = "BORROWER", _("Borrower")
+        BOTH = "BOTH", _("Investor and borrower")
 
     mobile = models.CharField(max_length=11, unique=True, null=True, blank=True)
     # The customer's userNo at the depository bank (stable, never reused).

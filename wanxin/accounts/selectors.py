@@ -17,3 +17,8 @@ def customer_profile(*, user: User) -> dict:
         "role_label": user.get_role_display() if user.role else "",
         "date_joined": user.date_joined,
     }
+
+
+def customer_count() -> int:
+    """Registered customers (operators and staff are not customers)."""
+    return User.objects.filter(is_operator=False, is_staff=False, is_superuser=False).count()

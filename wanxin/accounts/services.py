@@ -17,16 +17,19 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wanxin.core.errors import Conflict, WanxinError
 from wanxin.core.identity import MOBILE_RE, IdentityError, check_mobile
+from wanxin.i18n import translated
 
 from . import lockout, screening, sms_codes
 from .models import ApiToken, User
 
 USERNAME_MIN, USERNAME_MAX = 3, 30
-OPERATOR_REFUSED = ("Operator accounts cannot log in on the customer site; "
-                    "please use the back office at /backoffice/login.")
+OPERATOR_REFUSED = gettext_lazy("Operator accounts cannot log in on the customer site; "
+                                "please use the back office at /backoffice/login.")
 
 
 class FieldError(WanxinError):
@@ -48,22 +51,22 @@ def _mobile(value: str) -> str:
     try:
         return check_mobile(value or "")
     except IdentityError as exc:
-        raise FieldError("mobile", str(exc), code="invalid_mobile") from exc
+        raise FieldError("mobile", translated(exc), code="invalid_mobile") from exc
 
 
 def _username(value: str) -> str:
     username = (value or "").strip()
     if not USERNAME_MIN <= len(username) <= USERNAME_MAX:
-        raise FieldError("username", f"A username has {USERNAME_MIN} to {USERNAME_MAX} characters.",
+        raise FieldError("username", _("A username has %(min)d to %(max)d characters.") % {"min": USERNAME_MIN, "max": USERNAME_MAX},
                          code="invalid_username")
     try:
         UnicodeUsernameValidator()(username)
     except ValidationError as exc:
-        raise FieldError("username", "A username may contain only letters, digits and @ . + - _.",
+        raise FieldError("username", _("A username may contain only letters, digits and @ . + - _."),
                          code="invalid_username") from exc
     if username.isdigit():
-        raise FieldError("username", "A username cannot be only digits (it would look like a mobile "
-                         "number); add some letters.", code="invalid_username")
+        raise FieldError("username", _("A username cannot be only digits (it would look like a mobile "
+                         "number); add some letters."), code="invalid_username")
     return username
 
 
@@ -77,7 +80,7 @@ def _password(value: str, *, user: User | None, field: str = "password") -> str:
 
 def _role(value: str) -> str:
     if value not in User.Role.values:
-        raise FieldError("role", "Choose a role: investor, borrower, or both.", code="invalid_role")
+        raise FieldError("role", _("Choose a role: investor, borrower, or both."), code="invalid_role")
     return value
 
 
@@ -91,12 +94,12 @@ def _code(*, purpose: str, mobile: str, code: str) -> None:
 def _customer_by_mobile(mobile: str) -> User:
     user = User.objects.filter(mobile=mobile).first()
     if user is None:
-        raise FieldError("mobile", "No account uses this mobile number. Please register first.",
+        raise FieldError("mobile", _("No account uses this mobile number. Please register first."),
                          code="unknown_mobile", status=404)
     if not user.is_customer:
         raise WanxinError(OPERATOR_REFUSED, code="operator_account", status=403)
     if not user.is_active:
-        raise WanxinError("This account is disabled. Please contact customer service.",
+        raise WanxinError(_("This account is disabled. Please contact customer service."),
                           code="account_disabled", status=403)
     return user
 
@@ -108,7 +111,8 @@ def _new_user_no() -> str:
 # -- SMS codes -----------------------------------------------------------------------------
 
 
-_IGNORE = " If you did not ask for this, ignore this message."
+def _ignore() -> str:
+    return _("If you did not ask for this, ignore this message.")
 
 
 def _sms_notice(*, purpose: str, mobile: str) -> str | None:
@@ -117,20 +121,23 @@ def _sms_notice(*, purpose: str, mobile: str) -> str | None:
     The answer to the request is the same either way (who is registered is the phone owner's
     business, not the requester's): only the message on the phone says what applies."""
     user = User.objects.filter(mobile=mobile).first()
+    what = {"purpose": sms_codes.PURPOSES[purpose]}
     if purpose == sms_codes.REGISTER:
         if user is None:
             return None
-        return ("This number is already registered with Wanxin, so no registration code was sent. "
-                "Log in instead, or reset your password if you have forgotten it." + _IGNORE)
-    if user is None:
-        return (f"No Wanxin account uses this number, so no {sms_codes.PURPOSES[purpose]} code was sent. "
-                "Register first to use it." + _IGNORE)
-    if not user.is_customer:
-        return f"No {sms_codes.PURPOSES[purpose]} code was sent. {OPERATOR_REFUSED}" + _IGNORE
-    if not user.is_active:
-        return (f"No {sms_codes.PURPOSES[purpose]} code was sent: this Wanxin account is disabled. "
-                "Please contact customer service." + _IGNORE)
-    return None
+        notice = _("This number is already registered with Wanxin, so no registration code was sent. "
+                   "Log in instead, or reset your password if you have forgotten it.")
+    elif user is None:
+        notice = _("No Wanxin account uses this number, so no %(purpose)s code was sent. "
+                   "Register first to use it.") % what
+    elif not user.is_customer:
+        notice = _("No %(purpose)s code was sent.") % what + " " + str(OPERATOR_REFUSED)
+    elif not user.is_active:
+        notice = _("No %(purpose)s code was sent: this Wanxin account is disabled. "
+                   "Please contact customer service.") % what
+    else:
+        return None
+    return f"{notice} {_ignore()}"
 
 
 def sms_code_request(*, mobile: str, purpose: str, ip: str | None) -> sms_codes.IssuedCode:
@@ -138,7 +145,7 @@ def sms_code_request(*, mobile: str, purpose: str, ip: str | None) -> sms_codes.
     number that cannot use one for it, a message saying why; the answer is the same."""
     mobile = _mobile(mobile)
     if purpose not in sms_codes.PURPOSES:
-        raise FieldError("purpose", f"Unknown purpose; use one of {', '.join(sms_codes.PURPOSES)}.",
+        raise FieldError("purpose", _("Unknown purpose; use one of %(purposes)s.") % {"purposes": ", ".join(sms_codes.PURPOSES)},
                          code="invalid_purpose")
     notice = _sms_notice(purpose=purpose, mobile=mobile)
     screening.screen(screening.SMS, mobile=mobile, ip=ip, purpose=purpose)  # risk rules (wanxin.risk)
@@ -156,7 +163,7 @@ def customer_register(*, username: str, password: str, mobile: str, code: str, r
     """Create a customer after checking every input and then the registration SMS code."""
     username, mobile, role = _username(username), _mobile(mobile), _role(role)
     if User.objects.filter(username__iexact=username).exists():
-        raise ConflictField("username", "This username is taken; please choose another.",
+        raise ConflictField("username", _("This username is taken; please choose another."),
                             code="username_taken")
     user = User(username=username, mobile=mobile, role=role)
     _password(password, user=user)
@@ -164,8 +171,8 @@ def customer_register(*, username: str, password: str, mobile: str, code: str, r
     # taken number is about the code, and does not tell that the number is registered.
     _code(purpose=sms_codes.REGISTER, mobile=mobile, code=code)
     if User.objects.filter(mobile=mobile).exists():
-        raise ConflictField("mobile", "This mobile number is already registered. Log in instead, "
-                            "or reset your password.", code="mobile_taken")
+        raise ConflictField("mobile", _("This mobile number is already registered. Log in instead, "
+                            "or reset your password."), code="mobile_taken")
     screening.screen(screening.REGISTRATION, mobile=mobile, ip=ip)  # risk rules (wanxin.risk)
     user.set_password(password)
     for _attempt in range(5):
@@ -177,12 +184,12 @@ def customer_register(*, username: str, password: str, mobile: str, code: str, r
         except IntegrityError:
             user.pk = None
             if User.objects.filter(username__iexact=username).exists():
-                raise ConflictField("username", "This username was just taken; please choose another.",
+                raise ConflictField("username", _("This username was just taken; please choose another."),
                                     code="username_taken") from None
             if User.objects.filter(mobile=mobile).exists():
-                raise ConflictField("mobile", "This mobile number was just registered.",
+                raise ConflictField("mobile", _("This mobile number was just registered."),
                                     code="mobile_taken") from None
-    raise WanxinError("We could not create your account just now; please try again.",
+    raise WanxinError(_("We could not create your account just now; please try again."),
                       code="user_no_exhausted", status=503)
 
 
@@ -196,7 +203,7 @@ def customer_authenticate_password(*, request: HttpRequest, login: str, password
     locks the username out from this client after ``AXES_FAILURE_LIMIT`` of them."""
     login = (login or "").strip()
     if not login or not password:
-        raise WanxinError("Enter your username (or mobile number) and password.", code="missing_credentials")
+        raise WanxinError(_("Enter your username (or mobile number) and password."), code="missing_credentials")
     username = login
     if MOBILE_RE.fullmatch(login):
         username = User.objects.filter(mobile=login).values_list("username", flat=True).first() or login
@@ -206,7 +213,7 @@ def customer_authenticate_password(*, request: HttpRequest, login: str, password
             lockout.explained(request)
             raise WanxinError(lockout.message(request, username, sms_hint=True), code="locked_out",
                               status=429)
-        raise WanxinError("Wrong username or password.", code="bad_credentials", status=401)
+        raise WanxinError(_("Wrong username or password."), code="bad_credentials", status=401)
     if not user.is_customer:
         raise WanxinError(OPERATOR_REFUSED, code="operator_account", status=403)
     return user

@@ -36,12 +36,15 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from wanxin.core.errors import WanxinError
 from wanxin.notifications.services import sms_send
 
 REGISTER, LOGIN, RESET_PASSWORD = "register", "login", "reset_password"
-PURPOSES: dict[str, str] = {REGISTER: "registration", LOGIN: "login", RESET_PASSWORD: "password reset"}
+PURPOSES: dict[str, str] = {REGISTER: gettext_lazy("registration"), LOGIN: gettext_lazy("login"),
+                             RESET_PASSWORD: gettext_lazy("password reset")}
 CODE_LENGTH = 6
 # Counters outlive the code by this much, so they never expire while still being counted.
 _MARGIN = 60
@@ -154,7 +157,9 @@ def _claim_resend_window(purpose: str, mobile: str) -> None:
             sent_at = cache.get(key) or now
     wait = max(1, math.ceil(window - (now - float(sent_at))))
     raise CodeError(
-        f"A code was sent to this number moments ago. You can ask for another in {wait} seconds.",
+        ngettext("A code was sent to this number moments ago. You can ask for another in %(wait)d second.",
+                 "A code was sent to this number moments ago. You can ask for another in %(wait)d seconds.",
+                 wait) % {"wait": wait},
         code="sms_too_soon", field="mobile", status=429,
     )
 
@@ -168,7 +173,8 @@ def code_send(*, purpose: str, mobile: str, ip: str | None, notice: str | None =
     A new code replaces the previous one for the same purpose and phone. With ``notice``, no
     code is made and ``notice`` is texted instead, under the same limits and with the same answer."""
     if purpose not in PURPOSES:
-        raise CodeError(f"Unknown purpose; use one of {', '.join(PURPOSES)}.", code="invalid_purpose",
+        raise CodeError(_("Unknown purpose; use one of %(purposes)s.") % {"purposes": ", ".join(PURPOSES)},
+                        code="invalid_purpose",
                         field="purpose")
     undo: list[Callable[[], object]] = []
     day, day_timeout = timezone.localdate(), _seconds_to_midnight()
@@ -184,15 +190,15 @@ def code_send(*, purpose: str, mobile: str, ip: str | None, notice: str | None =
     ip_key = daily_ip_key(ip or "unknown", day)
     if _count(ip_key, day_timeout) > settings.SMS_DAILY_LIMIT_PER_IP:
         undo.append(lambda: _count(ip_key, day_timeout, -1))
-        refuse(CodeError("Too many codes have been requested from your network today. "
-                         "Please try again tomorrow.", code="sms_ip_daily_limit", field="mobile", status=429))
+        refuse(CodeError(_("Too many codes have been requested from your network today. "
+                         "Please try again tomorrow."), code="sms_ip_daily_limit", field="mobile", status=429))
     undo.append(lambda: _count(ip_key, day_timeout, -1))
 
     phone_key = daily_phone_key(mobile, day)
     if _count(phone_key, day_timeout) > settings.SMS_DAILY_LIMIT_PER_PHONE:
         undo.append(lambda: _count(phone_key, day_timeout, -1))
-        refuse(CodeError(f"This number has received the most codes allowed in one day "
-                         f"({settings.SMS_DAILY_LIMIT_PER_PHONE}). Please try again tomorrow.",
+        refuse(CodeError(_("This number has received the most codes allowed in one day (%(limit)d). "
+                           "Please try again tomorrow.") % {"limit": settings.SMS_DAILY_LIMIT_PER_PHONE},
                          code="sms_phone_daily_limit", field="mobile", status=429))
     undo.append(lambda: _count(phone_key, day_timeout, -1))
 
@@ -210,8 +216,10 @@ def code_send(*, purpose: str, mobile: str, ip: str | None, notice: str | None =
     cache.set(_tries_key(nonce), 0, ttl + _MARGIN)
     undo.append(lambda: cache.set(key, previous, ttl + _MARGIN) if previous else cache.delete(key))
 
-    text = (f"{settings.SMS_SIGNATURE}Your Wanxin {PURPOSES[purpose]} code is {code}. "
-            f"It is valid for {ttl // 60} minutes. Never tell it to anyone, including our staff.")
+    text = settings.SMS_SIGNATURE + _(
+        "Your Wanxin %(purpose)s code is %(code)s. It is valid for %(minutes)d minutes. "
+        "Never tell it to anyone, including our staff.") % {"purpose": PURPOSES[purpose], "code": code,
+                                                             "minutes": ttl // 60}
     _text(purpose=purpose, mobile=mobile, text=text, redact=[code], undo=undo)
     return IssuedCode(purpose=purpose, mobile=mobile, expires_in=ttl,
                       resend_after=settings.SMS_CODE_RESEND_SECONDS)
@@ -232,37 +240,38 @@ def _text(*, purpose: str, mobile: str, text: str, redact: list[str], undo: list
 
 
 def _expired() -> CodeError:
-    return CodeError("There is no valid code for this number: it has expired or was never sent. "
-                     "Ask for a new code.", code="code_expired")
+    return CodeError(_("There is no valid code for this number: it has expired or was never sent. "
+                     "Ask for a new code."), code="code_expired")
 
 
 def code_check(*, purpose: str, mobile: str, code: str) -> None:
     """Accept ``code`` once, or raise ``CodeError``. Each call counts as one try."""
     code = (code or "").strip()
     if not (len(code) == CODE_LENGTH and code.isdigit()):
-        raise CodeError(f"The code has {CODE_LENGTH} digits; please check the text message.",
+        raise CodeError(_("The code has %(digits)d digits; please check the text message.") % {"digits": CODE_LENGTH},
                         code="code_malformed")
     entry = cache.get(code_key(purpose, mobile))
     if not entry or entry["expires_at"] <= time.time():
         raise _expired()
     nonce = entry["nonce"]
     if cache.get(_used_key(nonce)):
-        raise CodeError("This code has already been used. Ask for a new code.", code="code_used")
+        raise CodeError(_("This code has already been used. Ask for a new code."), code="code_used")
     remaining = max(1, math.ceil(entry["expires_at"] - time.time())) + _MARGIN
     max_tries = settings.SMS_CODE_MAX_TRIES
     tries = _count(_tries_key(nonce), remaining)
     if tries > max_tries:
-        raise CodeError(f"This code is void after {max_tries} wrong tries. Ask for a new code.",
+        raise CodeError(_("This code is void after %(tries)d wrong tries. Ask for a new code.") % {"tries": max_tries},
                         code="code_void")
     if not hmac.compare_digest(entry["digest"], _digest(purpose, mobile, nonce, code)):
         left = max_tries - tries
         if left == 0:
-            raise CodeError(f"Wrong code. That was the last of {max_tries} tries: this code is now "
-                            f"void. Ask for a new code.", code="code_void")
-        raise CodeError(f"Wrong code. {left} {'try' if left == 1 else 'tries'} left.",
+            raise CodeError(_("Wrong code. That was the last of %(tries)d tries: this code is now "
+                              "void. Ask for a new code.") % {"tries": max_tries}, code="code_void")
+        raise CodeError(ngettext("Wrong code. %(left)d try left.", "Wrong code. %(left)d tries left.", left)
+                        % {"left": left},
                         code="code_wrong")
     # Single use: of any number of concurrent callers with the right code, one wins the add.
     with _serialized(_used_key(nonce)):
         first = cache.add(_used_key(nonce), 1, remaining)
     if not first:
-        raise CodeError("This code has already been used. Ask for a new code.", code="code_used")
+        raise CodeError(_("This code has already been used. Ask for a new code."), code="code_used")

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -45,10 +46,10 @@ def _send_code(request: HttpRequest, purpose: str) -> dict:
     except WanxinError as exc:
         return {"ok": False, "text": exc.message}
     # The same words whether a code or a notice was sent: the page must not tell who is registered.
-    return {"ok": True, "text": f"Message sent to {mask_mobile(issued.mobile)}. If this number can be used "
-                                f"here, it holds your code, valid for {issued.expires_in // 60} minutes; "
-                                f"otherwise it says why. You can ask for another in "
-                                f"{issued.resend_after} seconds."}
+    return {"ok": True, "text": _("Message sent to %(mobile)s. If this number can be used here, it holds your "
+                                  "code, valid for %(minutes)d minutes; otherwise it says why. You can ask "
+                                  "for another in %(seconds)d seconds.") % {
+        "mobile": mask_mobile(issued.mobile), "minutes": issued.expires_in // 60, "seconds": issued.resend_after}}
 
 
 def _form_page(request: HttpRequest, form_class: type[Form], purpose: str | None, template: str,
@@ -83,7 +84,7 @@ def register(request: HttpRequest) -> HttpResponse:
                                           mobile=data["mobile"], code=data["code"], role=data["role"],
                                           ip=client_ip(request))
         login(request, user, backend=MODEL_BACKEND)
-        messages.success(request, f"Welcome, {user.username}. Your account is ready.")
+        messages.success(request, _("Welcome, %(name)s. Your account is ready.") % {"name": user.username})
         return redirect(_next_url(request))
 
     return _form_page(request, RegisterForm, sms_codes.REGISTER, "accounts/register.html", done)
@@ -117,7 +118,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
                                          new_password=data["new_password"])
         if request.user.is_authenticated:
             logout(request)
-        messages.success(request, "Your password has been changed. Please log in with the new one.")
+        messages.success(request, _("Your password has been changed. Please log in with the new one."))
         return redirect("accounts:login")
 
     return _form_page(request, PasswordResetForm, sms_codes.RESET_PASSWORD, "accounts/password_reset.html",
@@ -129,7 +130,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     """GET asks for confirmation; POST (CSRF-checked) logs out."""
     if request.method == "POST":
         logout(request)
-        messages.info(request, "You have logged out.")
+        messages.info(request, _("You have logged out."))
         return redirect("home")
     if not request.user.is_authenticated:
         return redirect("accounts:login")

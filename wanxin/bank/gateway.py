@@ -14,6 +14,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core import signing as django_signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wanxin.protocol import codes, messages
 from wanxin.protocol.codes import ProtocolError
@@ -80,7 +82,7 @@ def _landing(req: BankRequest) -> Page:
 def _lock_notice(account: Account) -> str:
     if account.locked_until and account.locked_until > timezone.now():
         local = timezone.localtime(account.locked_until).strftime("%H:%M")
-        return f"This account is locked after wrong passwords until {local}."
+        return _("This account is locked after wrong passwords until %(time)s.") % {"time": local}
     return ""
 
 
@@ -138,7 +140,8 @@ def confirm(req_pk: int, form: dict[str, Any]) -> Page:
                 return Page(req)
             Account.objects.using(DB).filter(pk=account.pk).update(failed_password_count=failures)
             left = MAX_PASSWORD_FAILURES - failures
-            return Page(req, f"Wrong trade password. {left} attempt{'s' if left > 1 else ''} left.")
+            return Page(req, ngettext("Wrong trade password. %(left)d attempt left.",
+                                      "Wrong trade password. %(left)d attempts left.", left) % {"left": left})
         if account.failed_password_count:
             Account.objects.using(DB).filter(pk=account.pk).update(failed_password_count=0)
         processing.run_handler(req, handlers.GATEWAY[req.service_name], data)
@@ -150,11 +153,11 @@ def _register(req: BankRequest, data: dict[str, Any], form: dict[str, Any]) -> P
     offered = set(data["authList"])
     granted = sorted(a for a in form.get("auth", []) if a in offered)
     if not TRADE_PASSWORD_RE.fullmatch(password):
-        return Page(req, "The trade password must be exactly 6 digits.", granted)
+        return Page(req, _("The trade password must be exactly 6 digits."), granted)
     if password != again:
-        return Page(req, "The two passwords differ.", granted)
+        return Page(req, _("The two passwords differ."), granted)
     if len(set(password)) == 1 or password in "0123456789" or password in "9876543210":
-        return Page(req, "That trade password is too easy to guess.", granted)
+        return Page(req, _("That trade password is too easy to guess."), granted)
 
     def open_account(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
         try:

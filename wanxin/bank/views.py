@@ -6,6 +6,7 @@ import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -52,9 +53,9 @@ def gateway_entry(request: HttpRequest) -> HttpResponse:
     try:
         page = gateway.open_request(fields)
     except EnvelopeRejected as exc:
-        return _error(request, "This request cannot be read.", str(exc), status=400)
+        return _error(request, _("This request cannot be read."), str(exc), status=400)
     except ProtocolError as exc:
-        return _error(request, "This request was refused by the bank.", f"{exc.code}: {exc.message}")
+        return _error(request, _("This request was refused by the bank."), f"{exc.code}: {exc.message}")
     return _page(request, page)
 
 
@@ -63,7 +64,7 @@ def gateway_entry(request: HttpRequest) -> HttpResponse:
 def gateway_confirm(request: HttpRequest) -> HttpResponse:
     req = gateway.request_for_token(request.POST.get("token", ""))
     if req is None:
-        return _error(request, "This page has expired.", "Start again from the platform.", status=400)
+        return _error(request, _("This page has expired."), _("Start again from the platform."), status=400)
     form = {
         "action": request.POST.get("action", "confirm"),
         "password": request.POST.get("password", ""),

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from wanxin.fields import EncryptedJSONField, EncryptedTextField
+
+# What a person is told a request is (its protocol serviceName is never shown).
+SERVICE_LABELS = {
+    "PERSONAL_REGISTER": _("account opening"),
+    "RECHARGE": _("recharge"),
+    "WITHDRAW": _("withdrawal"),
+    "AUTHORIZE": _("authorisation"),
+    "USER_AUTO_PRE_TRANSACTION": _("investment"),
+}
 
 
 class DepositoryRequest(models.Model):
     class Status(models.TextChoices):
-        PENDING = "PENDING"
-        SUCCESS = "SUCCESS"
-        FAIL = "FAIL"
+        PENDING = "PENDING", _("Waiting for the bank")
+        SUCCESS = "SUCCESS", _("Done")
+        FAIL = "FAIL", _("Not done")
 
     request_no = models.CharField(max_length=64, unique=True)
     service_name = models.CharField(max_length=32)
@@ -38,6 +48,14 @@ class DepositoryRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_name} {self.request_no} {self.status}"
+
+    @property
+    def service_label(self) -> str:
+        return SERVICE_LABELS.get(self.service_name, self.service_name)
+
+    # Kept as a method too, for templates that read it like Django's get_FOO_display.
+    def get_service_label(self) -> str:
+        return self.service_label
 
     @property
     def is_final(self) -> bool:

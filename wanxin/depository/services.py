@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.ids import new_request_no
@@ -67,9 +68,10 @@ def refused_request(request_no: str) -> DepositoryRequest:
     request (a requestNo is never reused, PROTOCOL §3); anything else is refused."""
     record = DepositoryRequest.objects.filter(request_no=request_no).first()
     if record is None:
-        raise NotFound("There is no bank request to retry.", code="not_found")
+        raise NotFound(_("There is no bank request to retry."), code="not_found")
     if record.status != DepositoryRequest.Status.FAIL:
-        raise Conflict(f"The bank has not refused {request_no} (it is {record.status.lower()}); nothing to retry.",
+        raise Conflict(_("The bank has not refused %(request_no)s (it is %(status)s); nothing to retry.")
+                       % {"request_no": request_no, "status": record.get_status_display()},
                        code="not_refused")
     return record
 

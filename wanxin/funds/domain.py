@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from wanxin.core.labels import TranslatableError, gettext_noop
 from wanxin.core.money import FEN_PER_YUAN, MAX_AMOUNT_FEN, format_fen, round_half_up
 
 
-class AmountError(ValueError):
+class AmountError(TranslatableError):
     """An amount a person typed cannot be used; the message says why."""
 
 
@@ -27,42 +28,43 @@ def yuan_to_fen(text: str, *, maximum: int) -> int:
     Refuses anything that is not a plain non-negative decimal number, zero, negative
     amounts, fractions of a fen and amounts above ``maximum`` fen."""
     if not isinstance(text, str):
-        raise AmountError("Enter the amount in yuan, for example 1000 or 99.50.")
+        raise AmountError(gettext_noop("Enter the amount in yuan, for example 1000 or 99.50."))
     value = text.strip().removeprefix("¥").strip()
     if not value:
-        raise AmountError("Enter an amount.")
+        raise AmountError(gettext_noop("Enter an amount."))
     if value.startswith("-"):
-        raise AmountError("The amount must be positive.")
+        raise AmountError(gettext_noop("The amount must be positive."))
     if value.startswith("+"):
         value = value[1:]
     match = _YUAN_RE.fullmatch(value)
     if match is None:
-        raise AmountError("Enter the amount in yuan, for example 1000 or 99.50.")
+        raise AmountError(gettext_noop("Enter the amount in yuan, for example 1000 or 99.50."))
     decimals = (match.group(1) or "").rstrip("0")
     if len(decimals) > 2:
-        raise AmountError("The amount can have at most 2 decimal places (whole fen).")
+        raise AmountError(gettext_noop("The amount can have at most 2 decimal places (whole fen)."))
     digits = value.replace(",", "")
     if len(digits.split(".")[0].lstrip("0")) > 16:
-        raise AmountError(f"The amount is too large: at most {format_fen(maximum)}.")
+        raise AmountError(gettext_noop("The amount is too large: at most %(max)s."), max=format_fen(maximum))
     try:
         fen = Decimal(digits) * FEN_PER_YUAN
     except InvalidOperation as exc:  # pragma: no cover - the pattern already guards
-        raise AmountError("Enter the amount in yuan, for example 1000 or 99.50.") from exc
+        raise AmountError(gettext_noop("Enter the amount in yuan, for example 1000 or 99.50.")) from exc
     if fen != fen.to_integral_value():  # pragma: no cover - guarded by the decimals check
-        raise AmountError("The amount can have at most 2 decimal places (whole fen).")
+        raise AmountError(gettext_noop("The amount can have at most 2 decimal places (whole fen)."))
     return check_fen(int(fen), maximum=maximum)
 
 
 def check_fen(amount: object, *, maximum: int) -> int:
     """An amount given directly in fen (API clients): a positive int, never a float or bool."""
     if type(amount) is not int:
-        raise AmountError("The amount must be a whole number of fen.")
+        raise AmountError(gettext_noop("The amount must be a whole number of fen."))
     if amount < 0:
-        raise AmountError("The amount must be positive.")
+        raise AmountError(gettext_noop("The amount must be positive."))
     if amount == 0:
-        raise AmountError("The amount must be more than zero.")
+        raise AmountError(gettext_noop("The amount must be more than zero."))
     if amount > min(maximum, MAX_AMOUNT_FEN):
-        raise AmountError(f"The amount is too large: at most {format_fen(min(maximum, MAX_AMOUNT_FEN))}.")
+        raise AmountError(gettext_noop("The amount is too large: at most %(max)s."),
+                          max=format_fen(min(maximum, MAX_AMOUNT_FEN)))
     return amount
 
 
@@ -131,7 +133,8 @@ def withdraw_quote(amount: int, rule: CommissionRule) -> WithdrawQuote:
     """What a withdrawal of ``amount`` fen costs; refuses one the commission would eat."""
     commission = rule.commission(amount)
     if commission >= amount:
-        raise AmountError(f"The amount must be more than the commission of {format_fen(commission)}.")
+        raise AmountError(gettext_noop("The amount must be more than the commission of %(commission)s."),
+                          commission=format_fen(commission))
     return WithdrawQuote(amount=amount, commission=commission, net=amount - commission)
 
 
@@ -148,21 +151,21 @@ class EventType:
 
 
 EVENT_TYPES: tuple[EventType, ...] = (
-    EventType("RECHARGE", "Recharge", "充值", True),
-    EventType("WITHDRAW", "Withdrawal", "提现", True),
-    EventType("COMMISSION", "Withdrawal commission", "提现手续费", True),
-    EventType("FREEZE", "Freeze", "冻结", False),
-    EventType("UNFREEZE", "Unfreeze", "解冻", False),
-    EventType("TENDER", "Investment paid", "投标", True),
-    EventType("LOAN_RECEIVED", "Loan received", "借款入账", True),
-    EventType("LOAN_COMMISSION", "Loan service fee", "借款服务费", True),
-    EventType("REPAYMENT", "Repayment", "还款", True),
-    EventType("RECEIVABLE", "Principal and interest received", "回款", True),
-    EventType("INTEREST_COMMISSION", "Interest management fee", "利息管理费", True),
-    EventType("ALLOCATION_DEPOSIT", "Allocation deposit", "配资保证金", True),
-    EventType("ALLOCATION_FEE", "Allocation fee", "配资管理费", True),
-    EventType("ALLOCATION_SETTLE", "Allocation settlement", "配资结算", True),
-    EventType("COMPENSATION", "Compensation", "补偿", True),
+    EventType("RECHARGE", gettext_noop("Recharge"), "充值", True),
+    EventType("WITHDRAW", gettext_noop("Withdrawal"), "提现", True),
+    EventType("COMMISSION", gettext_noop("Withdrawal commission"), "提现手续费", True),
+    EventType("FREEZE", gettext_noop("Freeze"), "冻结", False),
+    EventType("UNFREEZE", gettext_noop("Unfreeze"), "解冻", False),
+    EventType("TENDER", gettext_noop("Investment paid"), "投标", True),
+    EventType("LOAN_RECEIVED", gettext_noop("Loan received"), "借款入账", True),
+    EventType("LOAN_COMMISSION", gettext_noop("Loan service fee"), "借款服务费", True),
+    EventType("REPAYMENT", gettext_noop("Repayment"), "还款", True),
+    EventType("RECEIVABLE", gettext_noop("Principal and interest received"), "回款", True),
+    EventType("INTEREST_COMMISSION", gettext_noop("Interest management fee"), "利息管理费", True),
+    EventType("ALLOCATION_DEPOSIT", gettext_noop("Allocation deposit"), "配资保证金", True),
+    EventType("ALLOCATION_FEE", gettext_noop("Allocation fee"), "配资管理费", True),
+    EventType("ALLOCATION_SETTLE", gettext_noop("Allocation settlement"), "配资结算", True),
+    EventType("COMPENSATION", gettext_noop("Compensation"), "补偿", True),
 )
 EVENT_TYPE_BY_CODE = {t.code: t for t in EVENT_TYPES}
 

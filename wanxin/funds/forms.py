@@ -5,29 +5,36 @@ from __future__ import annotations
 import secrets
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from wanxin import inputs
 
-from .domain import EVENT_TYPES
+from .labels import event_choices
 from .models import BANKS
 
-ROLE_CHOICES = [("INVESTOR", "I invest"), ("BORROWER", "I borrow"), ("BOTH", "Both")]
+ROLE_CHOICES = [("INVESTOR", _("I invest")), ("BORROWER", _("I borrow")), ("BOTH", _("Both"))]
 
 
 class OpenAccountForm(forms.Form):
-    full_name = forms.CharField(label="Real name (as on your ID card)", max_length=50)
-    id_number = forms.CharField(label="Resident ID number", max_length=18, min_length=18,
+    full_name = forms.CharField(label=_("Real name (as on your ID card)"), max_length=50)
+    id_number = forms.CharField(label=_("Resident ID number"), max_length=18, min_length=18,
                                 widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}))
-    bank_code = forms.ChoiceField(label="Bank", choices=[("", "Choose your card's bank"), *BANKS])
-    card_number = forms.CharField(label="Debit card number", max_length=23,
+    bank_code = forms.ChoiceField(label=_("Bank"), choices=[("", _("Choose your card's bank")), *BANKS])
+    card_number = forms.CharField(label=_("Debit card number"), max_length=23,
                                   widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
-    role = forms.ChoiceField(label="You use Wanxin to", choices=ROLE_CHOICES)
+    role = forms.ChoiceField(label=_("You use Wanxin to"), choices=ROLE_CHOICES)
+
+    def __init__(self, *args, ask_role: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ask_role:
+            # Registration already asked whether the customer invests, borrows or both.
+            del self.fields["role"]
 
 
 class AmountForm(forms.Form):
-    amount = forms.CharField(label="Amount (yuan)", max_length=40,
+    amount = forms.CharField(label=_("Amount (yuan)"), max_length=40,
                              widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off",
-                                                           "placeholder": "e.g. 1000.00"}))
+                                                           "placeholder": _("e.g. 1000.00")}))
     token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, **kwargs):
@@ -37,7 +44,6 @@ class AmountForm(forms.Form):
 
 
 class RecordFilterForm(forms.Form):
-    type = forms.ChoiceField(label="Type", required=False,
-                             choices=[("", "All types"), *[(t.code, f"{t.label} {t.label_zh}") for t in EVENT_TYPES]])
-    date_from = inputs.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = inputs.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    type = forms.ChoiceField(label=_("Type"), required=False, choices=[("", _("All types")), *event_choices()])
+    date_from = inputs.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = inputs.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

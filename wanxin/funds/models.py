@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from wanxin.core.identity import mask_card_number, mask_id_number, mask_name
 from wanxin.fields import EncryptedTextField
@@ -37,10 +38,10 @@ class DepositoryAccount(models.Model):
     platform has applied (the bank stays the authority; pages show ``QUERY_BALANCE``)."""
 
     class Status(models.TextChoices):
-        NONE = "NONE", "Not opened"
-        PENDING = "PENDING", "Waiting for the bank"
-        OPEN = "OPEN", "Open"
-        FAILED = "FAILED", "Opening failed"
+        NONE = "NONE", _("Not opened")
+        PENDING = "PENDING", _("Waiting for the bank")
+        OPEN = "OPEN", _("Open")
+        FAILED = "FAILED", _("Opening failed")
 
     ALLOWED = {
         Status.NONE: {Status.PENDING},
@@ -109,7 +110,7 @@ class DepositoryAccount(models.Model):
 class FundRecord(models.Model):
     """One money event of one customer. Immutable; one row per (request_no, type)."""
 
-    TYPE_CHOICES = [(t.code, t.label) for t in EVENT_TYPES]
+    TYPE_CHOICES = [(t.code, t.label) for t in EVENT_TYPES]  # shown through funds.labels
 
     # No index of its own: the composite indexes below start with the user.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="fund_records",

@@ -24,8 +24,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, NullIf, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wanxin import inputs
+from wanxin.core.bounds import MAX_DATE, MIN_DATE
 from wanxin.core.errors import NotFound, WanxinError
 from wanxin.depository.models import DepositoryRequest
 from wanxin.protocol.messages import GATEWAY_SERVICES
@@ -71,7 +74,7 @@ def owned_gateway_request(user, request_no: str) -> DepositoryRequest:
         record = DepositoryRequest.objects.filter(request_no=request_no, user_no=user.user_no,
                                                   service_name__in=GATEWAY_SERVICES).first()
     if record is None:
-        raise NotFound("No such request.", code="not_found")
+        raise NotFound(_("No such request."), code="not_found")
     return record
 
 
@@ -99,11 +102,24 @@ def _local_tz() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
+# The filters as the pages label them (errors name the field the way the reader sees it).
+_DATE_FIELDS = {"date_from": gettext_lazy("From"), "date_to": gettext_lazy("To")}
+
+
 def _parse_date(value: str | None, name: str) -> dt.date | None:
+    if not value or not value.strip():
+        return None
     try:
-        return inputs.parse_date(value, name)
+        day = dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise BadFilter(_("“%(field)s” must be a date like 2025-01-31.") % {"field": _DATE_FIELDS[name]},
+                        code=name) from exc
+    try:
+        return inputs.check_date(day, name)
     except WanxinError as exc:  # re-raised as the filter refusal the pages and API expect
-        raise BadFilter(exc.message, code=exc.code) from exc
+        raise BadFilter(_("“%(field)s” must be between %(min)s and %(max)s.") % {
+            "field": _DATE_FIELDS[name], "min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()},
+            code=exc.code) from exc
 
 
 def record_filter(*, types: list[str] | None = None, date_from: str | None = None,
@@ -116,16 +132,17 @@ def record_filter(*, types: list[str] | None = None, date_from: str | None = Non
             if not code:
                 continue
             if code not in EVENT_TYPE_BY_CODE:
-                raise BadFilter(f"Unknown record type {code!r}; known: {', '.join(t.code for t in EVENT_TYPES)}.",
+                raise BadFilter(_("Unknown record type %(code)s; known: %(known)s.")
+                                % {"code": repr(code), "known": ", ".join(t.code for t in EVENT_TYPES)},
                                 code="type")
             if code not in clean_types:
                 clean_types.append(code)
     start, end = _parse_date(date_from, "date_from"), _parse_date(date_to, "date_to")
     if start and end:
         if start > end:
-            raise BadFilter("The start date is after the end date.", code="date_from")
+            raise BadFilter(_("The start date is after the end date."), code="date_from")
         if (end - start).days > MAX_RANGE_DAYS:
-            raise BadFilter("Choose a date range of at most ten years.", code="date_from")
+            raise BadFilter(_("Choose a date range of at most ten years."), code="date_from")
     return RecordFilter(tuple(clean_types), start, end)
 
 
@@ -151,11 +168,11 @@ def encode_cursor(created_at: dt.datetime, pk: int) -> str:
 def decode_cursor(value: str) -> tuple[dt.datetime, int]:
     match = _CURSOR_RE.fullmatch(value or "")
     if match is None:
-        raise BadFilter("This page link is not valid; start again from the first page.", code="cursor")
+        raise BadFilter(_("This page link is not valid; start again from the first page."), code="cursor")
     try:
         return _EPOCH + dt.timedelta(microseconds=int(match.group(1))), int(match.group(2))
     except OverflowError as exc:
-        raise BadFilter("This page link is not valid; start again from the first page.", code="cursor") from exc
+        raise BadFilter(_("This page link is not valid; start again from the first page."), code="cursor") from exc
 
 
 @dataclass
@@ -173,9 +190,9 @@ def records_page(user, filters: RecordFilter, *, after: str | None = None, befor
     Keyset pagination on (created_at, id), served by the (user, created_at, id) and
     (user, type, created_at, id) indexes: every page costs the same however deep."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise BadFilter(f"The page size must be 1 to {MAX_PAGE_SIZE}.", code="limit")
+        raise BadFilter(_("The page size must be 1 to %(max)d.") % {"max": MAX_PAGE_SIZE}, code="limit")
     if after and before:
-        raise BadFilter("Use either after or before, not both.", code="cursor")
+        raise BadFilter(_("Use either after or before, not both."), code="cursor")
     qs = _filtered(user, filters)
     if before:
         at, pk = decode_cursor(before)
@@ -203,7 +220,7 @@ def records_page(user, filters: RecordFilter, *, after: str | None = None, befor
 def record_get(user, record_id: int) -> FundRecord:
     record = FundRecord.objects.filter(user=user, pk=record_id).first()
     if record is None:
-        raise NotFound("No such fund record.", code="not_found")
+        raise NotFound(_("No such fund record."), code="not_found")
     return record
 
 

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.core import identity
 from wanxin.core.errors import Conflict, WanxinError
@@ -26,6 +27,7 @@ from wanxin.core.money import format_fen
 from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 from wanxin.fields import blind_index
+from wanxin.i18n import translated
 from wanxin.protocol.codes import ProtocolError
 
 from . import domain
@@ -73,7 +75,7 @@ def _callback_url() -> str:
 
 def _customer(user) -> None:
     if user is None or not user.is_authenticated or getattr(user, "is_operator", False):
-        raise WanxinError("Only customers have depository accounts.", code="not_customer", status=403)
+        raise WanxinError(_("Only customers have depository accounts."), code="not_customer", status=403)
 
 
 def _ensure_user_no(user) -> str:
@@ -107,27 +109,27 @@ class OpenAccountInput:
 def _clean_open_input(data: OpenAccountInput, *, user, today: dt.date) -> dict[str, str]:
     name = " ".join((data.full_name or "").split())
     if not name:
-        raise Invalid("Enter your real name as on your ID card.", code="full_name")
+        raise Invalid(_("Enter your real name as on your ID card."), code="full_name")
     if len(name) > 50 or any(not (c.isalpha() or c in " ·.-'") for c in name):
-        raise Invalid("A name has at most 50 letters (spaces, · . - ' allowed).", code="full_name")
+        raise Invalid(_("A name has at most 50 letters (spaces, · . - ' allowed)."), code="full_name")
     try:
         id_number = (data.id_number or "").strip().upper()
         identity.parse_resident_id(id_number, today=today)
     except identity.IdentityError as exc:
-        raise Invalid(str(exc), code="id_number") from exc
+        raise Invalid(translated(exc), code="id_number") from exc
     try:
         card = identity.check_card_number(data.card_number or "")
     except identity.IdentityError as exc:
-        raise Invalid(str(exc), code="card_number") from exc
+        raise Invalid(translated(exc), code="card_number") from exc
     if data.bank_code not in dict(BANKS):
-        raise Invalid("Choose your card's bank from the list.", code="bank_code")
+        raise Invalid(_("Choose your card's bank from the list."), code="bank_code")
     role = data.role or user.role or ""
     if role not in ROLES:
-        raise Invalid("Choose whether you invest, borrow or both.", code="role")
+        raise Invalid(_("Choose whether you invest, borrow or both."), code="role")
     try:
         mobile = identity.check_mobile(user.mobile or "")
     except identity.IdentityError as exc:
-        raise Invalid("Your profile needs a valid mobile number before opening an account.", code="mobile") from exc
+        raise Invalid(_("Your profile needs a valid mobile number before opening an account."), code="mobile") from exc
     return {"full_name": name, "id_number": id_number, "card_number": card, "bank_code": data.bank_code,
             "role": role, "mobile": mobile}
 
@@ -141,18 +143,18 @@ def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) 
     index = blind_index(clean["id_number"])
     try:
         with transaction.atomic():
-            account, _ = DepositoryAccount.objects.select_for_update().get_or_create(
+            account, _created = DepositoryAccount.objects.select_for_update().get_or_create(
                 user=user, defaults={"user_no": user_no}
             )
             if account.status == DepositoryAccount.Status.OPEN:
-                raise Conflict("You already have a depository account.", code="already_open")
+                raise Conflict(_("You already have a depository account."), code="already_open")
             if account.status == DepositoryAccount.Status.PENDING:
-                raise Conflict("Your account opening is waiting for the bank: continue there or wait for "
-                               "its answer.", code="pending")
+                raise Conflict(_("Your account opening is waiting for the bank: continue there or wait for "
+                               "its answer."), code="pending")
             taken = (DepositoryAccount.objects.filter(id_number_index=index, status__in=["PENDING", "OPEN"])
                      .exclude(pk=account.pk).exists())
             if taken:
-                raise Invalid("This ID number already has a depository account.", code="id_number")
+                raise Invalid(_("This ID number already has a depository account."), code="id_number")
             _transition(account, DepositoryAccount.Status.PENDING)
             auth = AUTH_BY_ROLE[clean["role"]]
             record = depository.request_create(
@@ -178,7 +180,7 @@ def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) 
             account.fail_reason, account.attempts = "", account.attempts + 1
             account.save()
     except IntegrityError as exc:  # a concurrent opening with the same ID number won the race
-        raise Invalid("This ID number already has a depository account.", code="id_number") from exc
+        raise Invalid(_("This ID number already has a depository account."), code="id_number") from exc
     log.info("depository account opening %s for %s", record.request_no, user_no)
     return record
 
@@ -206,7 +208,7 @@ def open_account_required(user) -> DepositoryAccount:
     _customer(user)
     account = DepositoryAccount.objects.filter(user=user).first()
     if account is None or not account.is_open:
-        raise Conflict("Open your depository account first.", code="no_account")
+        raise Conflict(_("Open your depository account first."), code="no_account")
     return account
 
 
@@ -214,14 +216,14 @@ def parse_amount(*, yuan: str | None = None, fen: object = None) -> int:
     """Exactly one of an amount typed in yuan or an int of fen (API clients)."""
     try:
         if yuan is not None and fen is not None:
-            raise AmountError("Give the amount once: in yuan or in fen, not both.")
+            raise AmountError(_("Give the amount once: in yuan or in fen, not both."))
         if yuan is not None:
             return domain.yuan_to_fen(yuan, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
         if fen is None:
-            raise AmountError("Enter an amount.")
+            raise AmountError(_("Enter an amount."))
         return domain.check_fen(fen, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
     except AmountError as exc:
-        raise Invalid(str(exc), code="amount") from exc
+        raise Invalid(translated(exc), code="amount") from exc
 
 
 def withdraw_quote(*, amount: int) -> WithdrawQuote:
@@ -229,7 +231,7 @@ def withdraw_quote(*, amount: int) -> WithdrawQuote:
         amount = domain.check_fen(amount, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
         return domain.withdraw_quote(amount, commission_rule())
     except AmountError as exc:
-        raise Invalid(str(exc), code="amount") from exc
+        raise Invalid(translated(exc), code="amount") from exc
 
 
 def recharge_start(*, user, amount: int) -> DepositoryRequest:
@@ -251,7 +253,8 @@ def withdraw_start(*, user, amount: int) -> DepositoryRequest:
     quote = withdraw_quote(amount=parse_amount(fen=amount))
     balance = balance_get(account=account)
     if balance.source == "bank" and quote.amount > balance.available:
-        raise Invalid(f"Your available balance is {format_fen(balance.available)}.", code="amount")
+        raise Invalid(_("Your available balance is %(balance)s.") % {"balance": format_fen(balance.available)},
+                      code="amount")
     with transaction.atomic():
         return depository.request_create(
             service_name="WITHDRAW",
@@ -267,13 +270,13 @@ def submit_once(*, user, token: str, start) -> DepositoryRequest:
     if not token:
         return start()
     if len(token) > 64:
-        raise Invalid("The idempotency key has at most 64 characters.", code="token")
+        raise Invalid(_("The idempotency key has at most 64 characters."), code="token")
     key = _cache_key("submit", connection.settings_dict["NAME"], user.pk, token)
     if not cache.add(key, "", SUBMIT_TOKEN_TTL):
         request_no = cache.get(key)
         record = DepositoryRequest.objects.filter(request_no=request_no, user_no=user.user_no).first() if request_no else None
         if record is None:
-            raise Conflict("This form was already sent; please wait a moment.", code="duplicate")
+            raise Conflict(_("This form was already sent; please wait a moment."), code="duplicate")
         return record
     try:
         record = start()

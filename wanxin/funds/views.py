@@ -13,19 +13,21 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wanxin.core.errors import Conflict, NotFound, WanxinError
+from wanxin.core.identity import mask_mobile
 from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 
-from . import domain, exports, selectors, services
+from . import domain, exports, labels, selectors, services
 from .forms import AmountForm, OpenAccountForm, RecordFilterForm
 from .models import DepositoryAccount
 
-SERVICE_LABELS = {"PERSONAL_REGISTER": "Account opening", "RECHARGE": "Recharge", "WITHDRAW": "Withdrawal",
-                  "AUTHORIZE": "Authorisation"}
+SERVICE_LABELS = {"PERSONAL_REGISTER": _("Account opening"), "RECHARGE": _("Recharge"), "WITHDRAW": _("Withdrawal"),
+                  "AUTHORIZE": _("Authorisation")}
 
 
 def customer_required(view):
@@ -36,7 +38,7 @@ def customer_required(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         if getattr(request.user, "is_operator", False):
-            raise PermissionDenied("Operators have no customer pages.")
+            raise PermissionDenied(_("Operators have no customer pages."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -78,12 +80,13 @@ def overview(request: HttpRequest) -> HttpResponse:
 def open_account(request: HttpRequest) -> HttpResponse:
     account = selectors.account_for(request.user)
     if account is not None and account.status == DepositoryAccount.Status.OPEN:
-        messages.info(request, "Your depository account is already open.")
+        messages.info(request, _("Your depository account is already open."))
         return redirect("funds:overview")
     if account is not None and account.status == DepositoryAccount.Status.PENDING and request.method == "GET":
         return render(request, "funds/open_pending.html", {"account": account, "tab": "overview"})
+    ask_role = request.user.role not in services.ROLES  # registration asked it already
     if request.method == "POST":
-        form = OpenAccountForm(request.POST)
+        form = OpenAccountForm(request.POST, ask_role=ask_role)
         if form.is_valid():
             try:
                 record = services.account_open(user=request.user, data=services.OpenAccountInput(**form.cleaned_data))
@@ -98,8 +101,9 @@ def open_account(request: HttpRequest) -> HttpResponse:
             else:
                 return _go(record)
     else:
-        form = OpenAccountForm(initial={"role": request.user.role or "BOTH"})
-    return render(request, "funds/open_account.html", {"form": form, "account": account, "tab": "overview"})
+        form = OpenAccountForm(initial={"role": "BOTH"}, ask_role=ask_role)
+    return render(request, "funds/open_account.html", {"form": form, "account": account, "tab": "overview",
+                                                       "known_mobile": mask_mobile(request.user.mobile or "")})
 
 
 # -- recharge and withdraw -------------------------------------------------------------------------
@@ -108,7 +112,7 @@ def open_account(request: HttpRequest) -> HttpResponse:
 def _open_account_or_redirect(request: HttpRequest):
     account = selectors.account_for(request.user)
     if account is None or not account.is_open:
-        messages.info(request, "Open your depository account first.")
+        messages.info(request, _("Open your depository account first."))
         return None
     return account
 
@@ -155,7 +159,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
             quote = None
     return render(request, "funds/withdraw.html", {
         "tab": "withdraw",
-        "form": form, "account": account, "quote": quote, "rule": services.commission_rule(),
+        "form": form, "account": account, "quote": quote, "rule": labels.describe_commission(services.commission_rule()),
         "balance": services.balance_get(account=account),
     })
 

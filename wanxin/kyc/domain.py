@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from wanxin.core.labels import TranslatableError, gettext_noop
 from wanxin.core.money import FEN_PER_YUAN, MAX_AMOUNT_FEN
 
 
-class KycError(ValueError):
+class KycError(TranslatableError):
     """A customer's input or request breaks a KYC rule; the message says what to fix."""
 
 
@@ -50,11 +51,11 @@ class Kind(StrEnum):
 
 
 KIND_LABELS: dict[Kind, str] = {
-    Kind.ID_CARD_FRONT: "ID card (front)",
-    Kind.ID_CARD_BACK: "ID card (back)",
-    Kind.HOUSE_CERTIFICATE: "House certificate",
-    Kind.BANK_STATEMENT: "Bank statement",
-    Kind.INCOME_PROOF: "Income proof",
+    Kind.ID_CARD_FRONT: gettext_noop("ID card (front)"),
+    Kind.ID_CARD_BACK: gettext_noop("ID card (back)"),
+    Kind.HOUSE_CERTIFICATE: gettext_noop("House certificate"),
+    Kind.BANK_STATEMENT: gettext_noop("Bank statement"),
+    Kind.INCOME_PROOF: gettext_noop("Income proof"),
 }
 
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
@@ -102,21 +103,23 @@ def check_upload(*, kind: str, filename: str, size: int, head: bytes, max_bytes:
     try:
         doc_kind = Kind(kind)
     except ValueError as exc:
-        raise KycError(f"Unknown document kind {kind!r}.") from exc
+        raise KycError(gettext_noop("Unknown document kind %(kind)s."), kind=repr(kind)) from exc
     if size <= 0:
-        raise KycError("The file is empty.")
+        raise KycError(gettext_noop("The file is empty."))
     if size > max_bytes:
-        raise KycError(f"The file is larger than {_size(max_bytes)}.")
+        raise KycError(gettext_noop("The file is larger than %(size)s."), size=_size(max_bytes))
     content_type = sniff_content_type(head)
     if content_type is None:
-        raise KycError("Only JPEG, PNG or PDF files are accepted; this file is none of them.")
+        raise KycError(gettext_noop("Only JPEG, PNG or PDF files are accepted; this file is none of them."))
     if content_type not in ALLOWED_TYPES[doc_kind]:
         allowed = " or ".join(TYPE_LABELS[t] for t in sorted(ALLOWED_TYPES[doc_kind]))
-        raise KycError(f"{KIND_LABELS[doc_kind]} must be a {allowed} image.")
+        raise KycError(gettext_noop("%(kind)s must be a %(allowed)s image."), kind=KIND_LABELS[doc_kind],
+                       allowed=allowed)
     extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in EXTENSIONS[content_type]:
-        raise KycError(f"This file is a {TYPE_LABELS[content_type]} but its name ends in "
-                       f"{extension or 'no extension'}; rename it to {EXTENSIONS[content_type][0]}.")
+        raise KycError(gettext_noop("This file is a %(type)s but its name ends in %(extension)s; "
+                                    "rename it to %(expected)s."), type=TYPE_LABELS[content_type],
+                       extension=extension or gettext_noop("no extension"), expected=EXTENSIONS[content_type][0])
     return content_type
 
 
@@ -126,14 +129,15 @@ def submission_problems(*, real_name: str, id_number: str, annual_income: int | 
     kinds = {str(k) for k in kinds}
     problems = []
     if not real_name or not id_number:
-        problems.append("Declare your real name and ID number.")
+        problems.append(gettext_noop("Declare your real name and ID number."))
     if annual_income is None or assets is None:
-        problems.append("Declare your annual income and assets.")
-    for kind in (Kind.ID_CARD_FRONT, Kind.ID_CARD_BACK):
-        if kind.value not in kinds:
-            problems.append(f"Upload your {KIND_LABELS[kind]}.")
+        problems.append(gettext_noop("Declare your annual income and assets."))
+    if Kind.ID_CARD_FRONT.value not in kinds:
+        problems.append(gettext_noop("Upload your ID card (front)."))
+    if Kind.ID_CARD_BACK.value not in kinds:
+        problems.append(gettext_noop("Upload your ID card (back)."))
     if not kinds & {Kind.BANK_STATEMENT.value, Kind.INCOME_PROOF.value}:
-        problems.append("Upload a bank statement or an income proof.")
+        problems.append(gettext_noop("Upload a bank statement or an income proof."))
     return problems
 
 
@@ -147,23 +151,23 @@ def parse_yuan(text: str) -> int:
     """``"12,345.6"`` → 1234560 fen. Refuses negatives, fractions of a fen and absurd sums."""
     match = _YUAN_RE.fullmatch(text.strip().replace(",", ""))
     if not match:
-        raise KycError("Enter an amount in yuan, e.g. 120000 or 120000.50 (at most two decimals).")
+        raise KycError(gettext_noop("Enter an amount in yuan, e.g. 120000 or 120000.50 (at most two decimals)."))
     fen = int(match.group(1)) * FEN_PER_YUAN + int((match.group(2) or "0").ljust(2, "0"))
     return check_amount(fen)
 
 
 def check_amount(fen: int) -> int:
     if type(fen) is not int or fen < 0:
-        raise KycError("An amount must be a whole number of fen, zero or more.")
+        raise KycError(gettext_noop("An amount must be a whole number of fen, zero or more."))
     if fen > MAX_AMOUNT_FEN:
-        raise KycError("This amount is too large.")
+        raise KycError(gettext_noop("This amount is too large."))
     return fen
 
 
 def check_real_name(value: str) -> str:
     name = " ".join(value.split())
     if not _NAME_RE.fullmatch(name):
-        raise KycError("Enter your real name as on your ID card (2 to 40 characters, no digits).")
+        raise KycError(gettext_noop("Enter your real name as on your ID card (2 to 40 characters, no digits)."))
     return name
 
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from wanxin.fields import EncryptedTextField
 
@@ -14,10 +16,10 @@ from . import domain
 
 class KycApplication(models.Model):
     class Status(models.TextChoices):
-        DRAFT = domain.Status.DRAFT.value, "Draft"
-        SUBMITTED = domain.Status.SUBMITTED.value, "Submitted, awaiting review"
-        APPROVED = domain.Status.APPROVED.value, "Approved"
-        REJECTED = domain.Status.REJECTED.value, "Rejected"
+        DRAFT = domain.Status.DRAFT.value, _("Draft")
+        SUBMITTED = domain.Status.SUBMITTED.value, _("Submitted, awaiting review")
+        APPROVED = domain.Status.APPROVED.value, _("Approved")
+        REJECTED = domain.Status.REJECTED.value, _("Rejected")
 
     class Rating(models.TextChoices):
         AAA = "AAA"
@@ -25,7 +27,7 @@ class KycApplication(models.Model):
         A = "A"
         B = "B"
         C = "C"
-        HR = "HR", "HR (high risk)"
+        HR = "HR", _("HR (high risk)")
 
     customer = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                     related_name="kyc_application")
@@ -72,11 +74,11 @@ class KycApplication(models.Model):
 
 class KycDocument(models.Model):
     class Kind(models.TextChoices):
-        ID_CARD_FRONT = domain.Kind.ID_CARD_FRONT.value, domain.KIND_LABELS[domain.Kind.ID_CARD_FRONT]
-        ID_CARD_BACK = domain.Kind.ID_CARD_BACK.value, domain.KIND_LABELS[domain.Kind.ID_CARD_BACK]
-        HOUSE_CERTIFICATE = domain.Kind.HOUSE_CERTIFICATE.value, domain.KIND_LABELS[domain.Kind.HOUSE_CERTIFICATE]
-        BANK_STATEMENT = domain.Kind.BANK_STATEMENT.value, domain.KIND_LABELS[domain.Kind.BANK_STATEMENT]
-        INCOME_PROOF = domain.Kind.INCOME_PROOF.value, domain.KIND_LABELS[domain.Kind.INCOME_PROOF]
+        ID_CARD_FRONT = domain.Kind.ID_CARD_FRONT.value, _(domain.KIND_LABELS[domain.Kind.ID_CARD_FRONT])
+        ID_CARD_BACK = domain.Kind.ID_CARD_BACK.value, _(domain.KIND_LABELS[domain.Kind.ID_CARD_BACK])
+        HOUSE_CERTIFICATE = domain.Kind.HOUSE_CERTIFICATE.value, _(domain.KIND_LABELS[domain.Kind.HOUSE_CERTIFICATE])
+        BANK_STATEMENT = domain.Kind.BANK_STATEMENT.value, _(domain.KIND_LABELS[domain.Kind.BANK_STATEMENT])
+        INCOME_PROOF = domain.Kind.INCOME_PROOF.value, _(domain.KIND_LABELS[domain.Kind.INCOME_PROOF])
 
     application = models.ForeignKey(KycApplication, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -99,7 +101,7 @@ class KycDocument(models.Model):
 
     @property
     def kind_label(self) -> str:
-        return domain.KIND_LABELS[domain.Kind(self.kind)]
+        return gettext(domain.KIND_LABELS[domain.Kind(self.kind)])
 
     @property
     def type_label(self) -> str:
@@ -110,8 +112,8 @@ class KycReview(models.Model):
     """One operator decision on one submission (the customer sees decision and reason)."""
 
     class Decision(models.TextChoices):
-        APPROVED = domain.Status.APPROVED.value, "Approved"
-        REJECTED = domain.Status.REJECTED.value, "Rejected"
+        APPROVED = domain.Status.APPROVED.value, _("Approved")
+        REJECTED = domain.Status.REJECTED.value, _("Rejected")
 
     application = models.ForeignKey(KycApplication, on_delete=models.CASCADE, related_name="reviews")
     decision = models.CharField(max_length=10, choices=Decision.choices)

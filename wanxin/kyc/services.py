@@ -7,6 +7,7 @@ from typing import IO, Protocol
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.accounts.models import User
 from wanxin.backoffice.roles import perm
@@ -14,6 +15,8 @@ from wanxin.backoffice.services import Forbidden, audit_record
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.identity import IdentityError, parse_resident_id
 from wanxin.fields import blind_index
+from wanxin.funds import selectors as funds_selectors
+from wanxin.i18n import translated
 
 from . import domain, storage
 from .models import KycApplication, KycDocument, KycReview
@@ -31,12 +34,12 @@ class Upload(Protocol):
 
 
 def _invalid(exc: Exception, code: str) -> WanxinError:
-    return WanxinError(str(exc), code=code)
+    return WanxinError(translated(exc), code=code)
 
 
 def _customer_check(customer: User) -> None:
     if not customer.is_authenticated or customer.is_operator or not customer.is_active:
-        raise Forbidden("Only customers have qualifications.", code="forbidden")
+        raise Forbidden(_("Only customers have qualifications."), code="forbidden")
 
 
 def _editable_application(customer: User) -> KycApplication:
@@ -45,8 +48,9 @@ def _editable_application(customer: User) -> KycApplication:
     KycApplication.objects.get_or_create(customer=customer)
     application = KycApplication.objects.select_for_update().get(customer=customer)
     if not application.editable:
-        state = "is being reviewed" if application.status == domain.Status.SUBMITTED else "has been approved"
-        raise Conflict(f"Your application {state}; it cannot be changed now.", code="not_editable")
+        if application.status == domain.Status.SUBMITTED:
+            raise Conflict(_("Your application is being reviewed; it cannot be changed now."), code="not_editable")
+        raise Conflict(_("Your application has been approved; it cannot be changed now."), code="not_editable")
     return application
 
 
@@ -54,9 +58,22 @@ def _active_documents(application: KycApplication):
     return KycDocument.objects.filter(application=application, removed_at__isnull=True)
 
 
-def application_declare(*, customer: User, real_name: str, id_number: str, annual_income: int,
-                        assets: int) -> KycApplication:
-    """Record the customer's identity and declared income and assets (draft or rejected only)."""
+def known_identity(customer: User) -> tuple[str, str] | None:
+    """The name and ID number the customer gave when opening the depository account: the bank
+    holds the account in that name, so qualifications use it rather than asking again."""
+    account = funds_selectors.account_for(customer)
+    if account is None or not account.is_open or not (account.full_name and account.id_number):
+        return None
+    return account.full_name, account.id_number
+
+
+def application_declare(*, customer: User, annual_income: int, assets: int, real_name: str = "",
+                        id_number: str = "") -> KycApplication:
+    """Record the customer's identity and declared income and assets (draft or rejected only).
+    With an open depository account the identity is the account's, whatever was typed."""
+    known = known_identity(customer)
+    if known is not None:
+        real_name, id_number = known
     try:
         real_name = domain.check_real_name(real_name)
         annual_income = domain.check_amount(annual_income)
@@ -103,11 +120,11 @@ def document_upload(*, customer: User, kind: str, upload: Upload) -> KycDocument
             active = _active_documents(application)
             replaced = active.filter(kind=kind) if kind in domain.SINGLE_KINDS else active.none()
             if active.count() - replaced.count() >= settings.KYC_MAX_DOCUMENTS:
-                raise Conflict(f"An application holds at most {settings.KYC_MAX_DOCUMENTS} documents; "
-                               "remove one first.", code="too_many_documents")
+                raise Conflict(_("An application holds at most %(count)d documents; remove one first.")
+                               % {"count": settings.KYC_MAX_DOCUMENTS}, code="too_many_documents")
             name, size, sha256 = storage.save(upload.chunks(), content_type=content_type)
             if size != upload.size or size > settings.KYC_MAX_UPLOAD_BYTES:
-                raise WanxinError("The file changed while it was uploaded; please try again.",
+                raise WanxinError(_("The file changed while it was uploaded; please try again."),
                                   code="invalid_document")
             replaced.update(removed_at=timezone.now())
             document = KycDocument.objects.create(
@@ -126,7 +143,7 @@ def document_remove(*, customer: User, document_id: int) -> KycDocument:
         application = _editable_application(customer)
         document = _active_documents(application).filter(pk=document_id).first()
         if document is None:
-            raise NotFound("No such document.", code="not_found")
+            raise NotFound(_("No such document."), code="not_found")
         document.removed_at = timezone.now()
         document.save(update_fields=["removed_at"])
     return document
@@ -141,11 +158,11 @@ def application_submit(*, customer: User) -> KycApplication:
                                               annual_income=application.annual_income, assets=application.assets,
                                               kinds=kinds)
         if problems:
-            raise WanxinError(" ".join(problems), code="incomplete")
+            raise WanxinError(" ".join(_(problem) for problem in problems), code="incomplete")
         if (KycApplication.objects.filter(id_number_index=application.id_number_index,
                                           status__in=[domain.Status.SUBMITTED, domain.Status.APPROVED])
                 .exclude(pk=application.pk).exists()):
-            raise Conflict("This ID number is already verified or under review for another account.",
+            raise Conflict(_("This ID number is already verified or under review for another account."),
                            code="id_number_in_use")
         application.status = domain.Status.SUBMITTED
         application.submitted_at = timezone.now()
@@ -166,13 +183,13 @@ def _review_state(application: KycApplication) -> dict:
 
 def _reviewable(*, operator: User, application_id: int) -> KycApplication:
     if not (operator.is_operator and operator.is_active and operator.has_perm(perm("review_kyc"))):
-        raise Forbidden("You do not have permission to review qualifications.", code="forbidden")
+        raise Forbidden(_("You do not have permission to review qualifications."), code="forbidden")
     application = KycApplication.objects.select_for_update().filter(pk=application_id).first()
     if application is None:
-        raise NotFound("No such application.", code="not_found")
+        raise NotFound(_("No such application."), code="not_found")
     if application.status != domain.Status.SUBMITTED:
-        raise Conflict(f"This application is {application.get_status_display().lower()}, "
-                       "not awaiting review.", code="not_submitted")
+        raise Conflict(_("This application is %(status)s, not awaiting review.")
+                       % {"status": application.get_status_display().lower()}, code="not_submitted")
     return application
 
 
@@ -198,7 +215,8 @@ def application_approve(*, operator: User, application_id: int, reason: str = ""
     held, and set the borrowing limit. Audited."""
     reason = reason.strip()
     if len(reason) > REASON_MAX:
-        raise WanxinError(f"A reason has at most {REASON_MAX} characters.", code="invalid_reason")
+        raise WanxinError(_("A reason has at most %(count)d characters.") % {"count": REASON_MAX},
+                          code="invalid_reason")
     try:
         with transaction.atomic():
             application = _reviewable(operator=operator, application_id=application_id)
@@ -212,7 +230,7 @@ def application_approve(*, operator: User, application_id: int, reason: str = ""
                            before=before)
     except IntegrityError as exc:
         if "kyc_one_approved_per_id_number" in str(exc):
-            raise Conflict("This ID number is already verified for another account.",
+            raise Conflict(_("This ID number is already verified for another account."),
                            code="id_number_in_use") from exc
         raise
 
@@ -221,9 +239,10 @@ def application_reject(*, operator: User, application_id: int, reason: str) -> K
     """Reject a submitted application with a reason the customer will read. Audited."""
     reason = reason.strip()
     if not reason:
-        raise WanxinError("A reason is required to reject an application.", code="reason_required")
+        raise WanxinError(_("A reason is required to reject an application."), code="reason_required")
     if len(reason) > REASON_MAX:
-        raise WanxinError(f"A reason has at most {REASON_MAX} characters.", code="invalid_reason")
+        raise WanxinError(_("A reason has at most %(count)d characters.") % {"count": REASON_MAX},
+                          code="invalid_reason")
     with transaction.atomic():
         application = _reviewable(operator=operator, application_id=application_id)
         before = _review_state(application)
@@ -240,17 +259,17 @@ def document_open_for_owner(*, customer: User, document_id: int) -> tuple[KycDoc
     document = KycDocument.objects.filter(pk=document_id, application__customer_id=customer.pk,
                                           removed_at__isnull=True).first()
     if document is None or customer.is_operator:
-        raise NotFound("No such document.", code="not_found")
+        raise NotFound(_("No such document."), code="not_found")
     return document, storage.open_file(document.storage_name)
 
 
 def document_open_for_reviewer(*, operator: User, document_id: int) -> tuple[KycDocument, IO[bytes]]:
     """Any document (removed ones too, for the history) to a reviewer. Each view is audited."""
     if not (operator.is_operator and operator.is_active and operator.has_perm(perm("review_kyc"))):
-        raise Forbidden("You do not have permission to view qualification documents.", code="forbidden")
+        raise Forbidden(_("You do not have permission to view qualification documents."), code="forbidden")
     document = KycDocument.objects.filter(pk=document_id).first()
     if document is None:
-        raise NotFound("No such document.", code="not_found")
+        raise NotFound(_("No such document."), code="not_found")
     handle = storage.open_file(document.storage_name)
     audit_record(actor=operator, action="kyc.document_view", target=document, before=None,
                  after={"application": document.application_id, "kind": document.kind})

@@ -10,10 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from wanxin.core.errors import NotFound, WanxinError
+from wanxin.core.identity import mask_id_number
 
 from . import domain, selectors, services
 from .forms import DeclarationForm, UploadForm
@@ -56,10 +58,13 @@ def status_page(request: HttpRequest) -> HttpResponse:
         # The ID number is never sent back in full, not even to its owner: re-enter it to change.
         initial = {"real_name": application.real_name,
                    "annual_income": _yuan(application.annual_income), "assets": _yuan(application.assets)}
+    identity = services.known_identity(request.user)
     return render(request, "kyc/status.html", {
         "application": application,
         "editable": application is None or application.editable,
-        "declaration_form": DeclarationForm(initial=initial),
+        "declaration_form": DeclarationForm(initial=initial, ask_identity=identity is None),
+        "identity_known": {"full_name": identity[0], "masked_id_number": mask_id_number(identity[1])}
+        if identity else None,
         "upload_form": UploadForm(),
         "documents": application.active_documents if application else [],
         "reviews": list(application.reviews.all()) if application else [],
@@ -75,17 +80,17 @@ def _refused(request: HttpRequest, exc: WanxinError) -> HttpResponse:
 @require_POST
 @customer_required
 def declare(request: HttpRequest) -> HttpResponse:
-    form = DeclarationForm(request.POST)
+    form = DeclarationForm(request.POST, ask_identity=services.known_identity(request.user) is None)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))  # label translated
         return redirect("kyc:status")
     try:
         services.application_declare(customer=request.user, **form.cleaned_data)
     except WanxinError as exc:
         return _refused(request, exc)
-    messages.success(request, "Your declarations are saved.")
+    messages.success(request, _("Your declarations are saved."))
     return redirect("kyc:status")
 
 
@@ -94,14 +99,14 @@ def declare(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose a document kind and a file.")
+        messages.error(request, _("Choose a document kind and a file."))
         return redirect("kyc:status")
     try:
         document = services.document_upload(customer=request.user, kind=form.cleaned_data["kind"],
                                             upload=form.cleaned_data["file"])
     except WanxinError as exc:
         return _refused(request, exc)
-    messages.success(request, f"{document.kind_label} uploaded.")
+    messages.success(request, _("%(kind)s uploaded.") % {"kind": document.kind_label})
     return redirect("kyc:status")
 
 
@@ -114,7 +119,7 @@ def remove(request: HttpRequest, document_id: int) -> HttpResponse:
         raise Http404(exc.message) from exc
     except WanxinError as exc:
         return _refused(request, exc)
-    messages.success(request, "Document removed.")
+    messages.success(request, _("Document removed."))
     return redirect("kyc:status")
 
 
@@ -125,7 +130,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         services.application_submit(customer=request.user)
     except WanxinError as exc:
         return _refused(request, exc)
-    messages.success(request, "Your application is submitted; we will review it shortly.")
+    messages.success(request, _("Your application is submitted; we will review it shortly."))
     return redirect("kyc:status")
 
 

@@ -176,3 +176,15 @@ def risk_figures_bid(project: Project, investor, amount) -> dict:
     amount = amount if type(amount) is int and amount > 0 else None
     return {"amount": amount, "loan_amount": project.amount, "investor_holding": holding,
             "project_no": project.project_no}
+
+
+def featured_collecting(*, limit: int = 3) -> list[Project]:
+    """Loans still raising money for the home page: closest to full first, then newest."""
+    return list(Project.objects.filter(status=domain.COLLECTING)
+                .order_by("-raised", "-published_at", "-id")[:limit])
+
+
+def lent_total() -> int:
+    """Fen lent through the platform: the amounts of loans paid out to their borrowers."""
+    total = Project.objects.filter(status__in=(domain.REPAYING, domain.FINISHED)).aggregate(t=Sum("amount"))["t"]
+    return total or 0

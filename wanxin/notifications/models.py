@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class SmsMessage(models.Model):
     class Status(models.TextChoices):
-        SENT = "SENT", "Sent"
-        FAILED = "FAILED", "Failed"
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Failed")
 
     mobile = models.CharField(max_length=11, db_index=True)
     purpose = models.CharField(max_length=40, help_text="why it was sent, e.g. register, login")

@@ -6,9 +6,11 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from wanxin.core.errors import WanxinError
 from wanxin.core.identity import IdentityError, check_mobile
+from wanxin.i18n import translated
 
 from .backends import SmsDeliveryError, backend
 from .models import SmsMessage
@@ -42,11 +44,12 @@ def sms_send(*, mobile: str, purpose: str, text: str, secrets: Iterable[str] = (
     try:
         mobile = check_mobile(mobile)
     except IdentityError as exc:
-        raise WanxinError(str(exc), code="invalid_mobile") from exc
+        raise WanxinError(translated(exc), code="invalid_mobile") from exc
     if not text.strip():
-        raise WanxinError("An SMS needs some text.", code="empty_sms")
+        raise WanxinError(_("An SMS needs some text."), code="empty_sms")
     if len(text) > MAX_TEXT_LENGTH:
-        raise WanxinError(f"An SMS has at most {MAX_TEXT_LENGTH} characters.", code="sms_too_long")
+        raise WanxinError(_("An SMS has at most %(count)d characters.") % {"count": MAX_TEXT_LENGTH},
+                          code="sms_too_long")
     secrets = tuple(secrets)
     sender = backend()
     try:

@@ -16,7 +16,16 @@ from wanxin.lending import domain as lending_domain
 from wanxin.lending.models import Project, Tender
 
 from . import domain
-from .models import CANCELLING, DUE, OVERDUE, RECEIVED, ReceivablePlan, Repayment, RepaymentPlan
+from .models import (
+    CANCELLING,
+    DUE,
+    OVERDUE,
+    RECEIVED,
+    REPAID,
+    ReceivablePlan,
+    Repayment,
+    RepaymentPlan,
+)
 
 
 def plans_of(project: Project) -> list[RepaymentPlan]:
@@ -159,3 +168,17 @@ def releases_refused() -> list[RefusedRelease]:
     rows = [RefusedRelease(kind, pk, project, customer, amount, records[no])
             for kind, pk, project, customer, amount, no in owners]
     return sorted(rows, key=lambda row: (row.record.finished_at or row.record.updated_at, row.kind, row.id))
+
+
+def repaid_total() -> int:
+    """Fen borrowers have repaid (principal, interest and penalties of the periods paid)."""
+    return RepaymentPlan.objects.filter(status=REPAID).aggregate(t=Sum("paid_amount"))["t"] or 0
+
+
+def overdue_rate() -> Decimal:
+    """Unpaid principal of overdue periods ÷ unpaid principal of all periods (0 when nothing is
+    outstanding), the amount-based overdue rate of Chinese P2P disclosure."""
+    unpaid = RepaymentPlan.objects.filter(status__in=(DUE, OVERDUE))
+    outstanding = unpaid.aggregate(t=Sum("principal"))["t"] or 0
+    overdue = unpaid.filter(status=OVERDUE).aggregate(t=Sum("principal"))["t"] or 0
+    return Decimal(overdue) / Decimal(outstanding) if outstanding else Decimal(0)

@@ -85,14 +85,15 @@ def platform_user(username: str, user_no: str):
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
     """The browser of the platform customer who owns userNo ``CUSTOMER`` (gateway hand-off
-    pages are served to their owner only, PROTOCOL §4a)."""
-    with httpx.Client(timeout=30) as client:
+    pages are served to their owner only, PROTOCOL §4a); its language header asks for English,
+    the pages' texts checked here being the English ones."""
+    with httpx.Client(timeout=30, headers={"Accept-Language": "en"}) as client:
         yield logged_in(client, platform_user("cust1-owner", CUSTOMER))
 
 
 @pytest.fixture
 def anonymous() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers={"Accept-Language": "en"}) as client:
         yield client
 
 

@@ -109,7 +109,7 @@ def test_full_round_trip_through_the_pages_then_409(customer, live_urls, http, h
     settled = snapshot(record)
     response, _, fields = handoff_page(http, live_urls, record.request_no)
     assert response.status_code == 409 and fields == {}
-    assert "already finished (SUCCESS)" in response.text
+    assert "already finished (Done)" in response.text
     assert snapshot(record) == settled
     assert len(counter.calls_for(record.request_no)) == 1
 

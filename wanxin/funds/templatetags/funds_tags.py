@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import template
 
 from wanxin.core.money import format_fen
-from wanxin.funds.domain import EVENT_TYPE_BY_CODE, fen_to_yuan_text
+from wanxin.funds import labels
+from wanxin.funds.domain import fen_to_yuan_text
 
 register = template.Library()
 
@@ -32,8 +33,13 @@ def yuan(amount: int | None) -> str:
 
 @register.filter
 def type_label(code: str) -> str:
-    kind = EVENT_TYPE_BY_CODE.get(code)
-    return f"{kind.label} {kind.label_zh}" if kind else code
+    return labels.event_label(code)
+
+
+@register.filter
+def auth_label(code: str) -> str:
+    """``ALLOCATION_FEE`` → what the authorisation lets the platform do, in the page's language."""
+    return labels.auth_label(code)
 
 
 @register.filter
