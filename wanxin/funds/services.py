@@ -168,6 +168,7 @@ def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) 
                     "authList": auth,
                     "callbackUrl": _callback_url(),
                 },
+                owner=account,
                 user_no=account.user_no,
                 prefix="WXO",
             )
@@ -181,21 +182,6 @@ def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) 
         raise Invalid("This ID number already has a depository account.", code="id_number") from exc
     log.info("depository account opening %s for %s", record.request_no, user_no)
     return record
-
-
-@depository.result_handler("PERSONAL_REGISTER")
-def _on_register_result(record: DepositoryRequest) -> None:
-    account = DepositoryAccount.objects.select_for_update().filter(request_no=record.request_no).first()
-    if account is None or account.status != DepositoryAccount.Status.PENDING:
-        return  # not an opening started here, or (never) already settled
-    if record.status == DepositoryRequest.Status.SUCCESS:
-        _transition(account, DepositoryAccount.Status.OPEN)
-        account.auth_list = sorted((record.response or {}).get("authList", []))
-        account.opened_at = timezone.now()
-    else:
-        _transition(account, DepositoryAccount.Status.FAILED)
-        account.fail_reason = f"{record.resp_msg} ({record.resp_code})"[:300]
-    account.save(update_fields=["status", "auth_list", "opened_at", "fail_reason", "updated_at"])
 
 
 # -- recharge and withdraw -------------------------------------------------------------------
@@ -240,7 +226,7 @@ def recharge_start(*, user, amount: int) -> DepositoryRequest:
         return depository.request_create(
             service_name="RECHARGE",
             payload={"userNo": account.user_no, "amount": amount, "callbackUrl": _callback_url()},
-            user_no=account.user_no, amount=amount, prefix="WXR",
+            owner=account, user_no=account.user_no, amount=amount, prefix="WXR",
         )
 
 
@@ -257,7 +243,7 @@ def withdraw_start(*, user, amount: int) -> DepositoryRequest:
             service_name="WITHDRAW",
             payload={"userNo": account.user_no, "amount": quote.amount, "commission": quote.commission,
                      "callbackUrl": _callback_url()},
-            user_no=account.user_no, amount=quote.amount, prefix="WXW",
+            owner=account, user_no=account.user_no, amount=quote.amount, prefix="WXW",
         )
 
 
@@ -282,26 +268,6 @@ def submit_once(*, user, token: str, start) -> DepositoryRequest:
         raise
     cache.set(key, record.request_no, SUBMIT_TOKEN_TTL)
     return record
-
-
-@depository.result_handler("RECHARGE")
-def _on_recharge_result(record: DepositoryRequest) -> None:
-    if record.status == DepositoryRequest.Status.SUCCESS:
-        fund_events_apply(user_no=record.user_no, request_no=record.request_no,
-                          events=domain.recharge_events(int(record.payload["amount"])))
-    _invalidate_balance(record.user_no)
-
-
-@depository.result_handler("WITHDRAW")
-def _on_withdraw_result(record: DepositoryRequest) -> None:
-    if record.status == DepositoryRequest.Status.SUCCESS:
-        fund_events_apply(user_no=record.user_no, request_no=record.request_no,
-                          events=domain.withdraw_events(int(record.payload["amount"]),
-                                                        int(record.payload["commission"])))
-    _invalidate_balance(record.user_no)
-
-
-# -- fund records ---------------------------------------------------------------------------------
 
 
 def fund_events_apply(*, user_no: str, request_no: str, events: list[MoneyEvent],

@@ -1,0 +1,16 @@
+"""Row locks of funds: customer accounts come last in the one global order
+(docs/decisions/0003), after every business row of the same path; several by primary key.
+``services._apply_batch`` takes the same locks in one statement (``ORDER BY id FOR UPDATE``)."""
+
+from __future__ import annotations
+
+from .models import DepositoryAccount
+
+
+def account_lock(account_id: int) -> DepositoryAccount | None:
+    return DepositoryAccount.objects.select_for_update().filter(pk=account_id).first()
+
+
+def account_hold(account_id: int) -> None:
+    """Lock the account row without reading it (serialise one customer's own commands)."""
+    DepositoryAccount.objects.select_for_update().filter(pk=account_id).values_list("pk").first()
