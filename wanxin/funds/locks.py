@@ -1,6 +1,6 @@
 """Row locks of funds: customer accounts come last in the one global order
 (docs/decisions/0003), after every business row of the same path; several by primary key.
-``services._apply_batch`` takes the same locks in one statement (``ORDER BY id FOR UPDATE``)."""
+``ledger._apply_batch`` takes the same locks in one statement (``ORDER BY id FOR UPDATE``)."""
 
 from __future__ import annotations
 

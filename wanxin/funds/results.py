@@ -11,8 +11,10 @@ from wanxin.depository.models import DepositoryRequest
 from wanxin.depository.results import OwnerGone, ResultHandler, Route, owner_type_of
 
 from . import domain
+from .balances import _invalidate_balance
+from .ledger import fund_events_apply
 from .models import DepositoryAccount
-from .services import _invalidate_balance, _transition, fund_events_apply
+from .services import _transition
 
 ACCOUNT = owner_type_of(DepositoryAccount)
 
