@@ -7,6 +7,12 @@ from __future__ import annotations
 from .models import DepositoryAccount
 
 
+def account_of_user_lock(user, *, user_no: str):
+    """The customer's account under its row lock, created (``user_no``) if they have none:
+    account opening serialises on it."""
+    return DepositoryAccount.objects.select_for_update().get_or_create(user=user, defaults={"user_no": user_no})[0]
+
+
 def account_lock(account_id: int) -> DepositoryAccount | None:
     return DepositoryAccount.objects.select_for_update().filter(pk=account_id).first()
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from wanxin.depository.models import DepositoryRequest
 from wanxin.depository.results import OwnerGone, ResultHandler, Route, owner_type_of
 
-from . import domain
+from . import domain, locks
 from .balances import _invalidate_balance
 from .ledger import fund_events_apply
 from .models import DepositoryAccount
@@ -20,7 +20,7 @@ ACCOUNT = owner_type_of(DepositoryAccount)
 
 
 def _account(record: DepositoryRequest) -> DepositoryAccount:
-    account = DepositoryAccount.objects.select_for_update().filter(pk=record.owner_id).first()
+    account = locks.account_lock(record.owner_id)
     if account is None:
         raise OwnerGone(record.request_no)
     return account

@@ -28,7 +28,7 @@ from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 from wanxin.fields import blind_index
 
-from . import domain
+from . import domain, locks
 from .balances import Balance, _cache_key, balance_cache_key, balance_get
 from .domain import AmountError, CommissionRule, WithdrawQuote
 from .ledger import FundEvents, fund_events_apply, fund_events_apply_many
@@ -139,9 +139,7 @@ def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) 
     index = blind_index(clean["id_number"])
     try:
         with transaction.atomic():
-            account, _ = DepositoryAccount.objects.select_for_update().get_or_create(
-                user=user, defaults={"user_no": user_no}
-            )
+            account = locks.account_of_user_lock(user, user_no=user_no)
             if account.status == DepositoryAccount.Status.OPEN:
                 raise Conflict("You already have a depository account.", code="already_open")
             if account.status == DepositoryAccount.Status.PENDING:
