@@ -17,12 +17,7 @@ from wanxin.core.money import format_fen
 from wanxin.lending import domain as lending_domain
 from wanxin.notifications.services import sms_on_commit
 
-from ..models import (
-    DUE,
-    OVERDUE,
-    ReceivablePlan,
-    RepaymentPlan,
-)
+from ..models import DUE, OVERDUE, ReceivablePlan, RepaymentPlan
 from .repay import repay_start
 from .transitions import UNPAID, grace_days, penalty_daily_rate
 

@@ -12,10 +12,7 @@ from wanxin.lending import domain as lending_domain
 from wanxin.lending.models import Project, Tender
 
 from .. import domain
-from ..models import (
-    ReceivablePlan,
-    RepaymentPlan,
-)
+from ..models import ReceivablePlan, RepaymentPlan
 
 
 def plans_generate(*, project: Project, start: dt.date | None = None) -> list[RepaymentPlan]:

@@ -21,15 +21,7 @@ from wanxin.lending.guards import customer_require
 from wanxin.lending.models import Project
 
 from .. import domain, locks
-from ..models import (
-    OVERDUE,
-    PERIOD,
-    PREPAY,
-    REPAID,
-    ReceivablePlan,
-    Repayment,
-    RepaymentPlan,
-)
+from ..models import OVERDUE, PERIOD, PREPAY, REPAID, ReceivablePlan, Repayment, RepaymentPlan
 from .transitions import UNPAID, prepayment_fee_rate
 
 

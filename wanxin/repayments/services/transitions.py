@@ -10,14 +10,7 @@ from django.conf import settings
 
 from wanxin.core.errors import Conflict
 
-from ..models import (
-    DUE,
-    OVERDUE,
-    PLAN_MOVES,
-    REPAYMENT_MOVES,
-    Repayment,
-    RepaymentPlan,
-)
+from ..models import DUE, OVERDUE, PLAN_MOVES, REPAYMENT_MOVES, Repayment, RepaymentPlan
 
 log = logging.getLogger("wanxin.repayments")
 UNPAID = (DUE, OVERDUE)
