@@ -322,6 +322,9 @@ BANK_SIMULATED_CARD_BALANCE = int(os.environ.get("BANK_SIMULATED_CARD_BALANCE", 
 # How long a gateway page may stay unanswered before the bank fails the request.
 BANK_GATEWAY_EXPIRY_SECONDS = int(os.environ.get("BANK_GATEWAY_EXPIRY_SECONDS", "1800"))
 # The platform looks up requests still pending after this many seconds.
+# A final bank result no handler takes (depository.results): an error that fails the test
+# under test; logged and counted (IgnoredBankResult UNROUTED) elsewhere.
+DEPOSITORY_UNROUTED_RAISES = ENV == "test"
 DEPOSITORY_RECOVERY_AFTER_SECONDS = int(os.environ.get("DEPOSITORY_RECOVERY_AFTER_SECONDS", "60"))
 
 # Celery (production); the embedded mode runs the same jobs on a scheduler thread.

@@ -19,9 +19,9 @@ from playwright.sync_api import Page, expect  # noqa: E402
 from wanxin.accounts.models import User  # noqa: E402
 from wanxin.bank import invariants, outbox  # noqa: E402
 from wanxin.bank.models import Account, BankRequest  # noqa: E402
-from wanxin.depository import services  # noqa: E402
+from wanxin.depository import results, services  # noqa: E402
 from wanxin.depository.models import DepositoryRequest  # noqa: E402
-from wanxin.protocol import codes  # noqa: E402
+from wanxin.protocol import codes, messages  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,6 +30,17 @@ pytestmark = [
 
 TRADE_PASSWORD = "135790"
 CARD_NUMBER = "6222020200112233445"
+
+
+def _untouched(record: DepositoryRequest) -> None:
+    """These records serve no business object (docs/decisions/0004): nothing to do."""
+
+
+@pytest.fixture(autouse=True)
+def ownerless_routes():
+    """The records ``start`` creates have no owner: route their results to a no-op."""
+    with results.results_routed({(results.NO_OWNER, name): _untouched for name in messages.GATEWAY_SERVICES}):
+        yield
 
 
 def start(live_urls: str, service_name: str, user_no: str, **fields) -> DepositoryRequest:

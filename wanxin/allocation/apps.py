@@ -8,4 +8,9 @@ class AllocationConfig(AppConfig):
     verbose_name = _("Stock allocation")
 
     def ready(self) -> None:
-        from . import dashboard, results  # noqa: F401  (dashboard tiles; depository result handlers)
+        from wanxin.depository.results import results_register
+
+        from . import dashboard  # noqa: F401  (dashboard tiles)
+        from .results import RESULTS
+
+        results_register(RESULTS)  # the bank results allocation owns (docs/decisions/0004)

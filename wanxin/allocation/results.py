@@ -1,6 +1,7 @@
 """What allocation does when a bank request it owns becomes final (DESIGN §5): one table
-of handlers by the request's purpose. ``depository.result_apply`` calls ``apply`` inside
-its transaction, exactly once per request (it settles a record once)."""
+of handlers by the request's purpose. ``depository.result_apply`` routes a result to
+``apply`` by its owner (an allocation ``BankRequest``, docs/decisions/0004) inside its
+transaction, exactly once per request (it settles a record once)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from collections.abc import Callable
 from django.db.models import F
 from django.utils import timezone
 
-from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
+from wanxin.depository.results import OwnerGone, ResultHandler, Route, owner_type_of
 from wanxin.funds.domain import MoneyEvent
 from wanxin.funds.services import fund_events_apply
 
-from . import domain, services
+from . import domain, locks, services
 from .models import Allocation, BankRequest, FeeCharge, FundRecord, Request
 
 log = logging.getLogger("wanxin.allocation")
@@ -252,16 +253,27 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-@depository.result_handler("USER_PRE_TRANSACTION")
-@depository.result_handler("TRANSFER")
-@depository.result_handler("CANCEL_PRE_TRANSACTION")
 def apply(record: DepositoryRequest) -> None:
-    """Route a final result to its allocation's handler; requests of other apps pass by."""
-    owned = BankRequest.objects.select_for_update().filter(request_no=record.request_no).first()
-    if owned is None or owned.status != "PENDING":
+    """Run the handler of the purpose of the allocation's bank request that owns ``record``."""
+    allocation, owned = locks.allocation_and_bank_request_lock(record.owner_id)
+    if allocation is None or owned is None:
+        raise OwnerGone(record.request_no)
+    if owned.request_no != record.request_no or owned.status != "PENDING":  # pragma: no cover - settled once
+        log.warning("bank result %s for %s (%s) changes nothing", record.request_no, owned.request_no, owned.status)
         return
     ok = record.status == DepositoryRequest.Status.SUCCESS
     owned.status = "SUCCESS" if ok else "FAIL"
     owned.save(update_fields=["status"])
-    allocation = Allocation.objects.select_for_update().select_related("customer").get(pk=owned.allocation_id)
     HANDLERS[owned.purpose](allocation, owned, record, ok)
+
+
+BANK_REQUEST = owner_type_of(BankRequest)
+
+# The routes of the bank results allocation owns, registered in ``AllocationConfig.ready``
+# (docs/decisions/0004): every request is owned by one ``BankRequest``, whose purpose picks
+# the handler in ``HANDLERS``.
+RESULTS: dict[Route, ResultHandler] = {
+    (BANK_REQUEST, "USER_PRE_TRANSACTION"): apply,
+    (BANK_REQUEST, "TRANSFER"): apply,
+    (BANK_REQUEST, "CANCEL_PRE_TRANSACTION"): apply,
+}

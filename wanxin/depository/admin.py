@@ -5,7 +5,8 @@ from .models import IgnoredBankResult
 
 @admin.register(IgnoredBankResult)
 class IgnoredBankResultAdmin(admin.ModelAdmin):
-    """Read-only count of bank results the platform would not apply (PROTOCOL §4a)."""
+    """Read-only count of bank results the platform would not apply (PROTOCOL §4a) or that no
+    business object took (no handler, owner gone, repeated: docs/decisions/0004)."""
 
     list_display = ("created_at", "reason", "resp_code", "request_no", "source", "resp_msg")
     list_filter = ("reason", "resp_code", "source")

@@ -39,12 +39,19 @@ class DepositoryRequest(models.Model):
     gateway_signature = models.TextField(blank=True)
     gateway_signed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # The business object this request serves, named when it is created: its model's label
+    # (``lending.tender``) and primary key. The result is routed by (owner_type, service_name)
+    # to exactly one handler (``depository.results``); a request with no business effect of
+    # its own (a query) has no owner.
+    owner_type = models.CharField(max_length=64, blank=True)
+    owner_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"], name="dep_req_status_created")]
+        indexes = [models.Index(fields=["status", "created_at"], name="dep_req_status_created"),
+                   models.Index(fields=["owner_type", "owner_id"], name="dep_req_owner")]
 
     def __str__(self) -> str:
         return f"{self.service_name} {self.request_no} {self.status}"
@@ -73,9 +80,14 @@ class IgnoredBankResult(models.Model):
     class Reason(models.TextChoices):
         UNRECORDED_CODE = "UNRECORDED_CODE", "code the bank never records"
         RESPONSE_REPLAYED = "RESPONSE_REPLAYED", "response posted as a notification"
+        # Applied to the record, but no business object took it (depository.results):
+        UNROUTED = "UNROUTED", "no handler for its owner and service"
+        OWNER_GONE = "OWNER_GONE", "its owner no longer exists"
+        REPEATED = "REPEATED", "a final result for a settled request"
+        CONTRADICTED = "CONTRADICTED", "another outcome than the one applied"
 
     request_no = models.CharField(max_length=64, blank=True, db_index=True)
-    source = models.CharField(max_length=8, help_text="notify or query")
+    source = models.CharField(max_length=8, help_text="sync, notify or query")
     reason = models.CharField(max_length=20, choices=Reason.choices)
     resp_code = models.CharField(max_length=8, blank=True)
     resp_msg = models.CharField(max_length=300, blank=True)

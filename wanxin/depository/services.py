@@ -4,8 +4,8 @@
    business change it belongs to.
 2. ``request_send`` (direct) or the gateway hand-off page (browser) reaches the bank.
 3. ``result_apply`` settles the record from any source (synchronous response,
-   notification, query) exactly once, and runs the business handlers registered
-   for that service inside the same transaction.
+   notification, query) exactly once, and runs the one handler its owner's app
+   registered for that service (``results``) inside the same transaction.
 4. ``pending_recover`` looks up whatever is still pending after a short delay.
 """
 
@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,11 +29,9 @@ from wanxin.protocol.codes import ProtocolError
 
 from .client import BankClient, BankUnavailable, get_client
 from .models import DepositoryRequest, IgnoredBankResult
+from .results import owner_type_of, result_dispatch, result_repeated
 
 log = logging.getLogger("wanxin.depository")
-
-ResultHandler = Callable[[DepositoryRequest], None]
-_handlers: dict[str, list[ResultHandler]] = defaultdict(list)
 
 # A gateway envelope is reused while the bank will still accept its timestamp.
 GATEWAY_REUSE = dt.timedelta(seconds=240)
@@ -42,25 +39,37 @@ GATEWAY_REUSE = dt.timedelta(seconds=240)
 GATEWAY_DEAD_AFTER = dt.timedelta(seconds=600)
 
 
-def result_handler(service_name: str) -> Callable[[ResultHandler], ResultHandler]:
-    """Register a business effect to run when a request of ``service_name`` becomes final."""
+def request_create(*, service_name: str, payload: dict[str, Any], owner: models.Model | None = None,
+                   user_no: str = "", amount: int | None = None, prefix: str = "WX",
+                   request_no: str | None = None) -> DepositoryRequest:
+    """Record a request to be made; call inside the business change's transaction.
 
-    def register(fn: ResultHandler) -> ResultHandler:
-        _handlers[service_name].append(fn)
-        return fn
-
-    return register
-
-
-def request_create(*, service_name: str, payload: dict[str, Any], user_no: str = "", amount: int | None = None,
-                   prefix: str = "WX") -> DepositoryRequest:
-    """Record a request to be made; call inside the business change's transaction."""
+    ``owner``: the saved business object the request serves; its result is routed to the
+    handler its app registered for (owner type, ``service_name``). None only for a request
+    with no business effect of its own. ``request_no``: when the owner had to be created
+    with the number first (``new_request_no``)."""
     if service_name not in messages.SERVICE_FIELDS:
         raise ValueError(f"unknown service {service_name}")
+    if owner is not None and owner.pk is None:
+        raise ValueError("the owner of a bank request must be saved first")
     return DepositoryRequest.objects.create(
-        request_no=new_request_no(prefix), service_name=service_name, payload=payload,
+        request_no=request_no or new_request_no(prefix), service_name=service_name, payload=payload,
         user_no=user_no, amount=amount,
+        owner_type=owner_type_of(owner) if owner is not None else "", owner_id=owner.pk if owner is not None else None,
     )
+
+
+def request_send_on_commit(record: DepositoryRequest) -> None:
+    """Send ``record`` once the caller's transaction commits (decision record 0002); a
+    failure to send is logged and left to the recovery job, which looks the request up."""
+
+    def send() -> None:
+        try:
+            request_send(record=record)
+        except Exception:
+            log.exception("sending %s failed; recovery will look it up", record.request_no)
+
+    transaction.on_commit(send)
 
 
 def refused_request(request_no: str) -> DepositoryRequest:
@@ -155,6 +164,8 @@ def result_apply(*, resp_data: dict[str, Any], source: str, count_attempt: bool 
             raise ServiceMismatch(f"{request_no} is a {record.service_name} request, not {service_name}",
                                   code="service_mismatch")
         if record.is_final or code in codes.NOT_FINAL or code == codes.REQUEST_NO_REUSED:
+            if record.is_final and code not in codes.NOT_FINAL and code != codes.REQUEST_NO_REUSED:
+                result_repeated(record, code=code, resp_msg=str(resp_data.get("respMsg", "")), source=source)
             if count_attempt:
                 record.attempts += 1  # under the row lock
                 DepositoryRequest.objects.filter(pk=record.pk).update(attempts=record.attempts)
@@ -171,8 +182,7 @@ def result_apply(*, resp_data: dict[str, Any], source: str, count_attempt: bool 
             fields = [*fields, "attempts"]
         # Only the settled columns: the payload and gateway envelope are not re-encrypted.
         record.save(update_fields=fields)
-        for handler in _handlers[record.service_name]:
-            handler(record)
+        result_dispatch(record, source=source)
     return record
 
 

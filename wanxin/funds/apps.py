@@ -7,5 +7,8 @@ class FundsConfig(AppConfig):
     verbose_name = "Funds (account, recharge, withdraw, fund records)"
 
     def ready(self) -> None:
-        # Registers the depository result handlers (PERSONAL_REGISTER, RECHARGE, WITHDRAW).
-        from . import services  # noqa: F401
+        from wanxin.depository.results import results_register
+
+        from .results import RESULTS
+
+        results_register(RESULTS)

@@ -1,9 +1,10 @@
-"""Every write of the funds app: opening the depository account, starting recharges and
-withdrawals at the bank's gateway, applying their results, and recording money events.
+"""Every write of the funds app: opening the depository account and starting recharges and
+withdrawals at the bank's gateway. Recording money events is in ``ledger``, the bank's
+balances in ``balances`` (both re-exported here); what the bank's answers do in ``results``.
 
 The bank is reached only through ``wanxin.depository``: a business change and its
-``DepositoryRequest`` are written in one transaction, the customer confirms at the bank's
-page, and the result handlers below run exactly once when the request becomes final.
+``DepositoryRequest`` (owned by the customer's account) are written in one transaction, the
+customer confirms at the bank's page, and the result is routed once to ``results``.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 from wanxin.fields import blind_index
 from wanxin.i18n import translated
-from wanxin.protocol.codes import ProtocolError
 
-from . import domain
-from .domain import AmountError, CommissionRule, MoneyEvent, WithdrawQuote
-from .models import BANKS, DepositoryAccount, FundRecord
+from . import domain, locks
+from .balances import Balance, _cache_key, balance_cache_key, balance_get
+from .domain import AmountError, CommissionRule, WithdrawQuote
+from .ledger import FundEvents, fund_events_apply, fund_events_apply_many
+from .models import BANKS, DepositoryAccount
 
 log = logging.getLogger("wanxin.funds")
 
@@ -61,12 +63,8 @@ def commission_rule() -> CommissionRule:
     return CommissionRule.from_settings(settings.FUNDS_WITHDRAW_COMMISSION)
 
 
-def _cache_key(*parts: object) -> str:
-    return settings.FUNDS_CACHE_PREFIX + ":".join(str(p) for p in parts)
 
 
-def balance_cache_key(user_no: str) -> str:
-    return _cache_key("balance", connection.settings_dict["NAME"], user_no)
 
 
 def _callback_url() -> str:
@@ -143,9 +141,7 @@ def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) 
     index = blind_index(clean["id_number"])
     try:
         with transaction.atomic():
-            account, _created = DepositoryAccount.objects.select_for_update().get_or_create(
-                user=user, defaults={"user_no": user_no}
-            )
+            account = locks.account_of_user_lock(user, user_no=user_no)
             if account.status == DepositoryAccount.Status.OPEN:
                 raise Conflict(_("You already have a depository account."), code="already_open")
             if account.status == DepositoryAccount.Status.PENDING:
@@ -170,6 +166,7 @@ def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) 
                     "authList": auth,
                     "callbackUrl": _callback_url(),
                 },
+                owner=account,
                 user_no=account.user_no,
                 prefix="WXO",
             )
@@ -183,21 +180,6 @@ def account_open(*, user, data: OpenAccountInput, today: dt.date | None = None) 
         raise Invalid(_("This ID number already has a depository account."), code="id_number") from exc
     log.info("depository account opening %s for %s", record.request_no, user_no)
     return record
-
-
-@depository.result_handler("PERSONAL_REGISTER")
-def _on_register_result(record: DepositoryRequest) -> None:
-    account = DepositoryAccount.objects.select_for_update().filter(request_no=record.request_no).first()
-    if account is None or account.status != DepositoryAccount.Status.PENDING:
-        return  # not an opening started here, or (never) already settled
-    if record.status == DepositoryRequest.Status.SUCCESS:
-        _transition(account, DepositoryAccount.Status.OPEN)
-        account.auth_list = sorted((record.response or {}).get("authList", []))
-        account.opened_at = timezone.now()
-    else:
-        _transition(account, DepositoryAccount.Status.FAILED)
-        account.fail_reason = f"{record.resp_msg} ({record.resp_code})"[:300]
-    account.save(update_fields=["status", "auth_list", "opened_at", "fail_reason", "updated_at"])
 
 
 # -- recharge and withdraw -------------------------------------------------------------------
@@ -242,7 +224,7 @@ def recharge_start(*, user, amount: int) -> DepositoryRequest:
         return depository.request_create(
             service_name="RECHARGE",
             payload={"userNo": account.user_no, "amount": amount, "callbackUrl": _callback_url()},
-            user_no=account.user_no, amount=amount, prefix="WXR",
+            owner=account, user_no=account.user_no, amount=amount, prefix="WXR",
         )
 
 
@@ -260,7 +242,7 @@ def withdraw_start(*, user, amount: int) -> DepositoryRequest:
             service_name="WITHDRAW",
             payload={"userNo": account.user_no, "amount": quote.amount, "commission": quote.commission,
                      "callbackUrl": _callback_url()},
-            user_no=account.user_no, amount=quote.amount, prefix="WXW",
+            owner=account, user_no=account.user_no, amount=quote.amount, prefix="WXW",
         )
 
 
@@ -286,173 +268,8 @@ def submit_once(*, user, token: str, start) -> DepositoryRequest:
     cache.set(key, record.request_no, SUBMIT_TOKEN_TTL)
     return record
 
-
-@depository.result_handler("RECHARGE")
-def _on_recharge_result(record: DepositoryRequest) -> None:
-    if record.status == DepositoryRequest.Status.SUCCESS:
-        fund_events_apply(user_no=record.user_no, request_no=record.request_no,
-                          events=domain.recharge_events(int(record.payload["amount"])))
-    _invalidate_balance(record.user_no)
-
-
-@depository.result_handler("WITHDRAW")
-def _on_withdraw_result(record: DepositoryRequest) -> None:
-    if record.status == DepositoryRequest.Status.SUCCESS:
-        fund_events_apply(user_no=record.user_no, request_no=record.request_no,
-                          events=domain.withdraw_events(int(record.payload["amount"]),
-                                                        int(record.payload["commission"])))
-    _invalidate_balance(record.user_no)
-
-
-# -- fund records ---------------------------------------------------------------------------------
-
-
-def fund_events_apply(*, user_no: str, request_no: str, events: list[MoneyEvent],
-                      at: dt.datetime | None = None) -> list[FundRecord]:
-    """Record money events of one request and move the platform's mirror balances with one
-    ``UPDATE … RETURNING`` statement. Call inside the result handler's transaction; a
-    replay (same request_no and type) changes nothing and returns ``[]``.
-
-    Other apps (lending, repayments, allocation) record their events through this."""
-    try:
-        return _apply_batch([FundEvents(user_no, request_no, events)], at or timezone.now())
-    except IntegrityError:
-        log.info("fund records of %s already exist; nothing added", request_no)
-        return []
-
-
-@dataclass(frozen=True)
-class FundEvents:
-    """The money events of one request for one customer (an item of ``fund_events_apply_many``)."""
-
-    user_no: str
-    request_no: str
-    events: list[MoneyEvent]
-
-
-def fund_events_apply_many(items: list[FundEvents], *, at: dt.datetime | None = None) -> list[FundRecord]:
-    """``fund_events_apply`` for several customers and requests at once, in three statements
-    whatever their number. Same results as calling it for each item in turn; if any item is
-    a replay the batch is undone and every item applied one by one, so the replay alone
-    changes nothing. Call inside the result handler's transaction."""
-    at = at or timezone.now()
-    try:
-        return _apply_batch(items, at)
-    except IntegrityError:
-        log.info("fund records of some of %s already exist; applying one by one",
-                 ", ".join(item.request_no for item in items))
-        return [record for item in items for record in
-                fund_events_apply(user_no=item.user_no, request_no=item.request_no, events=item.events, at=at)]
-
-
-def _apply_batch(items: list[FundEvents], at: dt.datetime) -> list[FundRecord]:
-    """The accounts read under their row locks in id order (two batches over the same
-    accounts never deadlock), one ``UPDATE … FROM (VALUES …) RETURNING`` moving every mirror
-    balance by its deltas, one INSERT of every record with its exact balances after (items
-    of one account follow each other in the given order). A customer without an account is
-    skipped. Raises IntegrityError, with nothing changed, if a record already exists."""
-    items = [item for item in items if item.events]
-    if not items:
-        return []
-    table = DepositoryAccount._meta.db_table
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, user_id, user_no FROM {table} WHERE user_no = ANY(%s) "  # noqa: S608
-                           "ORDER BY id FOR UPDATE", [sorted({item.user_no for item in items})])
-            owners = {no: (pk, user_id) for pk, user_id, no in cursor.fetchall()}
-            per_account: dict[int, list[MoneyEvent]] = {}
-            for item in items:
-                if item.user_no not in owners:
-                    log.info("no funds account for %s; %s not recorded", item.user_no, item.request_no)
-                    continue
-                per_account.setdefault(owners[item.user_no][0], []).extend(item.events)
-            if not per_account:
-                return []
-            rows = [(pk, sum(e.available_delta for e in evs), sum(e.frozen_delta for e in evs))
-                    for pk, evs in sorted(per_account.items())]
-            values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(rows))
-            cursor.execute(
-                f"UPDATE {table} AS t SET available = t.available + v.da, "  # noqa: S608
-                f"frozen = t.frozen + v.df, updated_at = %s FROM (VALUES {values}) AS v(id, da, df) "
-                "WHERE t.id = v.id RETURNING t.id, t.available, t.frozen",
-                [at, *(x for row in rows for x in row)],
-            )
-            after = {pk: (available, frozen) for pk, available, frozen in cursor.fetchall()}
-        afters = {pk: iter(domain.balances_after(*after[pk], evs)) for pk, evs in per_account.items()}
-        records = []
-        for item in items:
-            if item.user_no not in owners:
-                continue
-            pk, user_id = owners[item.user_no]
-            for e in item.events:
-                a, f = next(afters[pk])
-                records.append(FundRecord(user_id=user_id, type=e.type, amount=e.amount, available_after=a,
-                                          frozen_after=f, request_no=item.request_no, remark=e.remark[:200],
-                                          created_at=at))
-        records = FundRecord.objects.bulk_create(records)
-    _invalidate_balance(*(item.user_no for item in items if item.user_no in owners))
-    return records
-
-
-# -- balances --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Balance:
-    available: int
-    frozen: int
-    source: str  # "bank" (QUERY_BALANCE, cached briefly) or "platform" (the mirror, bank unreachable)
-    as_of: dt.datetime
-
-    @property
-    def total(self) -> int:
-        return self.available + self.frozen
-
-
-def balance_get(*, account: DepositoryAccount, fresh: bool = False) -> Balance:
-    """The bank's balances of an open account, from ``QUERY_BALANCE``, cached for
-    ``FUNDS_BALANCE_CACHE_SECONDS``; the platform's mirror when the bank does not answer."""
-    key = balance_cache_key(account.user_no)
-    cached = None if fresh else cache.get(key)
-    if cached is not None:
-        return Balance(cached[0], cached[1], "bank", dt.datetime.fromisoformat(cached[2]))
-    record = None
-    if connection.in_atomic_block:
-        # The bank is only called after a commit (depository.request_send refuses otherwise).
-        log.info("balance of %s asked inside a transaction: the platform's mirror answers", account.user_no)
-    else:
-        try:
-            record = depository.direct_call(service_name="QUERY_BALANCE", payload={"userNo": account.user_no},
-                                            user_no=account.user_no)
-        except (ProtocolError, OSError) as exc:
-            log.warning("balance query for %s failed: %s", account.user_no, exc)
-    if record is not None and record.status == DepositoryRequest.Status.SUCCESS:
-        now = timezone.now()
-        available, frozen = int(record.response["available"]), int(record.response["frozen"])
-        cache.set(key, (available, frozen, now.isoformat()), settings.FUNDS_BALANCE_CACHE_SECONDS)
-        return Balance(available, frozen, "bank", now)
-    mirror = DepositoryAccount.objects.values_list("available", "frozen", "updated_at").get(pk=account.pk)
-    return Balance(mirror[0], mirror[1], "platform", mirror[2])
-
-
-def _invalidate_balance(*user_nos: str) -> None:
-    """Drop the cached bank balances of ``user_nos`` once the current transaction commits
-    (at once outside one): the money result that moved them is then visible, and a reader
-    that cached the bank's answer meanwhile is dropped too. Every key of a transaction goes
-    in one ``delete_many`` at its commit; a rolled-back transaction's keys are simply
-    deleted at the next commit on this connection (a harmless extra delete)."""
-    conn = transaction.get_connection()  # this thread's connection (``connection`` is a shared proxy)
-    pending = getattr(conn, "_wanxin_balance_keys", None)
-    if pending is None:
-        pending = conn._wanxin_balance_keys = set()
-    pending.update(balance_cache_key(no) for no in user_nos)
-    transaction.on_commit(_flush_balance_keys)
-
-
-def _flush_balance_keys() -> None:
-    pending = getattr(transaction.get_connection(), "_wanxin_balance_keys", None)
-    if not pending:
-        return  # an earlier callback of the same commit took them
-    keys = list(pending)
-    pending.clear()
-    cache.delete_many(keys)
+__all__ = [  # the public writes, with those of ledger and balances
+    "AUTH_BY_ROLE", "Balance", "FundEvents", "Invalid", "OpenAccountInput", "account_open",
+    "balance_cache_key", "balance_get", "commission_rule", "fund_events_apply", "fund_events_apply_many",
+    "open_account_required", "parse_amount", "recharge_start", "submit_once", "withdraw_quote", "withdraw_start",
+]

@@ -7,4 +7,9 @@ class LendingConfig(AppConfig):
     verbose_name = "Lending (applications, projects, tenders, disbursement)"
 
     def ready(self) -> None:
-        from . import dashboard, services  # noqa: F401  (register the dashboard tiles and depository result handlers)
+        from wanxin.depository.results import results_register
+
+        from . import dashboard  # noqa: F401  (registers the dashboard tiles)
+        from .results import RESULTS
+
+        results_register(RESULTS)

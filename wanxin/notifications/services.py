@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from wanxin.core.errors import WanxinError
@@ -64,3 +65,18 @@ def sms_send(*, mobile: str, purpose: str, text: str, secrets: Iterable[str] = (
         ) from exc
     return SmsMessage.objects.create(mobile=mobile, purpose=purpose, text=_log_text(text, secrets),
                                      backend=sender.name)
+
+
+def sms_on_commit(mobile: str | None, purpose: str, text: str) -> None:
+    """Send an SMS once the caller's transaction commits (nothing if it rolls back, or if
+    there is no mobile). A failure to send is logged, never raised: the business change
+    it tells about has already committed."""
+
+    def send() -> None:
+        try:
+            sms_send(mobile=mobile or "", purpose=purpose, text=text)
+        except WanxinError as exc:
+            log.warning("SMS %s to %s not sent: %s", purpose, mobile, exc.message)
+
+    if mobile:
+        transaction.on_commit(send)

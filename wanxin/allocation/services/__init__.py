@@ -14,7 +14,6 @@ from .common import (
     owned_locked,
     release_issue,
     require,
-    send_after_commit,
 )
 from .fees import FeeRun, arrears_add, auto_renew_set, fees_charge
 from .paying import ApplicationInput, allocation_apply, risk_fund_make_up
@@ -73,7 +72,6 @@ __all__ = [
     "request_reject",
     "require",
     "risk_fund_make_up",
-    "send_after_commit",
     "settlement_approve",
     "settlement_progress",
     "settlement_propose",

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wanxin.backoffice import roles
 from wanxin.backoffice.services import Forbidden
 from wanxin.core.errors import Conflict, NotFound, WanxinError
+from wanxin.core.ids import new_request_no
 from wanxin.depository import services as depository
-from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.models import DepositoryAccount
 
 from .. import domain
@@ -50,16 +49,6 @@ def open_account(user) -> DepositoryAccount:
     return account
 
 
-def send_after_commit(record: DepositoryRequest) -> None:
-    def send() -> None:
-        try:
-            depository.request_send(record=record)
-        except Exception:  # the recovery job looks it up
-            log.exception("sending %s failed; recovery will look it up", record.request_no)
-
-    transaction.on_commit(send)
-
-
 def move(allocation: Allocation, new: str, *, actor=None, note: str = "", **fields) -> None:
     """Move ``allocation`` (held under its row lock) to ``new`` through the one table of
     allowed transitions, and record the change in its fund dynamics."""
@@ -82,12 +71,14 @@ def move(allocation: Allocation, new: str, *, actor=None, note: str = "", **fiel
 
 def bank_request(allocation: Allocation, purpose: str, *, service_name: str, payload: dict, amount: int,
                  pre_request_no: str = "", prefix: str = "WXA") -> BankRequest:
-    """Record a depository request owned by ``allocation`` and send it after the commit."""
-    record = depository.request_create(service_name=service_name, payload=payload,
-                                       user_no=allocation.customer.user_no, amount=amount, prefix=prefix)
-    owned = BankRequest.objects.create(allocation=allocation, purpose=purpose, request_no=record.request_no,
+    """Record a depository request owned by a new ``BankRequest`` of ``allocation`` (saved
+    first with the request number, docs/decisions/0004) and send it after the commit."""
+    owned = BankRequest.objects.create(allocation=allocation, purpose=purpose, request_no=new_request_no(prefix),
                                        pre_request_no=pre_request_no, amount=amount)
-    send_after_commit(record)
+    record = depository.request_create(service_name=service_name, payload=payload, owner=owned,
+                                       request_no=owned.request_no, user_no=allocation.customer.user_no,
+                                       amount=amount)
+    depository.request_send_on_commit(record)
     return owned
 
 

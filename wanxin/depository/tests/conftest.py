@@ -7,6 +7,7 @@ import html
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -19,8 +20,9 @@ from django.utils import timezone
 from wanxin.bank import gateway
 from wanxin.bank.models import Account, BankRequest, Freeze, Notification
 from wanxin.bank.tests.helpers import TRADE_PASSWORD, open_account, recharge
-from wanxin.depository import services
+from wanxin.depository import results, services
 from wanxin.depository.models import DepositoryRequest
+from wanxin.protocol import messages
 
 CUSTOMER = "cust1"
 FUNDED = 1_000_000
@@ -41,20 +43,30 @@ class Counter:
         return [s for s in self.seen if s[0] == request_no]
 
 
+def _untouched(record: DepositoryRequest) -> None:
+    """The records of these tests serve no business object: nothing to do."""
+
+
+@pytest.fixture(autouse=True)
+def ownerless_routes() -> Iterator[None]:
+    """The records these tests create have no owner (``create`` below): route their results
+    to a no-op, so that only a result with no route at all is an error."""
+    with results.results_routed({(results.NO_OWNER, name): _untouched for name in messages.SERVICE_FIELDS}):
+        yield
+
+
 @pytest.fixture
-def handled() -> Iterator:
-    """``handled("RECHARGE")`` registers a counting result handler, removed after the test."""
-    registered: list[tuple[str, Counter]] = []
+def handled(ownerless_routes) -> Iterator:
+    """``handled("RECHARGE")`` routes the results of this test's (ownerless) records of that
+    service to a counting handler, until the end of the test."""
+    with ExitStack() as stack:
 
-    def register(service_name: str) -> Counter:
-        counter = Counter()
-        services.result_handler(service_name)(counter)
-        registered.append((service_name, counter))
-        return counter
+        def register(service_name: str) -> Counter:
+            counter = Counter()
+            stack.enter_context(results.results_routed({(results.NO_OWNER, service_name): counter}))
+            return counter
 
-    yield register
-    for service_name, counter in registered:
-        services._handlers[service_name].remove(counter)
+        yield register
 
 
 @pytest.fixture

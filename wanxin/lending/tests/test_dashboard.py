@@ -42,5 +42,6 @@ def test_tiles_count_the_work_waiting_for_each_role(live, reviewer, finance):
     theirs = tiles(finance)
     assert (theirs["Disbursements awaiting approval"], theirs["Releases the bank refused"]) == (1, 0)
     assert "Loan applications awaiting review" not in theirs
-    assert set(tiles(f.operator(roles.RISK_OFFICER))) == {"Overdue periods", "Customers"}
+    assert set(tiles(f.operator(roles.RISK_OFFICER))) == {"Overdue periods", "Customers",
+                                                           "Actions blocked by risk rules (24 h)"}
     assert set(tiles(f.operator(roles.CUSTOMER_SERVICE))) == {"Customers"}

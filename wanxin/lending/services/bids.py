@@ -1,0 +1,126 @@
+"""Investing: the bid rules, and a tender reserved on the loan with one conditional UPDATE
+and frozen at the bank (USER_PRE_TRANSACTION, bizType TENDER). ``results`` settles it."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from wanxin.core.errors import Conflict, NotFound
+from wanxin.core.ids import new_request_no
+from wanxin.core.money import format_fen
+from wanxin.depository import services as depository
+from wanxin.funds import locks as funds_locks
+from wanxin.funds.models import DepositoryAccount
+from wanxin.risk import services as risk
+
+from .. import domain, selectors
+from ..guards import customer_require
+from ..models import Project, Tender
+from .transitions import Invalid, rule_invalid
+
+SUBMIT_TOKEN_TTL = 600
+
+
+def _investor_account(investor) -> DepositoryAccount:
+    account = DepositoryAccount.objects.filter(user=investor).first()
+    if account is None or not account.is_open:
+        raise Conflict("Open your depository account first.", code="no_account")
+    if "TENDER" not in (account.auth_list or []):
+        raise Conflict("Authorise investing (TENDER) at the bank first.", code="not_authorised")
+    return account
+
+
+def _bid_rules(project: Project, investor) -> domain.BidRules:
+    live = (Tender.objects.filter(project=project, investor=investor, status__in=domain.LIVE_TENDER_STATUSES)
+            .aggregate(s=Sum("amount"))["s"] or 0)
+    return domain.BidRules(amount=project.amount, raised=project.raised, min_investment=project.min_investment,
+                           increment=project.increment, per_investor_cap=project.per_investor_cap,
+                           investor_live=live)
+
+
+def _investable(project: Project | None, investor) -> Project:
+    if project is None or project.status not in domain.PUBLIC_STATUSES:
+        raise NotFound("No such loan.", code="not_found")
+    if project.borrower_id == investor.pk:
+        raise Conflict("You cannot invest in your own loan.", code="own_loan")
+    if project.status != domain.COLLECTING:
+        raise Conflict("This loan is not collecting investments.", code="not_collecting")
+    if project.collect_until and project.collect_until <= timezone.now():
+        raise Conflict("This loan's fundraising window has closed.", code="window_closed")
+    return project
+
+
+def tender_check(*, investor, project_id: int, amount: object) -> Project:
+    """The bid rules without reserving anything (the confirmation page)."""
+    customer_require(investor)
+    project = _investable(Project.objects.filter(pk=project_id).first(), investor)
+    _investor_account(investor)
+    try:
+        domain.check_bid(amount, _bid_rules(project, investor))
+    except domain.RuleError as exc:
+        raise rule_invalid(exc) from exc
+    return project
+
+
+def tender_place(*, investor, project_id: int, amount: object) -> Tender:
+    """Reserve ``amount`` on the loan with one conditional UPDATE, record the tender and its
+    USER_PRE_TRANSACTION (TENDER freeze), and send it after the commit. The loan can never be
+    over-subscribed: the UPDATE's condition is checked on the locked row."""
+    customer_require(investor)
+    project = _investable(Project.objects.filter(pk=project_id).first(), investor)
+    account = _investor_account(investor)
+    risk.rules_check(kind="BID", subject=investor, figures=selectors.risk_figures_bid(project, investor, amount)).raise_if_blocked()  # risk rules (wanxin.risk)
+    with transaction.atomic():
+        # The investor's account row serialises their own bids (the per-investor cap). The
+        # project's counter is then moved by one conditional UPDATE: the hot-counter exception
+        # to the lock order (docs/decisions/0003).
+        funds_locks.account_hold(account.pk)
+        project.refresh_from_db(fields=["raised", "status"])
+        try:
+            bid = domain.check_bid(amount, _bid_rules(project, investor))
+        except domain.RuleError as exc:
+            raise rule_invalid(exc) from exc
+        reserved = Project.objects.filter(
+            Q(raised=F("amount") - bid) | Q(raised__lte=F("amount") - bid - F("min_investment")),
+            pk=project.pk, status=domain.COLLECTING, collect_until__gt=timezone.now(),
+        ).update(raised=F("raised") + bid, updated_at=timezone.now())
+        if reserved != 1:
+            project.refresh_from_db(fields=["raised", "status", "collect_until"])
+            if project.status != domain.COLLECTING or project.collect_until <= timezone.now():
+                raise Conflict("This loan is not collecting investments any more.", code="not_collecting")
+            raise Conflict(f"Other investors were faster: {format_fen(project.remaining)} remains now.",
+                           code="remaining")
+        tender = Tender.objects.create(project=project, investor=investor, amount=bid,
+                                       request_no=new_request_no("WXT"))
+        record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
+            "userNo": account.user_no, "bizType": "TENDER", "amount": bid, "projectNo": project.project_no,
+            "remark": f"tender {project.project_no}"}, owner=tender, user_no=account.user_no, amount=bid,
+            request_no=tender.request_no)
+        depository.request_send_on_commit(record)
+    return tender
+
+
+def tender_place_once(*, investor, project_id: int, amount: object, token: str) -> Tender:
+    """``tender_place`` at most once per (investor, form token or Idempotency-Key): a
+    double-clicked submit or a resent API call gets the first tender back."""
+    if not token:
+        return tender_place(investor=investor, project_id=project_id, amount=amount)
+    if len(token) > 64:
+        raise Invalid("The idempotency key has at most 64 characters.", code="token")
+    key = f"wx:lending:bid:{connection.settings_dict['NAME']}:{investor.pk}:{investor.user_no}:{token}"
+    if not cache.add(key, 0, SUBMIT_TOKEN_TTL):
+        pk = cache.get(key)
+        tender = Tender.objects.filter(pk=pk, investor=investor).first() if pk else None
+        if tender is None:
+            raise Conflict("This form was already sent; please wait a moment.", code="duplicate")
+        return tender
+    try:
+        tender = tender_place(investor=investor, project_id=project_id, amount=amount)
+    except Exception:
+        cache.delete(key)
+        raise
+    cache.set(key, tender.pk, SUBMIT_TOKEN_TTL)
+    return tender
