@@ -117,6 +117,8 @@ if SERVES_BANK:
     INSTALLED_APPS.append("wanxin.bank")
 if SERVES_PLATFORM:
     INSTALLED_APPS += [
+        # Listed so /api/v1/docs serves Swagger UI from django-ninja's own static files, not a CDN.
+        "ninja",
         "axes",
         "wanxin.accounts",
         "wanxin.notifications",
