@@ -128,6 +128,7 @@ if SERVES_PLATFORM:
         "wanxin.backoffice",
         "wanxin.repayments",
         "wanxin.lending",
+        "wanxin.charts",
     ]
 # The platform's own user model; a bank-only process keeps Django's for its staff.
 AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"
@@ -196,6 +197,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Browser libraries installed from the npm registry by scripts/ensure_echarts.sh (make run /
+# make test), served as static/vendor/...; absent until then (charts fall back to tables).
+VENDOR_STATIC_DIR = VAR_DIR / "vendor"
+STATICFILES_DIRS = [("vendor", VENDOR_STATIC_DIR)] if VENDOR_STATIC_DIR.is_dir() else []
 DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
 
 LOGGING = {

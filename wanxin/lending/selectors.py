@@ -10,6 +10,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Q, QuerySet, Sum
 
 from wanxin.funds.models import DepositoryAccount
+from wanxin.kyc.selectors import approved_credit
 from wanxin.repayments import domain as schedules
 
 from . import domain
@@ -39,6 +40,22 @@ def credit_in_use(borrower) -> int:
     """The amount of the borrower's loans that count against their limit."""
     return (Project.objects.filter(borrower=borrower, status__in=[*domain.OPEN_STATUSES, domain.REPAYING])
             .aggregate(s=Sum("amount"))["s"] or 0)
+
+
+@dataclass(frozen=True)
+class BorrowingLimit:
+    limit: int  # fen, from the approved KYC
+    in_use: int  # fen, the borrower's live loans
+    available: int  # fen, what an application may still ask for
+
+
+def borrowing_limit(borrower) -> BorrowingLimit | None:
+    """The borrower's limit and what is left of it; None before KYC is approved."""
+    credit = approved_credit(borrower.pk)
+    if credit is None:
+        return None
+    in_use = credit_in_use(borrower)
+    return BorrowingLimit(limit=credit[1], in_use=in_use, available=max(credit[1] - in_use, 0))
 
 
 def user_no_of(user_id: int) -> str:

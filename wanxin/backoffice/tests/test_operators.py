@@ -65,7 +65,7 @@ def test_create_an_operator_with_a_generated_password(client, admin):
     ({"username": "boss"}, "This username is taken."),
     ({"username": "BOSS"}, "This username is taken."),
     ({"password": "12345678"}, "This password is too common."),
-    ({"roles": []}, "This field is required."),
+    ({"roles": []}, "Choose at least one role."),
     ({"roles": ["emperor"]}, "Select a valid choice. emperor is not one of the available choices."),
 ])
 def test_bad_operator_creation_changes_nothing(client, admin, data, error):
