@@ -105,7 +105,7 @@ class InvestForm(forms.Form):
 class TermsForm(forms.Form):
     borrower_rate = _percent(_("Borrower rate (%)"), maximum=36)
     investor_rate = _percent(_("Investor rate (%)"), maximum=36)
-    service_fee_rate = _percent(_("Service fee (% of the loan)"), maximum=20)
+    service_fee_rate = _percent(_("Service fee (%)"), maximum=20)
     window_days = forms.IntegerField(label=_("Fundraising window (days)"), min_value=1, max_value=30,
                                      error_messages={"required": _("Enter a number of days."),
                                                      "invalid": _("Enter a whole number of days."),

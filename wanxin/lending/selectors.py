@@ -1,13 +1,14 @@
 """Reads of lending: the product, a borrower's open application, the financing hall with
-filters, sorting and PostgreSQL full-text search, a loan's detail and the bid quote."""
+filters, sorting and substring search (pg_trgm), a loan's detail and the bid quote."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Q, QuerySet, Sum
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import Q, QuerySet, Sum, TextField
+from django.db.models.expressions import RawSQL
 
 from wanxin.funds.models import DepositoryAccount
 from wanxin.kyc.selectors import approved_credit
@@ -16,6 +17,8 @@ from wanxin.repayments import domain as schedules
 from . import domain
 from .models import Disbursement, LoanProduct, Project, Tender
 
+MAX_TERMS = 8
+TRIGRAM = 3  # pg_trgm finds substrings of at least this many characters through its index
 SORTS = {
     "newest": ("-published_at", "-id"),
     "rate": ("investor_rate", "-id"),
@@ -95,9 +98,9 @@ class HallFilter:
 
 
 def hall(f: HallFilter) -> QuerySet[Project]:
-    """Published loans, filtered and sorted; ``q`` searches name and description with
-    PostgreSQL full-text search (the ``simple`` configuration, so Chinese words typed as
-    they appear still match as prefixes of the name through the substring fallback)."""
+    """Published loans, filtered and sorted; every word of ``q`` must appear in the name or
+    the description, in any case, anywhere (pg_trgm GIN indexes serve words of three or more
+    characters; see migration 0004 and docs/benchmarks.md)."""
     rows = Project.objects.filter(status__in=domain.PUBLIC_STATUSES)
     if f.status in domain.PUBLIC_STATUSES:
         rows = rows.filter(status=f.status)
@@ -115,12 +118,23 @@ def hall(f: HallFilter) -> QuerySet[Project]:
         rows = rows.filter(amount__gte=f.amount_min)
     if f.amount_max is not None:
         rows = rows.filter(amount__lte=f.amount_max)
-    q = " ".join(f.q.split())[:100]
-    if q:
-        vector = SearchVector("name", "description", config="simple")
-        rows = rows.annotate(search=vector).filter(
-            Q(search=SearchQuery(q, config="simple", search_type="websearch")) | Q(name__icontains=q))
+    for term in search_terms(f.q):
+        if len(term) < TRIGRAM:
+            # No trigram to look up: the index of single characters and pairs narrows first.
+            rows = rows.alias(short_grams=SEARCH_GRAMS).filter(short_grams__contains=[term.upper()])
+        rows = rows.filter(Q(name__icontains=term) | Q(description__icontains=term))
     return rows.order_by(*SORTS.get(f.sort, SORTS["newest"]))
+
+
+# The distinct characters and character pairs of a loan's name and description, upper-cased:
+# a stored generated column with a GIN index that the model does not know (migration 0004).
+SEARCH_GRAMS = RawSQL('"lending_project"."search_grams"', [], output_field=ArrayField(TextField()))
+
+
+def search_terms(q: str) -> list[str]:
+    """The words of a search, each to be found somewhere in the name or the description
+    (a substring, so Chinese needs no word breaking: "茶" finds "福州茶馆")."""
+    return list(dict.fromkeys(q[:100].split()))[:MAX_TERMS]
 
 
 def public_project(project_id: int) -> Project | None:

@@ -111,3 +111,24 @@ def test_my_loans_and_hall_name_statuses_and_methods():
     assert "EQUAL_INSTALLMENT" not in html.split("</form>")[1]  # (no rows here; the options are labels)
     options = re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', html)
     assert ("COLLECTING", "Collecting") in options and ("BULLET", "Principal and interest at the end") in options
+
+
+def test_search_finds_any_part_of_a_chinese_or_english_name_or_description(live, reviewer):
+    """Searching the hall for "茶" found nothing though a tea house loan existed."""
+    tea = collecting(customer(kyc_limit=100_000_00), reviewer, amount=1_000_00)
+    Project.objects.filter(pk=tea.pk).update(name="福州茶馆装修 · ¥1,000.00 · 6 months",
+                                             description="New tables for the Old Street Tea House")
+    other = collecting(customer(kyc_limit=100_000_00), reviewer, amount=1_000_00)
+    Project.objects.filter(pk=other.pk).update(name="咖啡店扩张", description="A bigger espresso machine")
+
+    def found(q: str) -> list[int]:
+        return [p["id"] for p in Client().get("/api/v1/loans/projects", {"q": q}).json()["items"]]
+
+    assert found("茶") == [tea.pk]  # one character
+    assert found("茶馆") == [tea.pk]  # two
+    assert found("福州茶馆") == [tea.pk]  # more: the trigram index
+    assert found("tea") == [tea.pk] and found("HOUSE old") == [tea.pk]  # any case, every word
+    assert found("咖啡") == [other.pk] and found("espresso") == [other.pk]
+    assert found("茶 espresso") == [] and found("100%") == [] and found("_") == []
+    html = Client().get("/loans/", {"q": "茶"}).content.decode()
+    assert "福州茶馆装修" in html and "咖啡店扩张" not in html
