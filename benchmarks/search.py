@@ -10,14 +10,15 @@ loans whose names and descriptions mix Chinese and English words (about 2 % are 
 houses, 茶馆; "renovation" is in about 12 %; a few words appear nowhere).
 
 Then it serves the platform with gunicorn and measures, one request at a time over HTTP,
-p50/p95/p99 of ``GET /api/v1/loans/projects?q=…`` (the hall's JSON: the matching count and
-the newest 20) for each query below, and prints the plan of each query's SQL. Results go to
+p50/p95/p99 of ``GET /api/v1/loans/projects?q=…`` (the hall's JSON: the matching count,
+capped at 1,000 with a search, and the newest 20) for each query below, and prints the plan of each query's SQL. Results go to
 ``benchmarks/results/search.json``. Target: p95 under 50 ms for every query.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import random
@@ -47,7 +48,7 @@ QUERIES = [
     ("en_common", "renovation"),
     ("en_missing", "submarine"),
     ("zh_missing", "潜艇"),
-    ("en_1_letter", "a"),
+    ("en_1_letter", "a"),  # in every loan
     ("en_2_letters", "zq"),
 ]
 
@@ -98,6 +99,7 @@ def migrate_and_seed(loans: int) -> dict[str, Any]:
     from wanxin.lending import selectors
     from wanxin.lending.models import LoanApplication, Project
 
+    search_migration = importlib.import_module("wanxin.lending.migrations.0004_search_trigram")
     call_command("migrate", database="default", interactive=False, verbosity=0)
     call_command("migrate", database="bank", interactive=False, verbosity=0)
     call_command("createcachetable", database="default", verbosity=0)
@@ -105,10 +107,18 @@ def migrate_and_seed(loans: int) -> dict[str, Any]:
     rng = random.Random(11)
     product = selectors.product_default()
     User = get_user_model()
-    # Open loans (collecting, full) need a borrower each: one borrower per loan keeps it simple.
+    # An open loan (collecting, full) needs a borrower of its own; closed ones share them.
+    borrowers = max(1000, loans // 5)
     User.objects.bulk_create([User(username=f"sb{n}", password="!", mobile=f"13{n:09d}", role="BORROWER")
-                              for n in range(loans)], batch_size=5000)
+                              for n in range(borrowers)], batch_size=5000)
     borrower_ids = list(User.objects.filter(username__startswith="sb").order_by("id").values_list("id", flat=True))
+    statuses = [pick(rng, STATUSES)[0] for _ in range(loans)]
+    free = iter(borrower_ids)
+    owner = [next(free) if status in ("COLLECTING", "FULL") else rng.choice(borrower_ids) for status in statuses]
+    # Load first, index after (as a restore would): the GIN indexes are built once.
+    with connection.cursor() as cursor:
+        for name in [*search_migration.TRIGRAM_INDEXES, "lending_project_short_grams"]:
+            cursor.execute(f"DROP INDEX {name}")
     now = timezone.now()
     for start in range(0, loans, 5000):
         chunk = range(start, min(start + 5000, loans))
@@ -117,17 +127,17 @@ def migrate_and_seed(loans: int) -> dict[str, Any]:
             amount = rng.randint(10, 5000) * 100_00
             months = rng.choice([3, 6, 12, 24, 36])
             texts[n] = (amount, months, *loan_text(rng, amount, months))
-            apps.append(LoanApplication(borrower_id=borrower_ids[n], product=product, amount=amount, months=months,
+            apps.append(LoanApplication(borrower_id=owner[n], product=product, amount=amount, months=months,
                                         method="EQUAL_INSTALLMENT", purpose=texts[n][2][:100],
                                         description=texts[n][3]))
         apps = LoanApplication.objects.bulk_create(apps)
         projects = []
         for n, app in zip(chunk, apps, strict=True):
             amount, months, name, description = texts[n]
-            status = pick(rng, STATUSES)[0]
+            status = statuses[n]
             raised = amount if status in ("FULL", "REPAYING", "FINISHED") else rng.randint(0, amount // 100) * 100
             projects.append(Project(
-                application=app, borrower_id=borrower_ids[n], project_no=f"PB{n:08d}", name=name[:100],
+                application=app, borrower_id=owner[n], project_no=f"PB{n:08d}", name=name[:100],
                 description=description, amount=amount, months=months, method="EQUAL_INSTALLMENT", status=status,
                 borrower_rate="0.120000", investor_rate=f"0.{rng.randint(60, 110):03d}000", service_fee_rate="0.02",
                 window_days=7, min_investment=100_00, increment=100_00, per_investor_cap=amount, raised=raised,
@@ -135,6 +145,9 @@ def migrate_and_seed(loans: int) -> dict[str, Any]:
             ))
         Project.objects.bulk_create(projects)
     with connection.cursor() as cursor:
+        for name, expression in search_migration.TRIGRAM_INDEXES.items():
+            cursor.execute(f"CREATE INDEX {name} ON lending_project USING gin ({expression} gin_trgm_ops)")
+        cursor.execute("CREATE INDEX lending_project_short_grams ON lending_project USING gin (search_grams)")
         cursor.execute("VACUUM ANALYZE lending_project")
         cursor.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('lending_project')), "
                        "pg_size_pretty(pg_relation_size('lending_project_name_trgm') "
@@ -160,7 +173,7 @@ def plans() -> dict[str, Any]:
     for label, q in QUERIES:
         rows = selectors.hall(selectors.HallFilter(q=q))
         found = {}
-        for part, qs in (("page", rows[:20]), ("count", rows.values("pk"))):
+        for part, qs in (("page", rows[:20]), ("count", rows.order_by().values("pk")[:selectors.SEARCH_COUNT_CAP + 1])):
             sql, params = qs.query.sql_with_params()
             if part == "count":
                 sql = f"SELECT count(*) FROM ({sql}) AS found"
@@ -176,6 +189,22 @@ def plans() -> dict[str, Any]:
                            "plan": lines}
         out[label] = found
     return out
+
+
+def in_process(q: str, *, iterations: int) -> dict[str, Any]:
+    """The hall's work without HTTP: the capped count, the newest 20 and their JSON fields,
+    on one kept connection (what search itself costs, apart from the request path)."""
+    from wanxin.lending import selectors
+    from wanxin.lending.api import HallOut
+
+    latencies = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        page = selectors.hall_page(selectors.HallFilter(q=q), 20, 1)
+        HallOut.model_validate({"items": list(page), "page": page.number, "pages": page.paginator.num_pages,
+                                "count": page.paginator.count, "capped": page.paginator.capped}).model_dump()
+        latencies.append(time.perf_counter() - started)
+    return summary(latencies)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -227,15 +256,20 @@ def main() -> None:
         seed = migrate_and_seed(args.loans)
         print(f"seeded {seed['loans']} loans in {seed['seconds']} s", flush=True)
         expected = {label: matches(q) for label, q in QUERIES}
+        from wanxin.lending import selectors
         port = free_port()
         server = start_gunicorn(port, "wanxin.settings", workers=1, threads=4)
         results = {}
         for label, q in QUERIES:
             latency, count = measure(f"http://127.0.0.1:{port}", q, iterations=args.iterations, warmup=args.warmup)
-            assert count == expected[label], (label, count, expected[label])
-            results[label] = {"q": q, "matches": count, **latency, "meets_target": latency["p95_ms"] < TARGET_P95_MS}
-            print(f"{label:14} q={q!r:14} matches={count:6}  p50 {latency['p50_ms']:6.1f} ms  "
-                  f"p95 {latency['p95_ms']:6.1f} ms", flush=True)
+            assert count == min(expected[label], selectors.SEARCH_COUNT_CAP), (label, count, expected[label])
+            inner = in_process(q, iterations=max(20, args.iterations // 4))
+            results[label] = {"q": q, "matches": expected[label], "count_shown": count, **latency,
+                              "meets_target": latency["p95_ms"] < TARGET_P95_MS,
+                              "in_process": inner}
+            print(f"{label:14} q={q!r:14} matches={expected[label]:6}  p50 {latency['p50_ms']:6.1f} ms  "
+                  f"p95 {latency['p95_ms']:6.1f} ms  (in process p50 {inner['p50_ms']:5.1f} / p95 {inner['p95_ms']:5.1f} ms)",
+                  flush=True)
         sql = plans()
     finally:
         if server is not None:

@@ -46,7 +46,7 @@ def _error(form, exc: WanxinError) -> None:
 @require_GET
 def hall(request: HttpRequest) -> HttpResponse:
     form = HallForm(request.GET or None)
-    page = Paginator(selectors.hall(form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.hall_page(form.filters(), PAGE_SIZE, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "lending/hall.html", {"form": form, "page": page, "query": query.urlencode(),

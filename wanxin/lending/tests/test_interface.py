@@ -132,3 +132,18 @@ def test_search_finds_any_part_of_a_chinese_or_english_name_or_description(live,
     assert found("茶 espresso") == [] and found("100%") == [] and found("_") == []
     html = Client().get("/loans/", {"q": "茶"}).content.decode()
     assert "福州茶馆装修" in html and "咖啡店扩张" not in html
+
+
+def test_search_counts_up_to_a_cap(live, reviewer, monkeypatch):
+    """A common word's exact count reads every match; with a search the hall stops counting
+    at the cap and says there are more."""
+    from wanxin.lending import selectors
+
+    for _ in range(3):
+        collecting(customer(kyc_limit=100_000_00), reviewer, amount=1_000_00)
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    body = Client().get("/api/v1/loans/projects", {"q": "shop", "page_size": 1}).json()
+    assert (body["count"], body["capped"], body["pages"], len(body["items"])) == (2, True, 2, 1)
+    plain = Client().get("/api/v1/loans/projects", {"page_size": 1}).json()
+    assert (plain["count"], plain["capped"]) == (3, False)  # no search: the exact count
+    assert "more than 2 loans" in Client().get("/loans/", {"q": "shop"}).content.decode()
