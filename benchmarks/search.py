@@ -184,7 +184,7 @@ def plans() -> dict[str, Any]:
                            "uses": sorted({w for line in lines for w in ("lending_project_name_trgm",
                                                                           "lending_project_description_trgm",
                                                                           "lending_project_short_grams", "Seq Scan",
-                                                                          "lending_project_status_pub")
+                                                                          "lending_project_published")
                                            if w in line}),
                            "plan": lines}
         out[label] = found

@@ -46,6 +46,10 @@ class Migration(migrations.Migration):
             f"CREATE INDEX IF NOT EXISTS {name} ON lending_project USING gin ({expression} gin_trgm_ops)",
             f"DROP INDEX IF EXISTS {name}",
         ) for name, expression in TRIGRAM_INDEXES.items()],
+        # The hall's order, newest first, across statuses: a search for a common word walks it
+        # and stops after 20 matches instead of sorting every match (12,000 for "renovation").
+        migrations.RunSQL("CREATE INDEX IF NOT EXISTS lending_project_published ON lending_project "
+                          "(published_at DESC, id DESC)", "DROP INDEX IF EXISTS lending_project_published"),
         migrations.RunSQL(SHORT_GRAMS, "DROP INDEX IF EXISTS lending_project_short_grams; "
                                        "ALTER TABLE lending_project DROP COLUMN IF EXISTS search_grams; "
                                        "DROP FUNCTION IF EXISTS lending_short_grams(text, text);"),
