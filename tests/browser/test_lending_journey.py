@@ -252,7 +252,9 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
         expect(page.locator("#tenders tbody tr").first).to_contain_text("Loaned")
         expect(page.locator("#calendar tbody tr")).to_have_count(3)  # this month's receipt, periods 2 and 3
         expect(page.locator("#calendar tbody tr").first).to_contain_text(text)
-        expect(page.locator("#calendar-chart rect.bar-in")).to_have_count(3)
+        expect(page.locator("#calendar-chart[data-chart-ready] svg")).to_have_count(1)  # ECharts, 3 months
+        assert page.evaluate("window.echarts.getInstanceByDom(document.getElementById('calendar-chart'))"
+                             ".getOption().xAxis[0].data.length") == 3
         if investor is investors[0]:
             page.screenshot(path=str(artifacts / "lending-portfolio.png"), full_page=True)
         page.goto(f"{live}/funds/records")
