@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Browser libraries from the npm registry (Apache ECharts), served from our static files.
+vendor:
+	bash scripts/ensure_echarts.sh
+
+run: $(STAMP) vendor
 	$(BIN)/python -m wanxin.launcher
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint
+test: $(STAMP) lint vendor
 	bash scripts/ensure_chromium.sh
 	WANXIN_ENV=test WANXIN_LOCAL_SERVICES=1 $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -30,6 +34,7 @@ bench: $(STAMP)
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.http_floor
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.hot_loan
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.auto_repay
+	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.search
 
 clean:
 	rm -rf $(VENV) var

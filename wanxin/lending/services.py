@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.backoffice import roles
 from wanxin.backoffice.duties import checker_independence_require
@@ -52,18 +53,19 @@ class Invalid(WanxinError):
 
 
 def _invalid(exc: domain.RuleError) -> Invalid:
-    return Invalid(exc.message, code=exc.field or "invalid")
+    """The domain's refusal in the reader's language (its template is in the catalogue)."""
+    return Invalid(_(exc.template) % exc.params if exc.params else _(exc.template), code=exc.field or "invalid")
 
 
 def _require(actor, codename: str) -> None:
     if actor is None or not (getattr(actor, "is_operator", False) and actor.is_active
                              and actor.has_perm(roles.perm(codename))):
-        raise Forbidden("You do not have permission to do this.", code="forbidden")
+        raise Forbidden(_("You do not have permission to do this."), code="forbidden")
 
 
 def _customer(user) -> None:
     if user is None or not user.is_authenticated or not getattr(user, "is_customer", False):
-        raise WanxinError("Only customers can do this.", code="not_customer", status=403)
+        raise WanxinError(_("Only customers can do this."), code="not_customer", status=403)
 
 
 def _send_after_commit(record: DepositoryRequest) -> None:
@@ -93,10 +95,11 @@ def _move(project: Project, new: str, **fields) -> None:
     try:
         domain.check_move(domain.PROJECT_MOVES, project.status, new)
     except domain.IllegalTransition as exc:
-        raise Conflict(f"The loan is {project.status.replace('_', ' ').lower()}: {exc}.", code="bad_status") from exc
+        raise Conflict(_("The loan is %(status)s: this cannot be done now.") % {"status": project.get_status_display()},
+                       code="bad_status") from exc
     updated = Project.objects.filter(pk=project.pk, status=project.status).update(status=new, **fields)
     if updated != 1:
-        raise Conflict("The loan changed meanwhile; reload and try again.", code="changed")
+        raise Conflict(_("The loan changed meanwhile; reload and try again."), code="changed")
     project.status = new
     for key, value in fields.items():
         setattr(project, key, value)
@@ -106,7 +109,7 @@ def _tender_move(tender: Tender, new: str, **fields) -> None:
     domain.check_move(domain.TENDER_MOVES, tender.status, new)
     updated = Tender.objects.filter(pk=tender.pk, status=tender.status).update(status=new, **fields)
     if updated != 1:  # pragma: no cover - callers hold the tender's row lock
-        raise Conflict("The tender changed meanwhile.", code="changed")
+        raise Conflict(_("The tender changed meanwhile."), code="changed")
     tender.status = new
 
 
@@ -139,15 +142,15 @@ def application_submit(*, borrower, data: ApplicationInput) -> Project:
     _customer(borrower)
     credit = approved_credit(borrower.pk)
     if credit is None:
-        raise Conflict("Your qualifications (KYC) must be approved before you can borrow.", code="no_kyc")
+        raise Conflict(_("Your qualifications (KYC) must be approved before you can borrow."), code="no_kyc")
     if credit[0] == "HR":  # the risk rule that exists: the KYC rating
-        raise Conflict("Your credit rating does not allow borrowing at present.", code="high_risk")
+        raise Conflict(_("Your credit rating does not allow borrowing at present."), code="high_risk")
     account = DepositoryAccount.objects.filter(user=borrower).first()
     if account is None or not account.is_open:
-        raise Conflict("Open your depository account first.", code="no_account")
+        raise Conflict(_("Open your depository account first."), code="no_account")
     product = selectors.product_default()
     if selectors.open_project_of(borrower) is not None:
-        raise Conflict("You already have an open loan application.", code="already_open")
+        raise Conflict(_("You already have an open loan application."), code="already_open")
     try:
         domain.check_application(amount=data.amount, months=data.months, method=data.method,
                                  purpose=data.purpose or "", description=data.description or "",
@@ -170,7 +173,7 @@ def application_submit(*, borrower, data: ApplicationInput) -> Project:
                 status=domain.DRAFT)
             _move(project, domain.PENDING_REVIEW)
     except IntegrityError as exc:  # a concurrent application of the same borrower won
-        raise Conflict("You already have an open loan application.", code="already_open") from exc
+        raise Conflict(_("You already have an open loan application."), code="already_open") from exc
     return project
 
 
@@ -180,7 +183,7 @@ def application_submit(*, borrower, data: ApplicationInput) -> Project:
 def _locked(project_id: int) -> Project:
     project = Project.objects.select_for_update().filter(pk=project_id).first()
     if project is None:
-        raise NotFound("No such loan.", code="not_found")
+        raise NotFound(_("No such loan."), code="not_found")
     return project
 
 
@@ -191,7 +194,7 @@ def project_approve(*, operator, project_id: int, terms: domain.Terms) -> Projec
     with transaction.atomic():
         project = _locked(project_id)
         if project.status != domain.PENDING_REVIEW or project.create_request_no:
-            raise Conflict("Only a loan waiting for review can be approved.", code="bad_status")
+            raise Conflict(_("Only a loan waiting for review can be approved."), code="bad_status")
         try:
             domain.check_terms(terms, amount=project.amount)
         except domain.RuleError as exc:
@@ -200,7 +203,7 @@ def project_approve(*, operator, project_id: int, terms: domain.Terms) -> Projec
         borrower_no = DepositoryAccount.objects.filter(user_id=project.borrower_id, status="OPEN").values_list(
             "user_no", flat=True).first()
         if borrower_no is None:
-            raise Conflict("The borrower has no open depository account.", code="no_account")
+            raise Conflict(_("The borrower has no open depository account."), code="no_account")
         record = depository.request_create(service_name="CREATE_PROJECT", payload={
             "projectNo": project.project_no, "borrowerUserNo": borrower_no, "amount": project.amount,
             "annualRate": f"{terms.borrower_rate:.6f}", "periods": project.months,
@@ -221,11 +224,11 @@ def project_reject(*, operator, project_id: int, reason: str) -> Project:
     _require(operator, "review_loans")
     reason = " ".join((reason or "").split())
     if not reason or len(reason) > 300:
-        raise Invalid("Give the borrower a reason (at most 300 characters).", code="reason")
+        raise Invalid(_("Give the borrower a reason (at most 300 characters)."), code="reason")
     with transaction.atomic():
         project = _locked(project_id)
         if project.create_request_no:
-            raise Conflict("This loan was approved and is being registered at the bank.", code="bad_status")
+            raise Conflict(_("This loan was approved and is being registered at the bank."), code="bad_status")
         before = _state(project)
         _move(project, domain.REJECTED, review_reason=reason, reviewed_by=operator, reviewed_at=timezone.now())
         audit_record(actor=operator, action="loan.reject", target=project, before=before,
@@ -276,9 +279,9 @@ def _on_modify_project(record: DepositoryRequest) -> None:
 def _investor_account(investor) -> DepositoryAccount:
     account = DepositoryAccount.objects.filter(user=investor).first()
     if account is None or not account.is_open:
-        raise Conflict("Open your depository account first.", code="no_account")
+        raise Conflict(_("Open your depository account first."), code="no_account")
     if "TENDER" not in (account.auth_list or []):
-        raise Conflict("Authorise investing (TENDER) at the bank first.", code="not_authorised")
+        raise Conflict(_("Authorise investing (TENDER) at the bank first."), code="not_authorised")
     return account
 
 
@@ -292,13 +295,13 @@ def _bid_rules(project: Project, investor) -> domain.BidRules:
 
 def _investable(project: Project | None, investor) -> Project:
     if project is None or project.status not in domain.PUBLIC_STATUSES:
-        raise NotFound("No such loan.", code="not_found")
+        raise NotFound(_("No such loan."), code="not_found")
     if project.borrower_id == investor.pk:
-        raise Conflict("You cannot invest in your own loan.", code="own_loan")
+        raise Conflict(_("You cannot invest in your own loan."), code="own_loan")
     if project.status != domain.COLLECTING:
-        raise Conflict("This loan is not collecting investments.", code="not_collecting")
+        raise Conflict(_("This loan is not collecting investments."), code="not_collecting")
     if project.collect_until and project.collect_until <= timezone.now():
-        raise Conflict("This loan's fundraising window has closed.", code="window_closed")
+        raise Conflict(_("This loan's fundraising window has closed."), code="window_closed")
     return project
 
 
@@ -337,8 +340,9 @@ def tender_place(*, investor, project_id: int, amount: object) -> Tender:
         if reserved != 1:
             project.refresh_from_db(fields=["raised", "status", "collect_until"])
             if project.status != domain.COLLECTING or project.collect_until <= timezone.now():
-                raise Conflict("This loan is not collecting investments any more.", code="not_collecting")
-            raise Conflict(f"Other investors were faster: {format_fen(project.remaining)} remains now.",
+                raise Conflict(_("This loan is not collecting investments any more."), code="not_collecting")
+            raise Conflict(_("Other investors were faster: %(remaining)s remains now.")
+                           % {"remaining": format_fen(project.remaining)},
                            code="remaining")
         record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
             "userNo": account.user_no, "bizType": "TENDER", "amount": bid, "projectNo": project.project_no,
@@ -354,13 +358,13 @@ def tender_place_once(*, investor, project_id: int, amount: object, token: str) 
     if not token:
         return tender_place(investor=investor, project_id=project_id, amount=amount)
     if len(token) > 64:
-        raise Invalid("The idempotency key has at most 64 characters.", code="token")
+        raise Invalid(_("The idempotency key has at most 64 characters."), code="token")
     key = f"wx:lending:bid:{connection.settings_dict['NAME']}:{investor.pk}:{investor.user_no}:{token}"
     if not cache.add(key, 0, SUBMIT_TOKEN_TTL):
         pk = cache.get(key)
         tender = Tender.objects.filter(pk=pk, investor=investor).first() if pk else None
         if tender is None:
-            raise Conflict("This form was already sent; please wait a moment.", code="duplicate")
+            raise Conflict(_("This form was already sent; please wait a moment."), code="duplicate")
         return tender
     try:
         tender = tender_place(investor=investor, project_id=project_id, amount=amount)
@@ -408,7 +412,7 @@ def _frozen_add(project_id: int, amount: int) -> Project:
         cur.execute(_FROZEN_ADD, [amount, timezone.now(), project_id])
         row = cur.fetchone()
     if row is None:  # pragma: no cover - a tender's project is never deleted (PROTECT)
-        raise NotFound("No such loan.", code="not_found")
+        raise NotFound(_("No such loan."), code="not_found")
     return Project.from_db(connection.alias, _FROZEN_ADD_COLUMNS, row)
 
 
@@ -450,16 +454,16 @@ def project_miscarry(*, operator=None, project_id: int, reason: str = "") -> Pro
         _require(operator, "review_loans")
         reason = " ".join((reason or "").split())
         if not reason or len(reason) > 300:
-            raise Invalid("Say why the loan is cancelled (at most 300 characters).", code="reason")
+            raise Invalid(_("Say why the loan is cancelled (at most 300 characters)."), code="reason")
     with transaction.atomic():
         project = _locked(project_id)
         if operator is None:
             if (project.status != domain.COLLECTING or project.collect_until is None
                     or project.collect_until > timezone.now() or project.raised >= project.amount):
-                raise Conflict("This loan's window is still open or it is filled.", code="not_due")
+                raise Conflict(_("This loan's window is still open or it is filled."), code="not_due")
             reason = "the fundraising window closed before the loan was filled"
         if Disbursement.objects.filter(project=project, status=Disbursement.Status.SENT).exists():
-            raise Conflict("The disbursement is at the bank; the loan cannot be cancelled now.", code="disbursing")
+            raise Conflict(_("The disbursement is at the bank; the loan cannot be cancelled now."), code="disbursing")
         before = _state(project)
         _move(project, domain.MISCARRIED, miscarried_at=timezone.now(), miscarry_reason=reason)
         Disbursement.objects.filter(project=project, status=Disbursement.Status.PROPOSED).update(
@@ -537,9 +541,9 @@ def tender_release_retry(*, operator, tender_id: int) -> Tender:
     with transaction.atomic():
         tender = Tender.objects.select_for_update().filter(pk=tender_id).first()
         if tender is None:
-            raise NotFound("No such tender.", code="not_found")
+            raise NotFound(_("No such tender."), code="not_found")
         if tender.status != domain.T_FROZEN or not tender.cancel_request_no:
-            raise Conflict("Only a tender whose unfreeze the bank refused can be retried.", code="bad_status")
+            raise Conflict(_("Only a tender whose unfreeze the bank refused can be retried."), code="bad_status")
         release_reissue(tender, operator=operator, action="tender.release_retry", pre_request_no=tender.request_no,
                         amount=tender.amount)
     return tender
@@ -554,11 +558,11 @@ def disbursement_propose(*, operator, project_id: int) -> Disbursement:
     with transaction.atomic():
         project = _locked(project_id)
         if project.status != domain.FULL:
-            raise Conflict("Only a full loan can be disbursed.", code="bad_status")
+            raise Conflict(_("Only a full loan can be disbursed."), code="bad_status")
         if project.bank_status != domain.FULL:
-            raise Conflict("The bank has not confirmed the loan is full yet; try again shortly.", code="bank_pending")
+            raise Conflict(_("The bank has not confirmed the loan is full yet; try again shortly."), code="bank_pending")
         if Disbursement.objects.filter(project=project, status__in=["PROPOSED", "SENT", "DONE"]).exists():
-            raise Conflict("A disbursement of this loan is already proposed.", code="duplicate")
+            raise Conflict(_("A disbursement of this loan is already proposed."), code="duplicate")
         proposal = Disbursement.objects.create(
             project=project, proposed_by=operator,
             commission=domain.service_fee(project.amount, project.service_fee_rate or Decimal(0)))
@@ -570,9 +574,10 @@ def disbursement_propose(*, operator, project_id: int) -> Disbursement:
 def _locked_proposal(disbursement_id: int) -> Disbursement:
     proposal = Disbursement.objects.select_for_update().filter(pk=disbursement_id).first()
     if proposal is None:
-        raise NotFound("No such disbursement.", code="not_found")
+        raise NotFound(_("No such disbursement."), code="not_found")
     if proposal.status != Disbursement.Status.PROPOSED:
-        raise Conflict(f"This disbursement is {proposal.get_status_display().lower()}.", code="bad_status")
+        raise Conflict(_("This disbursement is %(status)s.") % {"status": proposal.get_status_display()},
+                       code="bad_status")
     return proposal
 
 
@@ -583,17 +588,17 @@ def disbursement_approve(*, operator, disbursement_id: int) -> Disbursement:
     with transaction.atomic():
         project_id = Disbursement.objects.filter(pk=disbursement_id).values_list("project_id", flat=True).first()
         if project_id is None:
-            raise NotFound("No such disbursement.", code="not_found")
+            raise NotFound(_("No such disbursement."), code="not_found")
         project = _locked(project_id)
         proposal = _locked_proposal(disbursement_id)
         # Not the maker, nor an operator the maker created or gave the finance role.
         checker_independence_require(maker_id=proposal.proposed_by_id, checker=operator,
                                      permission="approve_disbursement")
         if project.status != domain.FULL or project.bank_status != domain.FULL:
-            raise Conflict("The loan is not full at the bank.", code="bad_status")
+            raise Conflict(_("The loan is not full at the bank."), code="bad_status")
         tenders = list(Tender.objects.filter(project=project, status=domain.T_FROZEN).order_by("pk"))
         if sum(t.amount for t in tenders) != project.amount:
-            raise Conflict("The frozen tenders do not add up to the loan.", code="mismatch")
+            raise Conflict(_("The frozen tenders do not add up to the loan."), code="mismatch")
         record = depository.request_create(service_name="CONFIRM_LOAN", payload={
             "projectNo": project.project_no, "commission": proposal.commission,
             "details": [{"preRequestNo": t.request_no, "amount": t.amount} for t in tenders]},
@@ -611,7 +616,7 @@ def disbursement_reject(*, operator, disbursement_id: int, reason: str) -> Disbu
     _require(operator, "approve_disbursement")
     reason = " ".join((reason or "").split())
     if not reason or len(reason) > 300:
-        raise Invalid("Give a reason (at most 300 characters).", code="reason")
+        raise Invalid(_("Give a reason (at most 300 characters)."), code="reason")
     with transaction.atomic():
         proposal = _locked_proposal(disbursement_id)
         checker_independence_require(maker_id=proposal.proposed_by_id, checker=operator,

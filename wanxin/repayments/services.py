@@ -35,6 +35,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django.db.models.functions import Mod
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.money import allocate, format_fen
@@ -85,16 +86,18 @@ def prepayment_fee_rate() -> Decimal:
 
 def _repayment_move(repayment: Repayment, new: str, **fields) -> None:
     if new not in REPAYMENT_MOVES[repayment.status]:
-        raise Conflict(f"A repayment cannot go from {repayment.status} to {new}.", code="bad_status")
+        raise Conflict(_("A repayment cannot go from %(old)s to %(new)s.") % {"old": repayment.status, "new": new},
+                       code="bad_status")
     updated = Repayment.objects.filter(pk=repayment.pk, status=repayment.status).update(status=new, **fields)
     if updated != 1:  # pragma: no cover - callers hold the repayment's row lock
-        raise Conflict("The repayment changed meanwhile.", code="changed")
+        raise Conflict(_("The repayment changed meanwhile."), code="changed")
     repayment.status = new
 
 
 def _check_plan_move(old: str, new: str) -> None:
     if new not in PLAN_MOVES[old]:
-        raise Conflict(f"A repayment period cannot go from {old} to {new}.", code="bad_status")
+        raise Conflict(_("A repayment period cannot go from %(old)s to %(new)s.") % {"old": old, "new": new},
+                       code="bad_status")
 
 
 # -- plans --------------------------------------------------------------------------------------
@@ -133,17 +136,17 @@ def _borrower_account(borrower) -> DepositoryAccount:
     account = (DepositoryAccount.objects.only("user_id", "user_no", "status", "auth_list", "available")
                .filter(user=borrower).first())
     if account is None or not account.is_open:
-        raise Conflict("Open your depository account first.", code="no_account")
+        raise Conflict(_("Open your depository account first."), code="no_account")
     if "REPAYMENT" not in (account.auth_list or []):
-        raise Conflict("Authorise repayment (REPAYMENT) at the bank first.", code="not_authorised")
+        raise Conflict(_("Authorise repayment (REPAYMENT) at the bank first."), code="not_authorised")
     return account
 
 
 def _repaying(project: Project) -> None:
     if project.status != lending_domain.REPAYING:
-        raise Conflict("This loan is not being repaid.", code="not_repaying")
+        raise Conflict(_("This loan is not being repaid."), code="not_repaying")
     if project.bank_status != lending_domain.REPAYING:
-        raise Conflict("The bank has not confirmed the loan is repaying yet; try again shortly.", code="bank_pending")
+        raise Conflict(_("The bank has not confirmed the loan is repaying yet; try again shortly."), code="bank_pending")
 
 
 def _receivables_of(*order_by: str, **filters) -> list[ReceivablePlan]:
@@ -173,10 +176,11 @@ def _start(*, borrower, project: Project, plans: list[RepaymentPlan], kind: str,
     account = _borrower_account(borrower)
     total = principal + interest + penalty + fee
     if sum(d["principal"] + d["interest"] for d in details) + commission != total:  # pragma: no cover
-        raise WanxinError("The repayment does not add up.", code="mismatch", status=500)
+        raise WanxinError(_("The repayment does not add up."), code="mismatch", status=500)
     if account.available < total:
-        raise Conflict(f"Your available balance {format_fen(account.available)} is less than the "
-                       f"{format_fen(total)} due; recharge first.", code="insufficient_balance")
+        raise Conflict(_("Your available balance %(available)s is less than the %(total)s due; recharge first.")
+                       % {"available": format_fen(account.available), "total": format_fen(total)},
+                       code="insufficient_balance")
     record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
         "userNo": account.user_no, "bizType": "REPAYMENT", "amount": total, "projectNo": project.project_no,
         "remark": f"repayment {project.project_no}"}, user_no=account.user_no, amount=total, prefix="WXR")
@@ -186,7 +190,7 @@ def _start(*, borrower, project: Project, plans: list[RepaymentPlan], kind: str,
     claimed = RepaymentPlan.objects.filter(pk__in=[p.pk for p in plans], status__in=UNPAID,
                                            repayment__isnull=True).update(repayment=repayment)
     if claimed != len(plans):
-        raise Conflict("This period is already being repaid; please wait for the bank's answer.",
+        raise Conflict(_("This period is already being repaid; please wait for the bank's answer."),
                        code="in_progress")
     lending._send_after_commit(record)
     return repayment
@@ -195,15 +199,15 @@ def _start(*, borrower, project: Project, plans: list[RepaymentPlan], kind: str,
 def _plan_of(borrower, plan_id: int) -> RepaymentPlan:
     plan = RepaymentPlan.objects.select_related("project").filter(pk=plan_id, borrower_id=borrower.pk).first()
     if plan is None:
-        raise NotFound("No such repayment period.", code="not_found")
+        raise NotFound(_("No such repayment period."), code="not_found")
     return plan
 
 
 def _unclaimed(plan: RepaymentPlan) -> RepaymentPlan:
     if plan.status == REPAID:
-        raise Conflict("This period is already repaid.", code="repaid")
+        raise Conflict(_("This period is already repaid."), code="repaid")
     if plan.repayment_id is not None:
-        raise Conflict("This period is already being repaid; please wait for the bank's answer.",
+        raise Conflict(_("This period is already being repaid; please wait for the bank's answer."),
                        code="in_progress")
     return plan
 
@@ -223,7 +227,7 @@ def repay_start(*, borrower, plan_id: int, auto: bool = False, plan: RepaymentPl
     earlier = RepaymentPlan.objects.filter(project_id=plan.project_id, number__lt=plan.number,
                                            status__in=UNPAID).exists()
     if earlier:
-        raise Conflict("Repay the earlier periods first.", code="earlier_unpaid")
+        raise Conflict(_("Repay the earlier periods first."), code="earlier_unpaid")
     project = plan.project  # read with the plan above; the locked re-read below need not load it again
     with transaction.atomic():
         plan = _unclaimed(RepaymentPlan.objects.select_for_update().get(pk=plan.pk))
@@ -241,9 +245,9 @@ def prepay_quote(*, project: Project, today: dt.date | None = None) -> dict:
     plans = list(RepaymentPlan.objects.filter(project=project).order_by("number"))
     unpaid = [p for p in plans if p.status in UNPAID]
     if not unpaid:
-        raise Conflict("Nothing is left to repay.", code="repaid")
+        raise Conflict(_("Nothing is left to repay."), code="repaid")
     if any(p.status == OVERDUE or p.due_date <= today for p in unpaid):
-        raise Conflict("Repay the period that is due first; then you can prepay the rest.", code="due_first")
+        raise Conflict(_("Repay the period that is due first; then you can prepay the rest."), code="due_first")
     paid = [p.due_date for p in plans if p.status == REPAID]
     last = max(paid) if paid else timezone.localdate(project.loaned_at) if project.loaned_at else today
     days = max((today - last).days, 0)
@@ -275,10 +279,10 @@ def prepay_start(*, borrower, project_id: int, today: dt.date | None = None) -> 
     lending._customer(borrower)
     project = Project.objects.filter(pk=project_id, borrower_id=borrower.pk).first()
     if project is None:
-        raise NotFound("No such loan.", code="not_found")
+        raise NotFound(_("No such loan."), code="not_found")
     _repaying(project)
     if RepaymentPlan.objects.filter(project=project, repayment__isnull=False, status__in=UNPAID).exists():
-        raise Conflict("A repayment of this loan is in progress; please wait for the bank's answer.",
+        raise Conflict(_("A repayment of this loan is in progress; please wait for the bank's answer."),
                        code="in_progress")
     with transaction.atomic():
         list(RepaymentPlan.objects.select_for_update().filter(project=project).order_by("pk"))
@@ -399,9 +403,10 @@ def release_retry(*, operator, repayment_id: int) -> Repayment:
     with transaction.atomic():
         repayment = Repayment.objects.select_for_update().filter(pk=repayment_id).first()
         if repayment is None:
-            raise NotFound("No such repayment.", code="not_found")
+            raise NotFound(_("No such repayment."), code="not_found")
         if repayment.status != CANCELLING:
-            raise Conflict(f"The repayment is {repayment.status.lower()}; only a refused release can be retried.",
+            raise Conflict(_("The repayment is %(status)s; only a refused release can be retried.")
+                           % {"status": repayment.get_status_display()},
                            code="bad_status")
         lending.release_reissue(repayment, operator=operator, action="repayment.release_retry",
                                 pre_request_no=repayment.request_no, amount=repayment.total)
