@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean messages
+.PHONY: run test lint bench clean messages vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +16,18 @@ $(STAMP): pyproject.toml
 messages: $(STAMP)
 	$(BIN)/python -m wanxin.web.catalogues
 
-run: $(STAMP) messages
+# Browser libraries from the npm registry (Apache ECharts), served from our static files.
+vendor:
+	bash scripts/ensure_echarts.sh
+
+run: $(STAMP) messages vendor
 	$(BIN)/python -m wanxin.launcher
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint messages
+test: $(STAMP) lint messages vendor
 	bash scripts/ensure_chromium.sh
 	WANXIN_ENV=test WANXIN_LOCAL_SERVICES=1 $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -36,6 +40,7 @@ bench: $(STAMP)
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.auto_repay
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.reconciliation
 	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.allocation_fees
+	WANXIN_LOCAL_SERVICES=1 $(BIN)/python -m benchmarks.search
 
 clean:
 	rm -rf $(VENV) var

@@ -119,7 +119,9 @@ if SERVES_BANK:
     INSTALLED_APPS.append("wanxin.bank")
 if SERVES_PLATFORM:
     INSTALLED_APPS += [
-        "ninja",  # its API docs page then uses its own static Swagger UI, not a CDN the CSP refuses
+        # Listed so /api/v1/docs serves Swagger UI from django-ninja's own static files, not a CDN
+        # (which the CSP would refuse).
+        "ninja",
         "axes",
         "wanxin.accounts",
         "wanxin.notifications",
@@ -132,6 +134,7 @@ if SERVES_PLATFORM:
         "wanxin.lending",
         "wanxin.allocation",
         "wanxin.reconciliation",
+        "wanxin.charts",
     ]
 # The platform's own user model; a bank-only process keeps Django's for its staff.
 AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"
@@ -253,6 +256,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Browser libraries installed from the npm registry by scripts/ensure_echarts.sh (make run /
+# make test), served as static/vendor/...; absent until then (charts fall back to tables).
+VENDOR_STATIC_DIR = VAR_DIR / "vendor"
+STATICFILES_DIRS = [("vendor", VENDOR_STATIC_DIR)] if VENDOR_STATIC_DIR.is_dir() else []
 DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
 
 LOGGING = {

@@ -198,7 +198,7 @@ def test_open_recharge_withdraw_and_see_the_records(page, request, live_urls, se
     page.goto(f"{live_urls}/funds/")
     expect(page.locator("#available")).to_have_text("¥700.00")
     page.goto(f"{live_urls}/funds/statistics")
-    expect(page.locator("#monthly-chart rect.bar-in")).to_have_count(12)
+    expect(page.locator("#monthly-chart[data-chart-ready] svg")).to_have_count(1)  # drawn by ECharts
     expect(page.locator("#money-out")).to_have_text("¥300.00")
     page.screenshot(path=str(artifacts / f"funds-statistics-{shot}.png"), full_page=True)
 

@@ -230,12 +230,14 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
     plans = page.locator(f"#plans-{project.pk} tbody tr")
     expect(plans).to_have_count(3)
     expect(plans.first).to_contain_text("¥3,433.34")
-    expect(plans.locator("button", has_text="Repay")).to_have_count(3)
-    plans.first.locator("button", has_text="Repay").click()
+    expect(plans.locator("a", has_text="Repay")).to_have_count(1)  # only the next period is payable
+    plans.first.locator("a", has_text="Repay").click()
+    expect(page.locator("#confirm-amount")).to_have_text("¥3,433.34")  # what and for which loan, first
+    page.click("#confirm")
     page.wait_for_url(f"{live}/repayments/")
     expect(page.get_by_text("Repaid ¥3,433.34.")).to_have_count(1)  # shown once
     expect(plans.first).to_contain_text("Repaid")
-    expect(plans.locator("button", has_text="Repay")).to_have_count(2)
+    expect(plans.locator("a", has_text="Repay")).to_have_count(1)  # now period 2
     page.screenshot(path=str(artifacts / "lending-repaid.png"), full_page=True)
     deliver_notifications()
 
@@ -250,7 +252,9 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
         expect(page.locator("#tenders tbody tr").first).to_contain_text("Loaned")
         expect(page.locator("#calendar tbody tr")).to_have_count(3)  # this month's receipt, periods 2 and 3
         expect(page.locator("#calendar tbody tr").first).to_contain_text(text)
-        expect(page.locator("#calendar-chart rect.bar-in")).to_have_count(3)
+        expect(page.locator("#calendar-chart[data-chart-ready] svg")).to_have_count(1)  # ECharts, 3 months
+        assert page.evaluate("window.echarts.getInstanceByDom(document.getElementById('calendar-chart'))"
+                             ".getOption().xAxis[0].data.length") == 3
         if investor is investors[0]:
             page.screenshot(path=str(artifacts / "lending-portfolio.png"), full_page=True)
         page.goto(f"{live}/funds/records")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from wanxin import inputs
 
-from . import roles
-
-ROLE_CHOICES = [(name, name.capitalize()) for name in roles.ROLES]
+from .labels import role_choices
 
 
 class OperatorLoginForm(AuthenticationForm):
@@ -18,7 +17,7 @@ class OperatorLoginForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "not_operator": "This login is for Wanxin staff only. Customers log in on the customer site.",
+        "not_operator": _("This login is for Wanxin staff only. Customers log in on the customer site."),
     }
 
     def confirm_login_allowed(self, user) -> None:
@@ -28,34 +27,37 @@ class OperatorLoginForm(AuthenticationForm):
 
 
 class OperatorCreateForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    full_name = forms.CharField(max_length=150, required=False)
-    email = forms.EmailField(required=False)
-    password = forms.CharField(widget=forms.PasswordInput, required=False, strip=False,
-                               help_text="Leave empty to generate one; it is shown once.")
-    roles = forms.MultipleChoiceField(choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple)
+    username = forms.CharField(label=_("User name"), max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, required=False, strip=False,
+                               help_text=_("Leave empty to generate one; it is shown once."))
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=role_choices, widget=forms.CheckboxSelectMultiple,
+                                      error_messages={"required": _("Choose at least one role.")})
 
 
 class RolesForm(forms.Form):
-    roles = forms.MultipleChoiceField(choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple)
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=role_choices, widget=forms.CheckboxSelectMultiple)
 
 
 class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(widget=forms.PasswordInput, strip=False, label="Current password")
-    new_password = forms.CharField(widget=forms.PasswordInput, strip=False, label="New password")
-    new_password_again = forms.CharField(widget=forms.PasswordInput, strip=False, label="New password again")
+    old_password = forms.CharField(widget=forms.PasswordInput, strip=False, label=_("Current password"))
+    new_password = forms.CharField(widget=forms.PasswordInput, strip=False, label=_("New password"))
+    new_password_again = forms.CharField(widget=forms.PasswordInput, strip=False, label=_("New password again"))
 
     def clean(self):
         data = super().clean()
         if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
-            raise forms.ValidationError("The new passwords differ.")
+            raise forms.ValidationError(_("The new passwords differ."))
         return data
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(required=False, max_length=150, label="Operator")
-    action = forms.CharField(required=False, max_length=64)
-    target_type = forms.CharField(required=False, max_length=100, label="Object type")
-    target_id = forms.CharField(required=False, max_length=64, label="Object id")
-    date_from = inputs.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = inputs.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    actor = forms.CharField(required=False, max_length=150, label=_("Operator"))
+    action = forms.CharField(required=False, max_length=64, label=_("Action"))
+    target_type = forms.CharField(required=False, max_length=100, label=_("Object type"))
+    target_id = forms.CharField(required=False, max_length=64, label=_("Object id"))
+    date_from = inputs.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}),
+                                 error_messages={"invalid": _("Enter a date like 2025-01-31.")})
+    date_to = inputs.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}),
+                               error_messages={"invalid": _("Enter a date like 2025-01-31.")})

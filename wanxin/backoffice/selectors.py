@@ -95,7 +95,9 @@ def operator_permissions(user: User) -> list[str]:
 
 
 def customers_list(*, query: str = "") -> QuerySet[User]:
-    rows = User.objects.filter(is_operator=False).select_related("kyc_application").order_by("-id")
+    # Customers only: not operators, and not the Django staff accounts (``admin``) either.
+    rows = (User.objects.filter(is_operator=False, is_staff=False, is_superuser=False)
+            .select_related("kyc_application").order_by("-id"))
     query = query.strip()
     if query:
         rows = rows.filter(Q(username__iexact=query) | Q(mobile=query))

@@ -77,14 +77,14 @@ def roles_sync(apps=django_apps) -> None:
     content_type_model = apps.get_model("contenttypes", "ContentType")
     permission_model = apps.get_model("auth", "Permission")
     group_model = apps.get_model("auth", "Group")
-    content_type, _ = content_type_model.objects.get_or_create(app_label="backoffice", model="operatorpermission")
+    content_type, _created = content_type_model.objects.get_or_create(app_label="backoffice", model="operatorpermission")
     by_codename = {}
     for codename, name in roles.PERMISSIONS.items():
-        permission, _ = permission_model.objects.update_or_create(
+        permission, _created = permission_model.objects.update_or_create(
             content_type=content_type, codename=codename, defaults={"name": name})
         by_codename[codename] = permission
     for role, codenames in roles.ROLES.items():
-        group, _ = group_model.objects.get_or_create(name=role)
+        group, _created = group_model.objects.get_or_create(name=role)
         group.permissions.set([by_codename[c] for c in sorted(codenames)])
 
 
@@ -96,10 +96,10 @@ def _role_groups(names: Iterable[str]) -> list[Group]:
     wanted = sorted(set(names))
     unknown = [n for n in wanted if n not in roles.ROLES]
     if unknown:
-        raise WanxinError(f"Unknown role: {', '.join(unknown)}.", code="unknown_role")
+        raise WanxinError(_("Unknown role: %(roles)s.") % {"roles": ", ".join(unknown)}, code="unknown_role")
     groups = list(Group.objects.filter(name__in=wanted))
     if len(groups) != len(wanted):
-        raise WanxinError("The roles are not set up; run the migrations.", code="roles_missing")
+        raise WanxinError(_("The roles are not set up; run the migrations."), code="roles_missing")
     return groups
 
 
@@ -118,7 +118,7 @@ def _duty_conflict_refuse(role_names: Iterable[str]) -> None:
 
 def _require(actor: User | None, codename: str) -> None:
     if actor is not None and not (actor.is_operator and actor.is_active and actor.has_perm(roles.perm(codename))):
-        raise Forbidden("You do not have permission to do this.", code="forbidden")
+        raise Forbidden(_("You do not have permission to do this."), code="forbidden")
 
 
 def operator_create(*, actor: User | None, username: str, password: str | None, role_names: Iterable[str],
@@ -131,16 +131,16 @@ def operator_create(*, actor: User | None, username: str, password: str | None, 
     _require(actor, "manage_operators")
     username = username.strip()
     if not username:
-        raise WanxinError("A username is required.", code="username_required")
+        raise WanxinError(_("A username is required."), code="username_required")
     groups = _role_groups(role_names)
     if not groups:
-        raise WanxinError("Choose at least one role.", code="role_required")
+        raise WanxinError(_("Choose at least one role."), code="role_required")
     _duty_conflict_refuse([g.name for g in groups])
     generated = password is None
     password = password if password is not None else secrets.token_urlsafe(12)
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
-            raise Conflict("This username is taken.", code="username_taken")
+            raise Conflict(_("This username is taken."), code="username_taken")
         user = User(username=username, email=email.strip(), first_name=full_name.strip()[:150],
                     is_operator=True, is_active=True, created_by=actor)
         if not generated:
@@ -161,7 +161,7 @@ def operator_create(*, actor: User | None, username: str, password: str | None, 
 def _locked_operator(operator_id: int) -> User:
     user = User.objects.select_for_update().filter(pk=operator_id, is_operator=True).first()
     if user is None:
-        raise NotFound("No such operator.", code="not_found")
+        raise NotFound(_("No such operator."), code="not_found")
     return user
 
 
@@ -176,14 +176,14 @@ def operator_roles_set(*, actor: User, operator_id: int, role_names: Iterable[st
     with transaction.atomic():
         user = _locked_operator(operator_id)
         if user.pk == actor.pk:
-            raise Conflict("You cannot change your own roles; ask another super admin.", code="self_change")
+            raise Conflict(_("You cannot change your own roles; ask another super admin."), code="self_change")
         before = _operator_state(user)
         held, pending = set(before["roles"]), set(before["pending_roles"])
         to_propose = sorted(r for r in wanted - held - pending if roles.role_needs_confirmation(r))
         to_cancel = sorted(pending - wanted)
         immediate = [g for g in groups if g.name in held or not roles.role_needs_confirmation(g.name)]
         if {g.name for g in immediate} == held and not to_propose and not to_cancel:
-            raise Conflict("These are already the operator's roles.", code="unchanged")
+            raise Conflict(_("These are already the operator's roles."), code="unchanged")
         if to_propose and not user.is_active:
             raise Conflict(_("Activate the operator before proposing a role for them."), code="inactive")
         if {g.name for g in immediate} != held:
@@ -304,9 +304,10 @@ def _operator_active_set(*, actor: User, operator_id: int, active: bool) -> User
     with transaction.atomic():
         user = _locked_operator(operator_id)
         if user.pk == actor.pk:
-            raise Conflict("You cannot deactivate yourself.", code="self_change")
+            raise Conflict(_("You cannot deactivate yourself."), code="self_change")
         if user.is_active == active:
-            raise Conflict(f"This operator is already {'active' if active else 'deactivated'}.", code="unchanged")
+            raise Conflict(_("This operator is already active.") if active else _("This operator is already deactivated."),
+                           code="unchanged")
         before = _operator_state(user)
         User.objects.filter(pk=user.pk).update(is_active=active)
         user.is_active = active
@@ -326,7 +327,7 @@ def operator_activate(*, actor: User, operator_id: int) -> User:
 
 def operator_password_change(*, operator: User, old_password: str, new_password: str) -> None:
     if not operator.check_password(old_password):
-        raise WanxinError("Your current password is not correct.", code="wrong_password")
+        raise WanxinError(_("Your current password is not correct."), code="wrong_password")
     try:
         validate_password(new_password, operator)
     except ValidationError as exc:

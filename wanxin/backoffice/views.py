@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wanxin.core.errors import NotFound, WanxinError
 from wanxin.kyc import selectors as kyc_selectors
 
-from . import roles, selectors, services
+from . import labels, roles, selectors, services
 from . import tiles as dashboard_tiles
 from .access import is_operator, require_operator, require_operator_permission
 from .forms import (
@@ -59,7 +59,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         return render(request, "backoffice/logout.html")
     services.operator_logout_record(operator=request.user, ip=services.client_ip(request))
     logout(request)
-    messages.info(request, "You are logged out of the back office.")
+    messages.info(request, _("You are logged out of the back office."))
     return redirect("backoffice:login")
 
 
@@ -69,17 +69,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     tiles = []
     if user.has_perm(roles.perm("review_kyc")):
-        tiles.append(("KYC applications awaiting review", kyc_selectors.queue_size(), reverse("backoffice:kyc:queue")))
+        tiles.append((_("KYC applications awaiting review"), kyc_selectors.queue_size(), reverse("backoffice:kyc:queue")))
     tiles += dashboard_tiles.tiles_for(user)  # the apps' own queues (lending, repayments)
     if user.has_perm(roles.perm("manage_operators")):
-        tiles.append(("Operators", selectors.operators_list().count(), reverse("backoffice:operators")))
+        tiles.append((_("Operators"), selectors.operators_list().count(), reverse("backoffice:operators")))
         tiles.append((_("Roles awaiting a second administrator"), selectors.grants_list().count(),
                       reverse("backoffice:operators")))
     if user.has_perm(roles.perm("view_customers")):
-        tiles.append(("Customers", selectors.customers_list().count(), reverse("backoffice:customers")))
+        tiles.append((_("Customers"), selectors.customers_list().count(), reverse("backoffice:customers")))
     return render(request, "backoffice/dashboard.html", {
-        "roles": sorted(user.groups.values_list("name", flat=True)),
-        "permissions": [(c, roles.PERMISSIONS[c]) for c in selectors.operator_permissions(user)],
+        "roles": [labels.role_label(r) for r in sorted(user.groups.values_list("name", flat=True))],
+        "permissions": [(c, labels.PERMISSION_LABELS[c]) for c in selectors.operator_permissions(user)],
         "tiles": tiles,
     })
 
@@ -96,7 +96,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             update_session_auth_hash(request, request.user)
-            messages.success(request, "Your password is changed.")
+            messages.success(request, _("Your password is changed."))
             return redirect("backoffice:dashboard")
     return render(request, "backoffice/password.html", {"form": form})
 
@@ -121,7 +121,8 @@ def _pending_note(user) -> str:
     pending = selectors.pending_roles_of(user)
     if not pending:
         return ""
-    return " " + _("Awaiting a second administrator's confirmation: %(roles)s.") % {"roles": ", ".join(pending)}
+    names = ", ".join(labels.role_label(r) for r in pending)
+    return " " + _("Awaiting a second administrator's confirmation: %(roles)s.") % {"roles": names}
 
 
 @require_http_methods(["GET", "POST"])
@@ -138,10 +139,11 @@ def operator_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             if data["password"]:
-                messages.success(request, f"Operator {user.username} created." + _pending_note(user))
-            else:
-                messages.success(request, f"Operator {user.username} created. Initial password (shown once): {password}"
+                messages.success(request, _("Operator %(name)s created.") % {"name": user.username}
                                  + _pending_note(user))
+            else:
+                messages.success(request, _("Operator %(name)s created. Initial password (shown once): %(password)s")
+                                 % {"name": user.username, "password": password} + _pending_note(user))
             return redirect("backoffice:operators")
     return render(request, "backoffice/operator_new.html", {"form": form})
 
@@ -154,7 +156,7 @@ def _operator_action(request: HttpRequest, action, **kwargs) -> HttpResponse:
     except WanxinError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Operator {user.username} updated." + _pending_note(user))
+        messages.success(request, _("Operator %(name)s updated.") % {"name": user.username} + _pending_note(user))
     return redirect("backoffice:operators")
 
 
@@ -163,7 +165,7 @@ def _operator_action(request: HttpRequest, action, **kwargs) -> HttpResponse:
 def operator_roles(request: HttpRequest, operator_id: int) -> HttpResponse:
     form = RolesForm(request.POST, prefix=f"op{operator_id}")
     if not form.is_valid():
-        messages.error(request, "Choose at least one known role.")
+        messages.error(request, _("Choose at least one known role."))
         return redirect("backoffice:operators")
     return _operator_action(request, services.operator_roles_set, operator_id=operator_id,
                             role_names=form.cleaned_data["roles"])
@@ -191,7 +193,7 @@ def grant(request: HttpRequest, grant_id: int) -> HttpResponse:
     codenames = sorted(roles.ROLES.get(found.role, ()))
     return render(request, "backoffice/grant.html", {
         "grant": found,
-        "permissions": [(roles.PERMISSIONS[c], c in roles.MONEY_PERMISSIONS) for c in codenames],
+        "permissions": [(labels.PERMISSION_LABELS[c], c in roles.MONEY_PERMISSIONS) for c in codenames],
         "may_confirm": request.user.pk not in (found.proposed_by_id, found.operator_id),
     })
 
@@ -204,7 +206,7 @@ def _grant_action(request: HttpRequest, action, grant_id: int, done: str) -> Htt
     except WanxinError as exc:
         messages.error(request, exc.message)
         return redirect("backoffice:grant", grant_id=grant_id)
-    messages.success(request, done % {"role": found.role, "operator": found.operator.username})
+    messages.success(request, done % {"role": labels.role_label(found.role), "operator": found.operator.username})
     return redirect("backoffice:operators")
 
 
@@ -258,6 +260,6 @@ def customers(request: HttpRequest) -> HttpResponse:
 def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     found = selectors.customer_get(customer_id)
     if found is None:
-        raise Http404("No such customer.")
+        raise Http404(_("No such customer."))
     return render(request, "backoffice/customer.html", {"customer": found,
                                                         "kyc": getattr(found, "kyc_application", None)})

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from wanxin.core.money import format_fen
 
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        CUSTOMER = "CUSTOMER"
-        PLATFORM_INCOME = "PLATFORM_INCOME"
-        PLATFORM_CAPITAL = "PLATFORM_CAPITAL"
-        CARD_NETWORK = "CARD_NETWORK"  # the outside world's edge: may go negative
+        CUSTOMER = "CUSTOMER", _("Customer")
+        PLATFORM_INCOME = "PLATFORM_INCOME", _("Platform Income")
+        PLATFORM_CAPITAL = "PLATFORM_CAPITAL", _("Platform Capital")
+        CARD_NETWORK = "CARD_NETWORK", _("Card Network")  # the outside world's edge: may go negative
 
     class Status(models.TextChoices):
-        OPEN = "OPEN"
-        CLOSED = "CLOSED"
+        OPEN = "OPEN", _("Open")
+        CLOSED = "CLOSED", _("Closed")
 
     platform_no = models.CharField(max_length=32)
     account_no = models.CharField(max_length=64)
@@ -63,6 +66,9 @@ class BankCard(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="bank_card_balance_nonneg")]
 
+    def __str__(self) -> str:
+        return self.masked_number
+
     @property
     def masked_number(self) -> str:
         return f"{self.card_number[:4]} **** **** {self.card_number[-4:]}"
@@ -72,9 +78,9 @@ class BankRequest(models.Model):
     """Every request the bank recorded, keyed by (platformNo, requestNo) for ever."""
 
     class Status(models.TextChoices):
-        PROCESSING = "PROCESSING"
-        SUCCESS = "SUCCESS"
-        FAIL = "FAIL"
+        PROCESSING = "PROCESSING", _("Processing")
+        SUCCESS = "SUCCESS", _("Success")
+        FAIL = "FAIL", _("Fail")
 
     platform_no = models.CharField(max_length=32)
     request_no = models.CharField(max_length=64)
@@ -122,15 +128,18 @@ class Project(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="bank_project_amount_pos"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.project_no} {self.name}"
+
 
 class Freeze(models.Model):
     """A pending transfer: amount and owner never change; it is posted (wholly or in
     parts) or voided. ``remaining`` tracks that progress and cannot go below zero."""
 
     class Status(models.TextChoices):
-        FROZEN = "FROZEN"
-        POSTED = "POSTED"
-        VOIDED = "VOIDED"
+        FROZEN = "FROZEN", _("Frozen")
+        POSTED = "POSTED", _("Posted")
+        VOIDED = "VOIDED", _("Voided")
 
     request = models.OneToOneField(BankRequest, on_delete=models.PROTECT, related_name="freeze")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="freezes")
@@ -149,6 +158,10 @@ class Freeze(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        # What the staff console names it by (not "Freeze object (6)"): its request and money.
+        return f"{self.biz_type} {format_fen(self.amount)} · {self.request.request_no}"
+
 
 class Transfer(models.Model):
     """An immutable movement of money between two accounts."""
@@ -165,6 +178,9 @@ class Transfer(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="bank_transfer_amount_pos"),
             models.CheckConstraint(condition=~Q(debit=F("credit")), name="bank_transfer_distinct_accounts"),
         ]
+
+    def __str__(self) -> str:
+        return f"{format_fen(self.amount)} {self.debit_id} → {self.credit_id}"
 
 
 class BalanceChange(models.Model):
@@ -183,14 +199,17 @@ class BalanceChange(models.Model):
     class Meta:
         indexes = [models.Index(fields=["account", "id"], name="bank_change_account_id")]
 
+    def __str__(self) -> str:
+        return f"{format_fen(self.delta_available)} / {format_fen(self.delta_frozen)}"
+
 
 class Notification(models.Model):
     """Outbox of signed notifications to a platform's notifyUrl."""
 
     class Status(models.TextChoices):
-        PENDING = "PENDING"
-        DELIVERED = "DELIVERED"
-        ABANDONED = "ABANDONED"
+        PENDING = "PENDING", _("Pending")
+        DELIVERED = "DELIVERED", _("Delivered")
+        ABANDONED = "ABANDONED", _("Abandoned")
 
     platform_no = models.CharField(max_length=32)
     request_no = models.CharField(max_length=64)
@@ -204,6 +223,9 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="bank_notify_due")]
+
+    def __str__(self) -> str:
+        return f"{self.platform_no} {self.request_no}"
 
 
 class Statement(models.Model):
@@ -226,3 +248,6 @@ class Statement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["platform_no", "date", "kind"], name="bank_statement_unique_day_kind")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.platform_no} {self.date:%Y-%m-%d}"

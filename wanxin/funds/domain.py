@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from wanxin.core.labels import TranslatableError, gettext_noop
 from wanxin.core.money import FEN_PER_YUAN, MAX_AMOUNT_FEN, format_fen, round_half_up
@@ -221,72 +221,6 @@ def balances_after(available: int, frozen: int, events: list[MoneyEvent]) -> lis
     return out[::-1]
 
 
-# -- statistics ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    value: int
-    kind: str  # "in" or "out"
-
-
-@dataclass(frozen=True)
-class MonthlyChart:
-    width: int
-    height: int
-    bars: list[Bar]
-    labels: list[tuple[float, str]]  # x, month label
-    ticks: list[tuple[float, int]]  # y, value in fen
-    baseline: float
-
-
-def monthly_chart(months: list[tuple[str, int, int]], *, width: int = 720, height: int = 260) -> MonthlyChart:
-    """Geometry of a grouped bar chart: per month, money in and money out (both ≥ 0 fen)."""
-    left, right, top, bottom = 78, 12, 12, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max([max(i, o) for _, i, o in months] + [0])
-    scale_max = _nice_ceiling(peak) if peak else 100
-    baseline = top + plot_h
-    slot = plot_w / max(len(months), 1)
-    bar_w = max(min(slot * 0.36, 28.0), 2.0)
-    bars: list[Bar] = []
-    labels: list[tuple[float, str]] = []
-    for index, (label, money_in, money_out) in enumerate(months):
-        center = left + slot * index + slot / 2
-        for offset, value, kind in ((-bar_w, money_in, "in"), (0.0, money_out, "out")):
-            h = plot_h * value / scale_max
-            bars.append(Bar(round(center + offset, 2), round(baseline - h, 2), round(bar_w, 2), round(h, 2),
-                            value, kind))
-        labels.append((round(center, 2), label))
-    # Round gridlines: 1 and 5 × 10^n split in fifths, 2 × 10^n in quarters (never ¥1.25k).
-    divisions = 4 if str(scale_max)[0] == "2" else 5
-    ticks = [(round(baseline - plot_h * k / divisions, 2), scale_max * k // divisions) for k in range(divisions + 1)]
-    return MonthlyChart(width, height, bars, labels, ticks, baseline)
-
-
-def short_yuan(amount: int) -> str:
-    """Axis labels: ``¥800``, ``¥12k``, ``¥1.5M`` (rounded for display only)."""
-    yuan = Decimal(amount) / FEN_PER_YUAN
-    for limit, suffix in ((1_000_000, "M"), (1_000, "k")):
-        if abs(yuan) >= limit:
-            return f"¥{_trim((yuan / limit).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP))}{suffix}"
-    return f"¥{_trim(yuan.quantize(Decimal('0.01')))}"
-
-
 def _trim(value: Decimal) -> str:
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _nice_ceiling(value: int) -> int:
-    """The smallest 1/2/5 × 10^n (in fen, whole yuan at least) not below ``value``."""
-    step = 100
-    while True:
-        for m in (1, 2, 5):
-            if m * step >= value:
-                return m * step
-        step *= 10

@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.paginator import Paginator
 from ninja import Field, Query, Router, Schema, Status
 
 from wanxin import inputs
@@ -49,7 +48,8 @@ class HallOut(Schema):
     items: list[ProjectOut]
     page: int
     pages: int
-    count: int
+    count: int = Field(description="matching loans; with a search, at most 1000 (then `capped`)")
+    capped: bool = Field(False, description="true when a search matched more loans than `count`")
 
 
 class HallIn(Schema):
@@ -133,9 +133,10 @@ def hall(request, filters: Query[HallIn]):
         q=filters.q, status=filters.status, method=filters.method, rate_min=filters.rate_min,
         rate_max=filters.rate_max, months_min=filters.months_min, months_max=filters.months_max,
         amount_min=filters.amount_min, amount_max=filters.amount_max, sort=filters.sort))
-    page = Paginator(rows, max(1, min(filters.page_size, MAX_PAGE_SIZE))).get_page(filters.page)
+    page = selectors.HallPaginator(rows, max(1, min(filters.page_size, MAX_PAGE_SIZE)),
+                                   searching=bool(selectors.search_terms(filters.q))).get_page(filters.page)
     return {"items": list(page), "page": page.number, "pages": page.paginator.num_pages,
-            "count": page.paginator.count}
+            "count": page.paginator.count, "capped": page.paginator.capped}
 
 
 def _public(project_id: int):

@@ -19,12 +19,20 @@ MAX_RATE = Decimal("0.36")
 MAX_FEE_RATE = Decimal("0.20")
 
 
-class RuleError(ValueError):
-    """A refusal of one input; ``field`` names it."""
+def gettext_noop(text: str) -> str:
+    """Marks a message for the translation catalogue; the edge translates ``RuleError.template``."""
+    return text
 
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+
+class RuleError(ValueError):
+    """A refusal of one input; ``field`` names it. ``template`` (English, %-style) and
+    ``params`` let the edge translate it; ``message`` is the English text."""
+
+    def __init__(self, template: str, *, field: str = "", **params: object) -> None:
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(self.message)
         self.field = field
 
 
@@ -88,25 +96,27 @@ def check_application(*, amount: object, months: object, method: object, purpose
     """Refuse an application outside the product's limits or the borrower's remaining limit
     (``credit_limit − in_use``, where ``in_use`` is the amount of their other live loans)."""
     if type(amount) is not int:
-        raise RuleError("The amount must be a whole number of fen.", field="amount")
+        raise RuleError(gettext_noop("The amount must be a whole number of fen."), field="amount")
     if amount <= 0:
-        raise RuleError("The amount must be positive.", field="amount")
+        raise RuleError(gettext_noop("The amount must be positive."), field="amount")
     if amount < limits.min_amount or amount > limits.max_amount:
-        raise RuleError(f"The amount must be between {format_fen(limits.min_amount)} and "
-                        f"{format_fen(limits.max_amount)}.", field="amount")
+        raise RuleError(gettext_noop("The amount must be between %(min)s and %(max)s."), field="amount",
+                        min=format_fen(limits.min_amount), max=format_fen(limits.max_amount))
     if amount % limits.amount_step:
-        raise RuleError(f"The amount must be a multiple of {format_fen(limits.amount_step)}.", field="amount")
+        raise RuleError(gettext_noop("The amount must be a multiple of %(step)s."), field="amount",
+                        step=format_fen(limits.amount_step))
     if amount > credit_limit - in_use:
-        raise RuleError(f"The amount is over your borrowing limit: {format_fen(max(credit_limit - in_use, 0))} "
-                        "is left.", field="amount")
+        raise RuleError(gettext_noop("The amount is over your borrowing limit: %(left)s is left."), field="amount",
+                        left=format_fen(max(credit_limit - in_use, 0)))
     if type(months) is not int or not limits.min_months <= months <= limits.max_months:
-        raise RuleError(f"The term must be {limits.min_months} to {limits.max_months} months.", field="months")
+        raise RuleError(gettext_noop("The term must be %(min)s to %(max)s months."), field="months",
+                        min=limits.min_months, max=limits.max_months)
     if method not in METHODS:
-        raise RuleError("Choose a repayment method.", field="method")
+        raise RuleError(gettext_noop("Choose a repayment method."), field="method")
     if not purpose.strip() or len(purpose) > 100:
-        raise RuleError("Say what the loan is for (at most 100 characters).", field="purpose")
+        raise RuleError(gettext_noop("Say what the loan is for (at most 100 characters)."), field="purpose")
     if len(description) > 2000:
-        raise RuleError("The description has at most 2000 characters.", field="description")
+        raise RuleError(gettext_noop("The description has at most 2000 characters."), field="description")
 
 
 # -- review ----------------------------------------------------------------------------------------
@@ -125,11 +135,13 @@ class Terms:
 
 def _rate(value: object, field: str, *, maximum: Decimal, allow_zero: bool = False) -> Decimal:
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise RuleError("A rate is a decimal such as 0.12.", field=field)
+        raise RuleError(gettext_noop("A rate is a decimal such as 0.12."), field=field)
     if value < 0 or (value == 0 and not allow_zero) or value > maximum:
-        raise RuleError(f"The rate must be {'0' if allow_zero else 'above 0'} to {maximum}.", field=field)
+        template = (gettext_noop("The rate must be 0 to %(max)s.") if allow_zero
+                    else gettext_noop("The rate must be above 0 to %(max)s."))
+        raise RuleError(template, field=field, max=maximum)
     if value != value.quantize(Decimal("0.000001")):
-        raise RuleError("A rate has at most six decimal places.", field=field)
+        raise RuleError(gettext_noop("A rate has at most six decimal places."), field=field)
     return value
 
 
@@ -138,21 +150,23 @@ def check_terms(terms: Terms, *, amount: int) -> None:
     _rate(terms.borrower_rate, "borrower_rate", maximum=MAX_RATE)
     _rate(terms.investor_rate, "investor_rate", maximum=MAX_RATE)
     if terms.investor_rate > terms.borrower_rate:
-        raise RuleError("The investor rate must not be above the borrower rate.", field="investor_rate")
+        raise RuleError(gettext_noop("The investor rate must not be above the borrower rate."),
+                        field="investor_rate")
     _rate(terms.service_fee_rate, "service_fee_rate", maximum=MAX_FEE_RATE, allow_zero=True)
     if type(terms.window_days) is not int or not 1 <= terms.window_days <= 30:
-        raise RuleError("The fundraising window is 1 to 30 days.", field="window_days")
+        raise RuleError(gettext_noop("The fundraising window is 1 to 30 days."), field="window_days")
     for name in ("min_investment", "increment", "per_investor_cap"):
         value = getattr(terms, name)
         if type(value) is not int or value <= 0:
-            raise RuleError("Enter a positive whole number of fen.", field=name)
+            raise RuleError(gettext_noop("Enter a positive whole number of fen."), field=name)
     if terms.min_investment % terms.increment or amount % terms.increment:
-        raise RuleError("The minimum investment and the loan amount must be multiples of the increment.",
+        raise RuleError(gettext_noop("The minimum investment and the loan amount must be multiples of the increment."),
                         field="increment")
     if terms.min_investment > amount:
-        raise RuleError("The minimum investment is above the loan amount.", field="min_investment")
+        raise RuleError(gettext_noop("The minimum investment is above the loan amount."), field="min_investment")
     if terms.per_investor_cap < terms.min_investment:
-        raise RuleError("The per-investor cap is below the minimum investment.", field="per_investor_cap")
+        raise RuleError(gettext_noop("The per-investor cap is below the minimum investment."),
+                        field="per_investor_cap")
 
 
 def service_fee(amount: int, fee_rate: Decimal) -> int:
@@ -176,26 +190,29 @@ class BidRules:
 def check_bid(bid: object, rules: BidRules) -> int:
     """The bid rules of issue 4 item 4; returns the bid."""
     if type(bid) is not int:
-        raise RuleError("The amount must be a whole number of fen.", field="amount")
+        raise RuleError(gettext_noop("The amount must be a whole number of fen."), field="amount")
     if bid <= 0:
-        raise RuleError("The amount must be positive.", field="amount")
+        raise RuleError(gettext_noop("The amount must be positive."), field="amount")
     remaining = rules.amount - rules.raised
     if remaining <= 0:
-        raise RuleError("This loan is fully subscribed.", field="amount")
-    if bid < rules.min_investment and bid != remaining:
-        raise RuleError(f"The minimum investment is {format_fen(rules.min_investment)}.", field="amount")
-    if bid % rules.increment:
-        raise RuleError(f"Invest in multiples of {format_fen(rules.increment)}.", field="amount")
+        raise RuleError(gettext_noop("This loan is fully subscribed."), field="amount")
+    # Too much first: "multiples of ¥100" would be no help to someone bidding ¥999,999,999.
     if bid > remaining:
-        raise RuleError(f"Only {format_fen(remaining)} remains.", field="amount")
+        raise RuleError(gettext_noop("Only %(remaining)s remains."), field="amount", remaining=format_fen(remaining))
+    if bid < rules.min_investment and bid != remaining:
+        raise RuleError(gettext_noop("The minimum investment is %(min)s."), field="amount",
+                        min=format_fen(rules.min_investment))
+    if bid % rules.increment:
+        raise RuleError(gettext_noop("Invest in multiples of %(step)s."), field="amount",
+                        step=format_fen(rules.increment))
     left = remaining - bid
     if 0 < left < rules.min_investment:
-        raise RuleError(f"This would leave {format_fen(left)}, less than the minimum investment; invest "
-                        f"{format_fen(remaining)} or leave at least {format_fen(rules.min_investment)}.",
-                        field="amount")
+        raise RuleError(gettext_noop("This would leave %(left)s, less than the minimum investment; invest "
+                                     "%(remaining)s or leave at least %(min)s."), field="amount",
+                        left=format_fen(left), remaining=format_fen(remaining), min=format_fen(rules.min_investment))
     if rules.investor_live + bid > rules.per_investor_cap:
-        raise RuleError(f"At most {format_fen(rules.per_investor_cap)} per investor in this loan; you have "
-                        f"{format_fen(rules.investor_live)}.", field="amount")
+        raise RuleError(gettext_noop("At most %(cap)s per investor in this loan; you have %(live)s."),
+                        field="amount", cap=format_fen(rules.per_investor_cap), live=format_fen(rules.investor_live))
     return bid
 
 

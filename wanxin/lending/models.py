@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from . import domain
 
@@ -58,7 +59,15 @@ class LoanApplication(models.Model):
 
 class Project(models.Model):
     # (name, (value, label)): the stored value is the code, e.g. PENDING_REVIEW / "Pending Review".
-    Status = models.TextChoices("Status", [(s, (s, s.replace("_", " ").title())) for s in domain.PROJECT_STATUSES])
+    class Status(models.TextChoices):
+        DRAFT = domain.DRAFT, _("Draft")
+        PENDING_REVIEW = domain.PENDING_REVIEW, _("Pending Review")
+        REJECTED = domain.REJECTED, _("Rejected")
+        COLLECTING = domain.COLLECTING, _("Collecting")
+        FULL = domain.FULL, _("Full")
+        MISCARRIED = domain.MISCARRIED, _("Miscarried")
+        REPAYING = domain.REPAYING, _("Repaying")
+        FINISHED = domain.FINISHED, _("Finished")
 
     application = models.OneToOneField(LoanApplication, on_delete=models.PROTECT, related_name="project")
     borrower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="loan_projects")
@@ -129,7 +138,12 @@ class Project(models.Model):
 
 
 class Tender(models.Model):
-    Status = models.TextChoices("Status", [(s, (s, s.title())) for s in domain.TENDER_STATUSES])
+    class Status(models.TextChoices):
+        PENDING = domain.T_PENDING, _("Pending")
+        FROZEN = domain.T_FROZEN, _("Frozen")
+        LOANED = domain.T_LOANED, _("Loaned")
+        REFUNDED = domain.T_REFUNDED, _("Refunded")
+        FAILED = domain.T_FAILED, _("Failed")
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="tenders")
     investor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tenders")
@@ -155,12 +169,12 @@ class Disbursement(models.Model):
     """Maker-checker: a loan reviewer proposes, a different finance officer approves."""
 
     class Status(models.TextChoices):
-        PROPOSED = "PROPOSED"
-        SENT = "SENT", "Approved, at the bank"
-        DONE = "DONE"
-        FAILED = "FAILED"
-        REJECTED = "REJECTED"
-        CANCELLED = "CANCELLED"
+        PROPOSED = "PROPOSED", _("Proposed")
+        SENT = "SENT", _("Approved, at the bank")
+        DONE = "DONE", _("Done")
+        FAILED = "FAILED", _("Failed")
+        REJECTED = "REJECTED", _("Rejected")
+        CANCELLED = "CANCELLED", _("Cancelled")
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="disbursements")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)

@@ -19,6 +19,7 @@ import logging
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.core.errors import NotFound
 from wanxin.depository.models import DepositoryRequest
@@ -128,7 +129,7 @@ def _frozen_add(project_id: int, amount: int) -> Project:
         cur.execute(_FROZEN_ADD, [amount, timezone.now(), project_id])
         row = cur.fetchone()
     if row is None:  # pragma: no cover - a tender's project is never deleted (PROTECT)
-        raise NotFound("No such loan.", code="not_found")
+        raise NotFound(_("No such loan."), code="not_found")
     return Project.from_db(connection.alias, _FROZEN_ADD_COLUMNS, row)
 
 

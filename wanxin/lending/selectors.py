@@ -1,20 +1,27 @@
 """Reads of lending: the product, a borrower's open application, the financing hall with
-filters, sorting and PostgreSQL full-text search, a loan's detail and the bid quote."""
+filters, sorting and substring search (pg_trgm), a loan's detail and the bid quote."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Q, QuerySet, Sum
+from django.contrib.postgres.fields import ArrayField
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet, Sum, TextField
+from django.db.models.expressions import RawSQL
 
 from wanxin.funds.models import DepositoryAccount
+from wanxin.kyc.selectors import approved_credit
 from wanxin.repayments import domain as schedules
 
 from . import domain
 from .models import Disbursement, LoanProduct, Project, Tender
 
+MAX_TERMS = 8
+SEARCH_COUNT_CAP = 1000
+TRIGRAM = 3  # pg_trgm finds substrings of at least this many characters through its index
 SORTS = {
     "newest": ("-published_at", "-id"),
     "rate": ("investor_rate", "-id"),
@@ -39,6 +46,22 @@ def credit_in_use(borrower) -> int:
     """The amount of the borrower's loans that count against their limit."""
     return (Project.objects.filter(borrower=borrower, status__in=[*domain.OPEN_STATUSES, domain.REPAYING])
             .aggregate(s=Sum("amount"))["s"] or 0)
+
+
+@dataclass(frozen=True)
+class BorrowingLimit:
+    limit: int  # fen, from the approved KYC
+    in_use: int  # fen, the borrower's live loans
+    available: int  # fen, what an application may still ask for
+
+
+def borrowing_limit(borrower) -> BorrowingLimit | None:
+    """The borrower's limit and what is left of it; None before KYC is approved."""
+    credit = approved_credit(borrower.pk)
+    if credit is None:
+        return None
+    in_use = credit_in_use(borrower)
+    return BorrowingLimit(limit=credit[1], in_use=in_use, available=max(credit[1] - in_use, 0))
 
 
 def user_no_of(user_id: int) -> str:
@@ -78,9 +101,9 @@ class HallFilter:
 
 
 def hall(f: HallFilter) -> QuerySet[Project]:
-    """Published loans, filtered and sorted; ``q`` searches name and description with
-    PostgreSQL full-text search (the ``simple`` configuration, so Chinese words typed as
-    they appear still match as prefixes of the name through the substring fallback)."""
+    """Published loans, filtered and sorted; every word of ``q`` must appear in the name or
+    the description, in any case, anywhere (pg_trgm GIN indexes serve words of three or more
+    characters; see migration 0004 and docs/benchmarks.md)."""
     rows = Project.objects.filter(status__in=domain.PUBLIC_STATUSES)
     if f.status in domain.PUBLIC_STATUSES:
         rows = rows.filter(status=f.status)
@@ -98,12 +121,47 @@ def hall(f: HallFilter) -> QuerySet[Project]:
         rows = rows.filter(amount__gte=f.amount_min)
     if f.amount_max is not None:
         rows = rows.filter(amount__lte=f.amount_max)
-    q = " ".join(f.q.split())[:100]
-    if q:
-        vector = SearchVector("name", "description", config="simple")
-        rows = rows.annotate(search=vector).filter(
-            Q(search=SearchQuery(q, config="simple", search_type="websearch")) | Q(name__icontains=q))
+    for term in search_terms(f.q):
+        if len(term) < TRIGRAM:
+            # No trigram to look up: the index of single characters and pairs narrows first.
+            rows = rows.alias(short_grams=SEARCH_GRAMS).filter(short_grams__contains=[term.upper()])
+        rows = rows.filter(Q(name__icontains=term) | Q(description__icontains=term))
     return rows.order_by(*SORTS.get(f.sort, SORTS["newest"]))
+
+
+# The distinct characters and character pairs of a loan's name and description, upper-cased:
+# a stored generated column with a GIN index that the model does not know (migration 0004).
+SEARCH_GRAMS = RawSQL('"lending_project"."search_grams"', [], output_field=ArrayField(TextField()))
+
+
+class HallPaginator(Paginator):
+    """Pages of the hall. With a search it counts at most ``SEARCH_COUNT_CAP`` matches
+    (``capped`` then says there are more): an exact count of a common word ("renovation" in
+    12,000 loans) reads every match, which alone took longer than the page's budget."""
+
+    def __init__(self, object_list, per_page, *, searching: bool) -> None:
+        super().__init__(object_list, per_page)
+        self.searching = searching
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        if not self.searching:
+            return super().count
+        found = self.object_list.order_by()[:SEARCH_COUNT_CAP + 1].count()
+        self.capped = found > SEARCH_COUNT_CAP
+        return min(found, SEARCH_COUNT_CAP)
+
+
+def hall_page(f: HallFilter, page_size: int, page: object):
+    """One page of the hall for ``f`` (its paginator says whether the count is capped)."""
+    return HallPaginator(hall(f), page_size, searching=bool(search_terms(f.q))).get_page(page)
+
+
+def search_terms(q: str) -> list[str]:
+    """The words of a search, each to be found somewhere in the name or the description
+    (a substring, so Chinese needs no word breaking: "茶" finds "福州茶馆")."""
+    return list(dict.fromkeys(q[:100].split()))[:MAX_TERMS]
 
 
 def public_project(project_id: int) -> Project | None:

@@ -5,12 +5,13 @@ cancel and maker-checker disbursement pages under /loans/review/."""
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wanxin.accounts.auth import customer_required
@@ -18,8 +19,16 @@ from wanxin.backoffice.access import require_operator_permission
 from wanxin.core.errors import NotFound, WanxinError
 from wanxin.funds.domain import fen_to_yuan_text
 
-from . import domain, selectors, services
-from .forms import ApplicationForm, HallForm, InvestForm, ReasonForm, TermsForm
+from . import domain, labels, selectors, services
+from .forms import (
+    ApplicationForm,
+    HallForm,
+    InvestForm,
+    ReasonForm,
+    TermsForm,
+    error_list,
+    percent_text,
+)
 from .models import Disbursement, Project
 
 REVIEW = "backoffice.review_loans"
@@ -37,17 +46,17 @@ def _error(form, exc: WanxinError) -> None:
 @require_GET
 def hall(request: HttpRequest) -> HttpResponse:
     form = HallForm(request.GET or None)
-    page = Paginator(selectors.hall(form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.hall_page(form.filters(), PAGE_SIZE, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "lending/hall.html", {"form": form, "page": page, "query": query.urlencode(),
-                                                 "methods": domain.METHOD_LABELS})
+                                                 "errors": error_list(form)})
 
 
 def _public(project_id: int) -> Project:
     project = selectors.public_project(project_id)
     if project is None:
-        raise Http404("No such loan.")
+        raise Http404(_("No such loan."))
     return project
 
 
@@ -59,11 +68,11 @@ def detail(request: HttpRequest, project_id: int) -> HttpResponse:
     try:
         preview = selectors.schedule_preview(project, amount)
     except ValueError as exc:
-        form.add_error(None, str(exc))
+        form.add_error(None, _(str(exc)))
         preview = []
     return render(request, "lending/detail.html", {
         "project": project, "tenders": selectors.masked_tenders(project), "preview": preview,
-        "preview_amount": amount, "form": form, "methods": domain.METHOD_LABELS,
+        "preview_amount": amount, "form": form, "errors": error_list(form) if form.is_bound else [],
     })
 
 
@@ -82,22 +91,24 @@ def invest(request: HttpRequest, project_id: int) -> HttpResponse:
                                                     token=form.cleaned_data["token"])
                 tender.refresh_from_db()
                 if tender.status == "FAILED":
-                    messages.error(request, f"The bank refused the investment: {tender.fail_reason}")
+                    messages.error(request, _("The bank refused the investment: %(reason)s")
+                                   % {"reason": tender.fail_reason})
                 else:
-                    messages.success(request, "Your investment is frozen at the bank until the loan is disbursed.")
+                    messages.success(request, _("Your investment is frozen at the bank until the loan is disbursed."))
                 return redirect("lending:detail", project_id=project.pk)
             services.tender_check(investor=request.user, project_id=project.pk, amount=amount)
             quote = selectors.quote(project, amount)
         except WanxinError as exc:
             _error(form, exc)
     return render(request, "lending/invest.html", {"project": project, "form": form, "quote": quote,
-                                                   "token": secrets.token_urlsafe(16)})
+                                                   "errors": error_list(form), "token": secrets.token_urlsafe(16)})
 
 
 @customer_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None)
+    next_step = None  # a link to what the refusal asks for (qualifications, an account)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -106,10 +117,16 @@ def apply(request: HttpRequest) -> HttpResponse:
                 description=d["description"]))
         except WanxinError as exc:
             _error(form, exc)
+            if exc.code == "no_kyc":
+                next_step = (reverse("kyc:status"), _("Go to my qualifications"))
+            elif exc.code == "no_account":
+                next_step = ("/funds/", _("Open my depository account"))
         else:
-            messages.success(request, "Your application was sent for review.")
+            messages.success(request, _("Your application was sent for review."))
             return redirect("lending:mine")
-    return render(request, "lending/apply.html", {"form": form, "product": selectors.product_default()})
+    return render(request, "lending/apply.html", {
+        "form": form, "product": selectors.product_default(), "limit": selectors.borrowing_limit(request.user),
+        "errors": error_list(form), "next_step": next_step, "kyc_url": reverse("kyc:status")})
 
 
 @customer_required
@@ -127,15 +144,16 @@ def mine(request: HttpRequest) -> HttpResponse:
 def review_queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     page = Paginator(selectors.review_queue(status), 25).get_page(request.GET.get("page"))
-    return render(request, "lending/review_queue.html", {"page": page, "status": status,
-                                                         "statuses": domain.PROJECT_STATUSES})
+    return render(request, "lending/review_queue.html", {
+        "page": page, "status": status, "statuses": [(s, labels.status_label(s)) for s in domain.PROJECT_STATUSES]})
 
 
 def _product_terms() -> dict:
+    """The product's terms as the form takes them: percent with at most 4 decimals (the stored
+    ``0.120000`` pre-filled as ``12.000000`` was refused by the form's own 4-decimal rule)."""
     p = selectors.product_default()
-    pct = Decimal(100)
-    return {"borrower_rate": p.borrower_rate * pct, "investor_rate": p.investor_rate * pct,
-            "service_fee_rate": p.service_fee_rate * pct, "window_days": p.window_days,
+    return {"borrower_rate": percent_text(p.borrower_rate), "investor_rate": percent_text(p.investor_rate),
+            "service_fee_rate": percent_text(p.service_fee_rate), "window_days": p.window_days,
             "min_investment": fen_to_yuan_text(p.min_investment), "increment": fen_to_yuan_text(p.increment),
             "per_investor_cap": fen_to_yuan_text(p.per_investor_cap)}
 
@@ -144,14 +162,15 @@ def _review_page(request, project: Project, *, terms_form=None, status=200) -> H
     return render(request, "lending/review_detail.html", {
         "project": project, "terms_form": terms_form or TermsForm(initial=_product_terms()),
         "tenders": project.tenders.select_related("investor").order_by("id"),
-        "disbursements": selectors.disbursements_of(project), "methods": domain.METHOD_LABELS,
+        "disbursements": selectors.disbursements_of(project),
+        "terms_errors": error_list(terms_form) if terms_form is not None else [],
     }, status=status)
 
 
 def _project(project_id: int) -> Project:
     project = Project.objects.select_related("borrower", "application").filter(pk=project_id).first()
     if project is None:
-        raise Http404("No such loan.")
+        raise Http404(_("No such loan."))
     return project
 
 
@@ -173,9 +192,9 @@ def review_approve(request: HttpRequest, project_id: int) -> HttpResponse:
             _error(form, exc)
         else:
             if project.status == domain.COLLECTING:
-                messages.success(request, f"{project.project_no} is collecting investments.")
+                messages.success(request, _("%(loan)s is collecting investments.") % {"loan": project.project_no})
             else:
-                messages.warning(request, "Approved; waiting for the bank to register the loan.")
+                messages.warning(request, _("Approved; waiting for the bank to register the loan."))
             return redirect("lending:review-detail", project_id=project.pk)
     return _review_page(request, project, terms_form=form, status=400)
 
@@ -202,7 +221,7 @@ def _reason(request: HttpRequest) -> str:
 def review_reject(request: HttpRequest, project_id: int) -> HttpResponse:
     reason = _reason(request)
     return _act(request, project_id, lambda: services.project_reject(
-        operator=request.user, project_id=project_id, reason=reason), "Rejected; the borrower was told by SMS.")
+        operator=request.user, project_id=project_id, reason=reason), _("Rejected; the borrower was told by SMS."))
 
 
 @require_POST
@@ -210,14 +229,14 @@ def review_reject(request: HttpRequest, project_id: int) -> HttpResponse:
 def review_cancel(request: HttpRequest, project_id: int) -> HttpResponse:
     reason = _reason(request)
     return _act(request, project_id, lambda: services.project_miscarry(
-        operator=request.user, project_id=project_id, reason=reason), "Cancelled; the investments are unfrozen.")
+        operator=request.user, project_id=project_id, reason=reason), _("Cancelled; the investments are unfrozen."))
 
 
 @require_POST
 @require_operator_permission(REVIEW)
 def review_propose(request: HttpRequest, project_id: int) -> HttpResponse:
     return _act(request, project_id, lambda: services.disbursement_propose(
-        operator=request.user, project_id=project_id), "Disbursement proposed; a finance officer must approve it.")
+        operator=request.user, project_id=project_id), _("Disbursement proposed; a finance officer must approve it."))
 
 
 @require_GET
@@ -228,7 +247,7 @@ def disbursements(request: HttpRequest) -> HttpResponse:
 
 def _decide(request: HttpRequest, disbursement_id: int, action, done: str) -> HttpResponse:
     if not Disbursement.objects.filter(pk=disbursement_id).exists():
-        raise Http404("No such disbursement.")
+        raise Http404(_("No such disbursement."))
     try:
         action()
     except WanxinError as exc:
@@ -242,7 +261,7 @@ def _decide(request: HttpRequest, disbursement_id: int, action, done: str) -> Ht
 @require_operator_permission(APPROVE)
 def disbursement_approve(request: HttpRequest, disbursement_id: int) -> HttpResponse:
     return _decide(request, disbursement_id, lambda: services.disbursement_approve(
-        operator=request.user, disbursement_id=disbursement_id), "Approved and sent to the bank.")
+        operator=request.user, disbursement_id=disbursement_id), _("Approved and sent to the bank."))
 
 
 @require_POST
@@ -250,4 +269,4 @@ def disbursement_approve(request: HttpRequest, disbursement_id: int) -> HttpResp
 def disbursement_reject(request: HttpRequest, disbursement_id: int) -> HttpResponse:
     reason = _reason(request)
     return _decide(request, disbursement_id, lambda: services.disbursement_reject(
-        operator=request.user, disbursement_id=disbursement_id, reason=reason), "Proposal rejected.")
+        operator=request.user, disbursement_id=disbursement_id, reason=reason), _("Proposal rejected."))

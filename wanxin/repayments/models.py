@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 DUE, OVERDUE, REPAID, RECEIVED = "DUE", "OVERDUE", "REPAID", "RECEIVED"
 PLAN_STATUSES = (DUE, OVERDUE, REPAID)
@@ -30,6 +31,12 @@ REPAYMENT_MOVES: dict[str, frozenset[str]] = {
     FAILED: frozenset(),
 }
 PERIOD, PREPAY = "PERIOD", "PREPAY"
+# What people read for the codes (the API keeps the codes).
+STATUS_LABELS = {
+    DUE: _("Due"), OVERDUE: _("Overdue"), REPAID: _("Repaid"), RECEIVED: _("Received"),
+    FREEZING: _("Freezing"), CONFIRMING: _("Confirming"), CANCELLING: _("Cancelling"), DONE: _("Done"),
+    FAILED: _("Failed"),
+}
 
 
 class Repayment(models.Model):
@@ -39,8 +46,8 @@ class Repayment(models.Model):
 
     project = models.ForeignKey("lending.Project", on_delete=models.PROTECT, related_name="repayments")
     borrower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=8, default=PERIOD, choices=[(PERIOD, "Period"), (PREPAY, "Prepayment")])
-    status = models.CharField(max_length=10, default=FREEZING, choices=[(s, s.title()) for s in REPAYMENT_STATUSES])
+    kind = models.CharField(max_length=8, default=PERIOD, choices=[(PERIOD, _("Period")), (PREPAY, _("Prepayment"))])
+    status = models.CharField(max_length=10, default=FREEZING, choices=[(s, STATUS_LABELS[s]) for s in REPAYMENT_STATUSES])
     auto = models.BooleanField(default=False)
     request_no = models.CharField(max_length=64, unique=True, help_text="the USER_PRE_TRANSACTION (REPAYMENT)")
     confirm_request_no = models.CharField(max_length=64, blank=True)
@@ -82,7 +89,7 @@ class RepaymentPlan(models.Model):
     interest = models.BigIntegerField()
     platform_share = models.BigIntegerField(help_text="interest − what the investors receive of it")
     penalty = models.BigIntegerField(default=0)
-    status = models.CharField(max_length=8, default=DUE, choices=[(s, s.title()) for s in PLAN_STATUSES])
+    status = models.CharField(max_length=8, default=DUE, choices=[(s, STATUS_LABELS[s]) for s in PLAN_STATUSES])
     repayment = models.ForeignKey(Repayment, on_delete=models.PROTECT, null=True, blank=True, related_name="plans")
     paid_amount = models.BigIntegerField(default=0)
     repaid_at = models.DateTimeField(null=True, blank=True)
@@ -118,7 +125,7 @@ class ReceivablePlan(models.Model):
     due_date = models.DateField()
     principal = models.BigIntegerField()
     interest = models.BigIntegerField()
-    status = models.CharField(max_length=8, default=DUE, choices=[(s, s.title()) for s in RECEIVABLE_STATUSES])
+    status = models.CharField(max_length=8, default=DUE, choices=[(s, STATUS_LABELS[s]) for s in RECEIVABLE_STATUSES])
     received_amount = models.BigIntegerField(default=0)
     received_at = models.DateTimeField(null=True, blank=True)
 

@@ -5,16 +5,17 @@ and the releases the bank refused at /loans/review/releases."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wanxin.accounts.auth import customer_required
 from wanxin.backoffice.access import require_operator
+from wanxin.charts.data import Series, bar_chart
 from wanxin.core.errors import WanxinError
 from wanxin.core.money import format_fen
-from wanxin.funds import domain as funds_domain
 from wanxin.lending import services as lending_services
 
 from . import selectors, services
@@ -31,13 +32,24 @@ def plans(request: HttpRequest) -> HttpResponse:
             quote = services.prepay_quote(project=project) if project.status == "REPAYING" else None
         except WanxinError:
             quote = None
-        loans.append({"project": project, "plans": selectors.plans_of(project), "quote": quote})
+        loans.append({"project": project, "rows": selectors.plan_rows(selectors.plans_of(project)), "quote": quote})
     return render(request, "repayments/plans.html", {"loans": loans})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @customer_required
 def repay(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """GET: what is about to be paid (the loan by name, the period, the amount) and a button
+    to confirm; POST: pay it."""
+    if request.method == "GET":
+        plan = selectors.plan_for_borrower(request.user, plan_id)
+        if plan is None:
+            raise Http404(_("No such repayment period."))
+        row = next(r for r in selectors.plan_rows(selectors.plans_of(plan.project)) if r.plan.pk == plan.pk)
+        if not row.payable:
+            messages.error(request, _("Only the next unpaid period can be repaid now."))
+            return redirect("repay:plans")
+        return render(request, "repayments/repay_confirm.html", {"plan": plan, "project": plan.project})
     try:
         repayment = services.repay_start(borrower=request.user, plan_id=plan_id)
         repayment.refresh_from_db()
@@ -63,10 +75,11 @@ def prepay(request: HttpRequest, project_id: int) -> HttpResponse:
 
 def _outcome(repayment) -> str:
     if repayment.status == "DONE":
-        return f"Repaid {format_fen(repayment.total)}."
+        return _("Repaid %(amount)s.") % {"amount": format_fen(repayment.total)}
     if repayment.status == "FAILED":
-        return f"The bank refused the repayment: {repayment.fail_reason}"
-    return f"Repayment of {format_fen(repayment.total)} sent to the bank; it completes shortly."
+        return _("The bank refused the repayment: %(reason)s") % {"reason": repayment.fail_reason}
+    return _("Repayment of %(amount)s sent to the bank; it completes shortly.") % {
+        "amount": format_fen(repayment.total)}
 
 
 @require_GET
@@ -74,9 +87,10 @@ def _outcome(repayment) -> str:
 def portfolio(request: HttpRequest) -> HttpResponse:
     p = selectors.portfolio(request.user)
     # The calendar as a picture: per month, received (green) beside expected (blue).
-    chart = funds_domain.monthly_chart([(m.month, m.received, m.amount) for m in p.calendar])
-    return render(request, "repayments/portfolio.html", {
-        "p": p, "chart": chart, "tick_labels": [(y, funds_domain.short_yuan(v)) for y, v in chart.ticks]})
+    chart = bar_chart([m.month for m in p.calendar], [
+        Series(_("Received"), [m.received for m in p.calendar], color="#1e7e34"),
+        Series(_("Expected"), [m.amount for m in p.calendar], color="#3b82f6")])
+    return render(request, "repayments/portfolio.html", {"p": p, "chart": chart})
 
 
 @require_GET
@@ -114,5 +128,7 @@ def release_retry(request: HttpRequest, kind: str, object_id: str) -> HttpRespon
             return render(request, "backoffice/forbidden.html", {"missing": [RELEASE_PERMISSION]}, status=403)
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Release of the {kind} sent to the bank again as {owner.cancel_request_no}.")
+        text = (_("Release of the tender sent to the bank again as %(request)s.") if kind == "tender"
+                else _("Release of the repayment sent to the bank again as %(request)s."))
+        messages.success(request, text % {"request": owner.cancel_request_no})
     return redirect("loans-releases")

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wanxin.depository.models import DepositoryRequest
 from wanxin.lending import domain as lending_domain
@@ -30,6 +31,49 @@ from .models import (
 
 def plans_of(project: Project) -> list[RepaymentPlan]:
     return list(RepaymentPlan.objects.filter(project=project).order_by("number"))
+
+
+# How the borrower's page shows a period: only the first unpaid one can be paid (the rule of
+# repay_start: earlier periods first); the later ones are upcoming (or overdue, still waiting).
+PAID, AT_BANK, NEXT, NEXT_OVERDUE, LATER, LATER_OVERDUE = (
+    "paid", "at_bank", "next", "next_overdue", "later", "later_overdue")
+PLAN_STATE_LABELS = {PAID: _("Repaid"), AT_BANK: _("At the bank"), NEXT: _("Due"), NEXT_OVERDUE: _("Overdue"),
+                     LATER: _("Upcoming"), LATER_OVERDUE: _("Overdue")}
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    plan: RepaymentPlan
+    state: str
+
+    @property
+    def label(self) -> str:
+        return PLAN_STATE_LABELS[self.state]
+
+    @property
+    def payable(self) -> bool:
+        return self.state in (NEXT, NEXT_OVERDUE)
+
+
+def plan_rows(plans: list[RepaymentPlan]) -> list[PlanRow]:
+    """The periods in order with their state; at most one is payable (the next unpaid one,
+    unless a repayment of it is already at the bank)."""
+    rows, next_seen = [], False
+    for plan in sorted(plans, key=lambda p: p.number):
+        if plan.status == REPAID:
+            state = PAID
+        elif plan.repayment_id:
+            state, next_seen = AT_BANK, True
+        elif not next_seen:
+            state, next_seen = (NEXT_OVERDUE if plan.status == OVERDUE else NEXT), True
+        else:
+            state = LATER_OVERDUE if plan.status == OVERDUE else LATER
+        rows.append(PlanRow(plan, state))
+    return rows
+
+
+def plan_for_borrower(borrower, plan_id: int) -> RepaymentPlan | None:
+    return RepaymentPlan.objects.select_related("project").filter(pk=plan_id, borrower_id=borrower.pk).first()
 
 
 def borrower_projects(borrower) -> QuerySet[Project]:

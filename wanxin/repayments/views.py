@@ -1,17 +1,20 @@
 """The public loan calculator page at /calculator: a form (yuan, percent, months, method),
-the schedule from ``domain.schedule`` as a table with totals, and an inline SVG bar chart of
-principal and interest per period."""
+the schedule from ``domain.schedule`` as a table with totals, and a chart of principal and
+interest per period (ECharts, from JSON)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from wanxin.charts.data import Series, bar_chart
 from wanxin.core.money import format_fen
+from wanxin.lending.forms import error_list
+from wanxin.lending.labels import method_label
 
 from . import domain
 from .forms import CalculatorForm
@@ -22,35 +25,13 @@ DEFAULTS = {"amount": "10000", "rate": "12", "months": "12", "method": domain.EQ
 FORM_FIELD = {"amount": "amount", "annualRate": "rate", "months": "months", "method": "method", "start": "start"}
 
 API_PATH = "/api/v1/calculator"
-CHART_HEIGHT = 200
-CHART_SLOT = 10  # viewBox units per period; the SVG stretches to the page width
-CHART_MIN_SLOTS = 12
-
-
-@dataclass(frozen=True)
-class Bar:
-    period: domain.Period
-    x: int
-    width: int
-    principal_y: int
-    principal_height: int
-    interest_y: int
-    interest_height: int
 
 
 def _chart(periods: list[domain.Period]) -> dict:
-    """Stacked bars (principal below, interest above) in whole viewBox units, scaled to the
-    largest payment. Integer arithmetic only."""
-    peak = max(p.payment for p in periods) or 1
-    bars = []
-    for index, p in enumerate(periods):
-        principal_h = p.principal * CHART_HEIGHT // peak
-        interest_h = p.interest * CHART_HEIGHT // peak
-        bars.append(Bar(period=p, x=index * CHART_SLOT + 1, width=CHART_SLOT - 2,
-                        principal_y=CHART_HEIGHT - principal_h, principal_height=principal_h,
-                        interest_y=CHART_HEIGHT - principal_h - interest_h, interest_height=interest_h))
-    return {"width": max(len(periods), CHART_MIN_SLOTS) * CHART_SLOT, "height": CHART_HEIGHT, "bars": bars,
-            "peak": format_fen(peak)}
+    """Principal and interest per period, stacked (drawn by ECharts; the schedule table stays)."""
+    return bar_chart([str(p.number) for p in periods], [
+        Series(_("Principal"), [p.principal for p in periods], color="#c0392b", stack="payment"),
+        Series(_("Interest"), [p.interest for p in periods], color="#e8a33d", stack="payment")])
 
 
 def _rows(periods: list[domain.Period]) -> list[dict]:
@@ -68,15 +49,14 @@ def calculator(request: HttpRequest) -> HttpResponse:
         try:
             periods = domain.schedule(amount, rate, months, method, start=form.cleaned_data["start"])
         except domain.ScheduleError as exc:
-            form.add_error(FORM_FIELD.get(exc.field), exc.message)
+            form.add_error(FORM_FIELD.get(exc.field), _(exc.message))
         else:
             totals = domain.totals(periods)
-            en, zh = domain.METHODS[method]
             query = {"amount": amount, "annualRate": str(rate), "months": months, "method": method}
             if form.cleaned_data["start"]:
                 query["start"] = form.cleaned_data["start"].isoformat()
             result = {
-                "method": f"{zh} {en}", "months": months, "amount": format_fen(amount),
+                "method": method_label(method), "months": months, "amount": format_fen(amount),
                 "periods": _rows(periods), "has_due": periods[0].due is not None,
                 "first_payment": format_fen(periods[0].payment),
                 "equal_payment": method == domain.EQUAL_INSTALLMENT and len(periods) > 1,
@@ -84,4 +64,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
                 "total_payment": format_fen(totals.payment), "chart": _chart(periods),
                 "api_url": f"{API_PATH}?{urlencode(query)}",
             }
-    return render(request, "repayments/calculator.html", {"form": form, "result": result})
+    # Each error once, named as the form labels its field (Django's validators can refuse one
+    # value twice with the same words, e.g. both max_value and max_digits).
+    return render(request, "repayments/calculator.html", {"form": form, "result": result,
+                                                          "errors": error_list(form)})

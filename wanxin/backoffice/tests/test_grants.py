@@ -192,13 +192,13 @@ def test_grant_pages(admins, client):
     response = client.post(f"/backoffice/operators/{clerk.pk}/roles",
                            {f"op{clerk.pk}-roles": [roles.CUSTOMER_SERVICE, roles.FINANCE_OFFICER]}, follow=True)
     page = response.content.decode()
-    assert "Awaiting a second administrator&#x27;s confirmation: finance officer." in page
+    assert "Awaiting a second administrator&#x27;s confirmation: Finance officer." in page
     assert "Roles awaiting a second administrator" in page
     grant = RoleGrant.objects.get(operator=clerk)
     assert ("Roles awaiting a second administrator", 1, "/backoffice/operators/") in client.get(
         "/backoffice/").context["tiles"]
     page = client.get(f"/backoffice/operators/grants/{grant.pk}").content.decode()
-    assert "Give clerk the role finance officer?" in page and "Approve loan disbursement" in page
+    assert "Give clerk the role Finance officer?" in page and "Approve loan disbursement" in page
     assert "Confirm the grant" not in page and "another administrator must confirm it" in page
     response = client.post(f"/backoffice/operators/grants/{grant.pk}/confirm", follow=True)
     assert "You proposed this grant; another administrator must confirm it." in response.content.decode()
@@ -206,7 +206,7 @@ def test_grant_pages(admins, client):
     client.force_login(bob)
     assert "Confirm the grant" in client.get(f"/backoffice/operators/grants/{grant.pk}").content.decode()
     response = client.post(f"/backoffice/operators/grants/{grant.pk}/confirm", follow=True)
-    assert "Confirmed: clerk now holds the role finance officer." in response.content.decode()
+    assert "Confirmed: clerk now holds the role Finance officer." in response.content.decode()
     assert "No role is awaiting confirmation." in response.content.decode()
     assert client.get("/backoffice/operators/grants/999999").status_code == 404
     assert client.post("/backoffice/operators/grants/999999/confirm").status_code == 404

@@ -32,7 +32,7 @@ def test_operator_logs_in_and_lands_on_the_dashboard(client):
     assert (audit.action, audit.actor, audit.target_type, audit.target_id, audit.ip) == (
         "auth.login", operator, "accounts.user", str(operator.pk), "127.0.0.1")
     page = client.get("/backoffice/").content.decode()
-    assert "loan reviewer" in page and "Review customer KYC and qualifications" in page
+    assert "Loan reviewer" in page and "Review customer KYC and qualifications" in page
     assert 'href="/backoffice/kyc/"' in page and 'href="/backoffice/operators/"' not in page
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from wanxin.bank import invariants
-from wanxin.bank.models import Account, BankRequest
+from wanxin.bank.models import Account, BankRequest, Freeze, Transfer
 
 pytestmark = pytest.mark.django_db(databases=["default", "bank"])
 
@@ -40,3 +40,14 @@ def test_ledger_rows_are_read_only(staff_client):
 def test_console_needs_staff_login(client):
     response = client.get("/bank/console/bank/account/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_console_shows_money_in_yuan_and_names_rows(staff_client):
+    """The console once showed fen (123456) on transfers and "Freeze object (6)" as a name."""
+    staff_client.post("/bank/console/fund-capital/", {"platform_no": "WANXIN", "amount_fen": "123456"})
+    html = staff_client.get("/bank/console/bank/transfer/").content.decode()
+    assert "¥1,234.56" in html and ">123456<" not in html
+    changes = staff_client.get("/bank/console/bank/balancechange/").content.decode()
+    assert "¥1,234.56" in changes and ">123456<" not in changes
+    freeze = Freeze(request=BankRequest(request_no="WXT1"), biz_type="TENDER", amount=100_00, remaining=100_00)
+    assert str(freeze) == "TENDER ¥100.00 · WXT1" and "object (" not in str(Transfer(amount=1, debit_id=1, credit_id=2))

@@ -188,39 +188,3 @@ def test_event_types_are_unique_and_include_the_issue_list():
                  "REPAYMENT", "RECEIVABLE", "ALLOCATION_DEPOSIT"):
         assert code in codes
     assert not domain.EVENT_TYPE_BY_CODE["FREEZE"].moves_money
-
-
-# -- chart -----------------------------------------------------------------------------------------
-
-
-def test_monthly_chart_geometry():
-    chart = domain.monthly_chart([("2025-01", 100_000, 30_000), ("2025-02", 0, 0)], width=720, height=260)
-    assert len(chart.bars) == 4 and len(chart.labels) == 2
-    scale_max = chart.ticks[-1][1]
-    assert scale_max == 100_000  # ¥1,000 is already a 1/2/5 step
-    tallest = max(chart.bars, key=lambda b: b.height)
-    assert (tallest.kind, tallest.value, tallest.y) == ("in", 100_000, 12)  # reaches the top margin
-    assert all(b.y + b.height == pytest.approx(chart.baseline) for b in chart.bars)
-    out = next(b for b in chart.bars if b.kind == "out" and b.value == 30_000)
-    assert out.height == pytest.approx(218 * 0.3)
-
-
-@pytest.mark.parametrize(("peak", "ticks"), [
-    (100_000, [0, 20_000, 40_000, 60_000, 80_000, 100_000]),
-    (150_000, [0, 50_000, 100_000, 150_000, 200_000]),
-    (261_546, [0, 100_000, 200_000, 300_000, 400_000, 500_000]),
-])
-def test_monthly_chart_gridlines_are_round(peak, ticks):
-    chart = domain.monthly_chart([("2025-01", peak, 0)])
-    assert [value for _, value in chart.ticks] == ticks
-    assert [domain.short_yuan(v) for v in ticks][-1] in ("¥1k", "¥2k", "¥5k")
-
-
-def test_monthly_chart_without_data():
-    chart = domain.monthly_chart([])
-    assert chart.bars == [] and chart.ticks[-1][1] == 100
-
-
-def test_short_yuan():
-    assert [domain.short_yuan(v) for v in (0, 50, 80_000, 1_200_000, 150_000_000, 12_345_678)] == [
-        "¥0", "¥0.5", "¥800", "¥12k", "¥1.5M", "¥123.5k"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import re
 import zoneinfo
 
 import pytest
@@ -207,9 +209,13 @@ def test_statistics(customer, history):
 
     page = client_for(customer).get("/funds/statistics", {"date_from": "2025-01-01", "date_to": "2025-02-28"})
     text = page.content.decode()
-    assert page.status_code == 200 and '<svg class="chart" id="monthly-chart"' in text
-    assert text.count('class="bar-in"') == 2 and text.count('class="bar-out"') == 2
-    assert "<title>Out: ¥300.00</title>" in text and 'id="money-in">¥700.00' in text
+    assert page.status_code == 200 and 'data-chart="monthly-chart-data"' in text and 'id="money-in">¥700.00' in text
+    # The chart is drawn by ECharts from this JSON (amounts in fen); the table stays beside it.
+    chart = json.loads(re.search(r'<script id="monthly-chart-data" type="application/json">(.*?)</script>',
+                                 text, re.S).group(1))
+    assert chart["categories"] == ["2025-01", "2025-02"]
+    assert [s["data"] for s in chart["series"]] == [[50_000, 20_000], [30_000, 0]]
+    assert 'id="monthly"' in text and "¥300.00" in text.split('id="monthly"')[1]
     api = client_for(customer).get("/api/v1/funds/statistics", {"date_from": "2025-01-01", "date_to": "2025-01-31"})
     assert api.json()["months"] == [{"month": "2025-01", "money_in": 50_000, "money_out": 30_000}]
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.core.errors import Conflict
 from wanxin.core.money import format_fen
@@ -35,15 +36,15 @@ def application_submit(*, borrower, data: ApplicationInput) -> Project:
     customer_require(borrower)
     credit = approved_credit(borrower.pk)
     if credit is None:
-        raise Conflict("Your qualifications (KYC) must be approved before you can borrow.", code="no_kyc")
+        raise Conflict(_("Your qualifications (KYC) must be approved before you can borrow."), code="no_kyc")
     if credit[0] == "HR":  # the risk rule that exists: the KYC rating
-        raise Conflict("Your credit rating does not allow borrowing at present.", code="high_risk")
+        raise Conflict(_("Your credit rating does not allow borrowing at present."), code="high_risk")
     account = DepositoryAccount.objects.filter(user=borrower).first()
     if account is None or not account.is_open:
-        raise Conflict("Open your depository account first.", code="no_account")
+        raise Conflict(_("Open your depository account first."), code="no_account")
     product = selectors.product_default()
     if selectors.open_project_of(borrower) is not None:
-        raise Conflict("You already have an open loan application.", code="already_open")
+        raise Conflict(_("You already have an open loan application."), code="already_open")
     try:
         domain.check_application(amount=data.amount, months=data.months, method=data.method,
                                  purpose=data.purpose or "", description=data.description or "",
@@ -66,5 +67,5 @@ def application_submit(*, borrower, data: ApplicationInput) -> Project:
                 status=domain.DRAFT)
             project_move(project, domain.PENDING_REVIEW)
     except IntegrityError as exc:  # a concurrent application of the same borrower won
-        raise Conflict("You already have an open loan application.", code="already_open") from exc
+        raise Conflict(_("You already have an open loan application."), code="already_open") from exc
     return project

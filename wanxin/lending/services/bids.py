@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.ids import new_request_no
@@ -27,9 +28,9 @@ SUBMIT_TOKEN_TTL = 600
 def _investor_account(investor) -> DepositoryAccount:
     account = DepositoryAccount.objects.filter(user=investor).first()
     if account is None or not account.is_open:
-        raise Conflict("Open your depository account first.", code="no_account")
+        raise Conflict(_("Open your depository account first."), code="no_account")
     if "TENDER" not in (account.auth_list or []):
-        raise Conflict("Authorise investing (TENDER) at the bank first.", code="not_authorised")
+        raise Conflict(_("Authorise investing (TENDER) at the bank first."), code="not_authorised")
     return account
 
 
@@ -43,13 +44,13 @@ def _bid_rules(project: Project, investor) -> domain.BidRules:
 
 def _investable(project: Project | None, investor) -> Project:
     if project is None or project.status not in domain.PUBLIC_STATUSES:
-        raise NotFound("No such loan.", code="not_found")
+        raise NotFound(_("No such loan."), code="not_found")
     if project.borrower_id == investor.pk:
-        raise Conflict("You cannot invest in your own loan.", code="own_loan")
+        raise Conflict(_("You cannot invest in your own loan."), code="own_loan")
     if project.status != domain.COLLECTING:
-        raise Conflict("This loan is not collecting investments.", code="not_collecting")
+        raise Conflict(_("This loan is not collecting investments."), code="not_collecting")
     if project.collect_until and project.collect_until <= timezone.now():
-        raise Conflict("This loan's fundraising window has closed.", code="window_closed")
+        raise Conflict(_("This loan's fundraising window has closed."), code="window_closed")
     return project
 
 
@@ -90,8 +91,9 @@ def tender_place(*, investor, project_id: int, amount: object) -> Tender:
         if reserved != 1:
             project.refresh_from_db(fields=["raised", "status", "collect_until"])
             if project.status != domain.COLLECTING or project.collect_until <= timezone.now():
-                raise Conflict("This loan is not collecting investments any more.", code="not_collecting")
-            raise Conflict(f"Other investors were faster: {format_fen(project.remaining)} remains now.",
+                raise Conflict(_("This loan is not collecting investments any more."), code="not_collecting")
+            raise Conflict(_("Other investors were faster: %(remaining)s remains now.")
+                           % {"remaining": format_fen(project.remaining)},
                            code="remaining")
         tender = Tender.objects.create(project=project, investor=investor, amount=bid,
                                        request_no=new_request_no("WXT"))
@@ -109,13 +111,13 @@ def tender_place_once(*, investor, project_id: int, amount: object, token: str) 
     if not token:
         return tender_place(investor=investor, project_id=project_id, amount=amount)
     if len(token) > 64:
-        raise Invalid("The idempotency key has at most 64 characters.", code="token")
+        raise Invalid(_("The idempotency key has at most 64 characters."), code="token")
     key = f"wx:lending:bid:{connection.settings_dict['NAME']}:{investor.pk}:{investor.user_no}:{token}"
     if not cache.add(key, 0, SUBMIT_TOKEN_TTL):
         pk = cache.get(key)
         tender = Tender.objects.filter(pk=pk, investor=investor).first() if pk else None
         if tender is None:
-            raise Conflict("This form was already sent; please wait a moment.", code="duplicate")
+            raise Conflict(_("This form was already sent; please wait a moment."), code="duplicate")
         return tender
     try:
         tender = tender_place(investor=investor, project_id=project_id, amount=amount)

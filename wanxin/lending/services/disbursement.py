@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.backoffice.duties import checker_independence_require
 from wanxin.backoffice.services import audit_record
@@ -25,11 +26,11 @@ def disbursement_propose(*, operator, project_id: int) -> Disbursement:
     with transaction.atomic():
         project = project_locked(project_id)
         if project.status != domain.FULL:
-            raise Conflict("Only a full loan can be disbursed.", code="bad_status")
+            raise Conflict(_("Only a full loan can be disbursed."), code="bad_status")
         if project.bank_status != domain.FULL:
-            raise Conflict("The bank has not confirmed the loan is full yet; try again shortly.", code="bank_pending")
+            raise Conflict(_("The bank has not confirmed the loan is full yet; try again shortly."), code="bank_pending")
         if Disbursement.objects.filter(project=project, status__in=["PROPOSED", "SENT", "DONE"]).exists():
-            raise Conflict("A disbursement of this loan is already proposed.", code="duplicate")
+            raise Conflict(_("A disbursement of this loan is already proposed."), code="duplicate")
         proposal = Disbursement.objects.create(
             project=project, proposed_by=operator,
             commission=domain.service_fee(project.amount, project.service_fee_rate or Decimal(0)))
@@ -41,13 +42,14 @@ def disbursement_propose(*, operator, project_id: int) -> Disbursement:
 def _locked_proposal(disbursement_id: int) -> Disbursement:
     proposal = locks.proposal_lock(disbursement_id)
     if proposal is None:
-        raise NotFound("No such disbursement.", code="not_found")
+        raise NotFound(_("No such disbursement."), code="not_found")
     return _proposed(proposal)
 
 
 def _proposed(proposal: Disbursement) -> Disbursement:
     if proposal.status != Disbursement.Status.PROPOSED:
-        raise Conflict(f"This disbursement is {proposal.get_status_display().lower()}.", code="bad_status")
+        raise Conflict(_("This disbursement is %(status)s.") % {"status": proposal.get_status_display()},
+                       code="bad_status")
     return proposal
 
 
@@ -60,16 +62,16 @@ def disbursement_approve(*, operator, disbursement_id: int) -> Disbursement:
         # takes them in the same order (results._on_confirm_loan).
         project, proposal = locks.project_and_proposal_lock(disbursement_id)
         if project is None or proposal is None:
-            raise NotFound("No such disbursement.", code="not_found")
+            raise NotFound(_("No such disbursement."), code="not_found")
         proposal = _proposed(proposal)
         # Not the maker, nor an operator the maker created or gave the finance role.
         checker_independence_require(maker_id=proposal.proposed_by_id, checker=operator,
                                      permission="approve_disbursement")
         if project.status != domain.FULL or project.bank_status != domain.FULL:
-            raise Conflict("The loan is not full at the bank.", code="bad_status")
+            raise Conflict(_("The loan is not full at the bank."), code="bad_status")
         tenders = list(Tender.objects.filter(project=project, status=domain.T_FROZEN).order_by("pk"))
         if sum(t.amount for t in tenders) != project.amount:
-            raise Conflict("The frozen tenders do not add up to the loan.", code="mismatch")
+            raise Conflict(_("The frozen tenders do not add up to the loan."), code="mismatch")
         record = depository.request_create(service_name="CONFIRM_LOAN", payload={
             "projectNo": project.project_no, "commission": proposal.commission,
             "details": [{"preRequestNo": t.request_no, "amount": t.amount} for t in tenders]},
@@ -87,7 +89,7 @@ def disbursement_reject(*, operator, disbursement_id: int, reason: str) -> Disbu
     operator_require(operator, "approve_disbursement")
     reason = " ".join((reason or "").split())
     if not reason or len(reason) > 300:
-        raise Invalid("Give a reason (at most 300 characters).", code="reason")
+        raise Invalid(_("Give a reason (at most 300 characters)."), code="reason")
     with transaction.atomic():
         proposal = _locked_proposal(disbursement_id)
         checker_independence_require(maker_id=proposal.proposed_by_id, checker=operator,

@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.backoffice.services import audit_record
 from wanxin.core.errors import Conflict, NotFound
@@ -57,16 +58,16 @@ def project_miscarry(*, operator=None, project_id: int, reason: str = "") -> Pro
         operator_require(operator, "review_loans")
         reason = " ".join((reason or "").split())
         if not reason or len(reason) > 300:
-            raise Invalid("Say why the loan is cancelled (at most 300 characters).", code="reason")
+            raise Invalid(_("Say why the loan is cancelled (at most 300 characters)."), code="reason")
     with transaction.atomic():
         project = project_locked(project_id)
         if operator is None:
             if (project.status != domain.COLLECTING or project.collect_until is None
                     or project.collect_until > timezone.now() or project.raised >= project.amount):
-                raise Conflict("This loan's window is still open or it is filled.", code="not_due")
+                raise Conflict(_("This loan's window is still open or it is filled."), code="not_due")
             reason = "the fundraising window closed before the loan was filled"
         if Disbursement.objects.filter(project=project, status=Disbursement.Status.SENT).exists():
-            raise Conflict("The disbursement is at the bank; the loan cannot be cancelled now.", code="disbursing")
+            raise Conflict(_("The disbursement is at the bank; the loan cannot be cancelled now."), code="disbursing")
         before = project_state(project)
         project_move(project, domain.MISCARRIED, miscarried_at=timezone.now(), miscarry_reason=reason)
         Disbursement.objects.filter(project=project, status=Disbursement.Status.PROPOSED).update(
@@ -130,9 +131,9 @@ def tender_release_retry(*, operator, tender_id: int) -> Tender:
     with transaction.atomic():
         tender = locks.tender_lock(tender_id)
         if tender is None:
-            raise NotFound("No such tender.", code="not_found")
+            raise NotFound(_("No such tender."), code="not_found")
         if tender.status != domain.T_FROZEN or not tender.cancel_request_no:
-            raise Conflict("Only a tender whose unfreeze the bank refused can be retried.", code="bad_status")
+            raise Conflict(_("Only a tender whose unfreeze the bank refused can be retried."), code="bad_status")
         release_reissue(tender, operator=operator, action="tender.release_retry", pre_request_no=tender.request_no,
                         amount=tender.amount)
     return tender

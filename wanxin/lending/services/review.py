@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.backoffice.services import audit_record
 from wanxin.core.errors import Conflict
@@ -25,7 +26,7 @@ def project_approve(*, operator, project_id: int, terms: domain.Terms) -> Projec
     with transaction.atomic():
         project = project_locked(project_id)
         if project.status != domain.PENDING_REVIEW or project.create_request_no:
-            raise Conflict("Only a loan waiting for review can be approved.", code="bad_status")
+            raise Conflict(_("Only a loan waiting for review can be approved."), code="bad_status")
         try:
             domain.check_terms(terms, amount=project.amount)
         except domain.RuleError as exc:
@@ -34,7 +35,7 @@ def project_approve(*, operator, project_id: int, terms: domain.Terms) -> Projec
         borrower_no = DepositoryAccount.objects.filter(user_id=project.borrower_id, status="OPEN").values_list(
             "user_no", flat=True).first()
         if borrower_no is None:
-            raise Conflict("The borrower has no open depository account.", code="no_account")
+            raise Conflict(_("The borrower has no open depository account."), code="no_account")
         record = depository.request_create(service_name="CREATE_PROJECT", payload={
             "projectNo": project.project_no, "borrowerUserNo": borrower_no, "amount": project.amount,
             "annualRate": f"{terms.borrower_rate:.6f}", "periods": project.months,
@@ -55,11 +56,11 @@ def project_reject(*, operator, project_id: int, reason: str) -> Project:
     operator_require(operator, "review_loans")
     reason = " ".join((reason or "").split())
     if not reason or len(reason) > 300:
-        raise Invalid("Give the borrower a reason (at most 300 characters).", code="reason")
+        raise Invalid(_("Give the borrower a reason (at most 300 characters)."), code="reason")
     with transaction.atomic():
         project = project_locked(project_id)
         if project.create_request_no:
-            raise Conflict("This loan was approved and is being registered at the bank.", code="bad_status")
+            raise Conflict(_("This loan was approved and is being registered at the bank."), code="bad_status")
         before = project_state(project)
         project_move(project, domain.REJECTED, review_reason=reason, reviewed_by=operator, reviewed_at=timezone.now())
         audit_record(actor=operator, action="loan.reject", target=project, before=before,

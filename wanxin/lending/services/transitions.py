@@ -3,6 +3,8 @@ table (``domain``), the refusal of a rule, and telling the bank a project's new 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
@@ -16,15 +18,16 @@ class Invalid(WanxinError):
 
 
 def rule_invalid(exc: domain.RuleError) -> Invalid:
-    """The refusal a person sees for a broken rule of ``domain``."""
-    return Invalid(exc.message, code=exc.field or "invalid")
+    """The refusal a person sees for a broken rule of ``domain``, in the reader's language
+    (its template is in the catalogue)."""
+    return Invalid(_(exc.template) % exc.params if exc.params else _(exc.template), code=exc.field or "invalid")
 
 
 def project_locked(project_id: int) -> Project:
     """The project under its row lock (the first lock of the global order), or 404."""
     project = locks.project_lock(project_id)
     if project is None:
-        raise NotFound("No such loan.", code="not_found")
+        raise NotFound(_("No such loan."), code="not_found")
     return project
 
 
@@ -34,10 +37,11 @@ def project_move(project: Project, new: str, **fields) -> None:
     try:
         domain.check_move(domain.PROJECT_MOVES, project.status, new)
     except domain.IllegalTransition as exc:
-        raise Conflict(f"The loan is {project.status.replace('_', ' ').lower()}: {exc}.", code="bad_status") from exc
+        raise Conflict(_("The loan is %(status)s: this cannot be done now.") % {"status": project.get_status_display()},
+                       code="bad_status") from exc
     updated = Project.objects.filter(pk=project.pk, status=project.status).update(status=new, **fields)
     if updated != 1:
-        raise Conflict("The loan changed meanwhile; reload and try again.", code="changed")
+        raise Conflict(_("The loan changed meanwhile; reload and try again."), code="changed")
     project.status = new
     for key, value in fields.items():
         setattr(project, key, value)
@@ -48,7 +52,7 @@ def tender_move(tender: Tender, new: str, **fields) -> None:
     domain.check_move(domain.TENDER_MOVES, tender.status, new)
     updated = Tender.objects.filter(pk=tender.pk, status=tender.status).update(status=new, **fields)
     if updated != 1:  # pragma: no cover - callers hold the tender's row lock
-        raise Conflict("The tender changed meanwhile.", code="changed")
+        raise Conflict(_("The tender changed meanwhile."), code="changed")
     tender.status = new
 
 

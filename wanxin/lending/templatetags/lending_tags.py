@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from django import template
 
-from wanxin.lending.domain import METHOD_LABELS
-from wanxin.lending.models import Tender
+from wanxin.lending import labels
 
 register = template.Library()
 
@@ -22,10 +21,16 @@ def pct(rate: Decimal | None) -> str:
 
 @register.filter
 def method_label(code: str) -> str:
-    return METHOD_LABELS.get(code, code)
+    return labels.method_label(code)
+
+
+@register.filter
+def project_status(code: str) -> str:
+    """A loan's status code as the pages name it (the API keeps the code)."""
+    return labels.status_label(code)
 
 
 @register.filter
 def tender_status(code: str) -> str:
     """A tender status code as the pages name it (the API keeps the code)."""
-    return dict(Tender.Status.choices).get(code, code)
+    return labels.tender_status_label(code)

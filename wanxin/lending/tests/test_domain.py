@@ -55,6 +55,14 @@ def test_bid_remaining_and_leftover():
         domain.check_bid(100_00, BidRules(**{**RULES.__dict__, "raised": 10_000_00}))
 
 
+def test_a_bid_above_what_remains_says_what_remains():
+    """¥999,999,999 is no multiple of ¥100, but what helps is how much is left."""
+    with pytest.raises(RuleError) as info:
+        domain.check_bid(999_999_999_00, RULES)
+    assert info.value.message == "Only ¥10,000.00 remains."
+    assert info.value.template == "Only %(remaining)s remains." and info.value.params == {"remaining": "¥10,000.00"}
+
+
 @given(amount=st.integers(1, 200), raised=st.integers(0, 200), live=st.integers(0, 60), bid=st.integers(-5, 250))
 def test_an_accepted_bid_never_overfills_or_strands(amount, raised, live, bid):
     amount *= 100_00

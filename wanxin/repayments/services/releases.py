@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.lending.guards import operator_require
@@ -20,9 +21,10 @@ def release_retry(*, operator, repayment_id: int) -> Repayment:
     with transaction.atomic():
         repayment = locks.repayment_lock(repayment_id)
         if repayment is None:
-            raise NotFound("No such repayment.", code="not_found")
+            raise NotFound(_("No such repayment."), code="not_found")
         if repayment.status != CANCELLING:
-            raise Conflict(f"The repayment is {repayment.status.lower()}; only a refused release can be retried.",
+            raise Conflict(_("The repayment is %(status)s; only a refused release can be retried.")
+                           % {"status": repayment.get_status_display()},
                            code="bad_status")
         release_reissue(repayment, operator=operator, action="repayment.release_retry",
                                 pre_request_no=repayment.request_no, amount=repayment.total)

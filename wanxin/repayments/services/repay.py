@@ -10,6 +10,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.ids import new_request_no
@@ -30,17 +31,17 @@ def _borrower_account(borrower) -> DepositoryAccount:
     account = (DepositoryAccount.objects.only("user_id", "user_no", "status", "auth_list", "available")
                .filter(user=borrower).first())
     if account is None or not account.is_open:
-        raise Conflict("Open your depository account first.", code="no_account")
+        raise Conflict(_("Open your depository account first."), code="no_account")
     if "REPAYMENT" not in (account.auth_list or []):
-        raise Conflict("Authorise repayment (REPAYMENT) at the bank first.", code="not_authorised")
+        raise Conflict(_("Authorise repayment (REPAYMENT) at the bank first."), code="not_authorised")
     return account
 
 
 def _repaying(project: Project) -> None:
     if project.status != lending_domain.REPAYING:
-        raise Conflict("This loan is not being repaid.", code="not_repaying")
+        raise Conflict(_("This loan is not being repaid."), code="not_repaying")
     if project.bank_status != lending_domain.REPAYING:
-        raise Conflict("The bank has not confirmed the loan is repaying yet; try again shortly.", code="bank_pending")
+        raise Conflict(_("The bank has not confirmed the loan is repaying yet; try again shortly."), code="bank_pending")
 
 
 def _receivables_of(*order_by: str, **filters) -> list[ReceivablePlan]:
@@ -70,10 +71,11 @@ def _start(*, borrower, project: Project, plans: list[RepaymentPlan], kind: str,
     account = _borrower_account(borrower)
     total = principal + interest + penalty + fee
     if sum(d["principal"] + d["interest"] for d in details) + commission != total:  # pragma: no cover
-        raise WanxinError("The repayment does not add up.", code="mismatch", status=500)
+        raise WanxinError(_("The repayment does not add up."), code="mismatch", status=500)
     if account.available < total:
-        raise Conflict(f"Your available balance {format_fen(account.available)} is less than the "
-                       f"{format_fen(total)} due; recharge first.", code="insufficient_balance")
+        raise Conflict(_("Your available balance %(available)s is less than the %(total)s due; recharge first.")
+                       % {"available": format_fen(account.available), "total": format_fen(total)},
+                       code="insufficient_balance")
     repayment = Repayment.objects.create(
         project=project, borrower=borrower, kind=kind, auto=auto, request_no=new_request_no("WXR"),
         principal=principal, interest=interest, penalty=penalty, fee=fee, commission=commission, total=total,
@@ -85,7 +87,7 @@ def _start(*, borrower, project: Project, plans: list[RepaymentPlan], kind: str,
     claimed = RepaymentPlan.objects.filter(pk__in=[p.pk for p in plans], status__in=UNPAID,
                                            repayment__isnull=True).update(repayment=repayment)
     if claimed != len(plans):
-        raise Conflict("This period is already being repaid; please wait for the bank's answer.",
+        raise Conflict(_("This period is already being repaid; please wait for the bank's answer."),
                        code="in_progress")
     depository.request_send_on_commit(record)
     return repayment
@@ -94,15 +96,15 @@ def _start(*, borrower, project: Project, plans: list[RepaymentPlan], kind: str,
 def _plan_of(borrower, plan_id: int) -> RepaymentPlan:
     plan = RepaymentPlan.objects.select_related("project").filter(pk=plan_id, borrower_id=borrower.pk).first()
     if plan is None:
-        raise NotFound("No such repayment period.", code="not_found")
+        raise NotFound(_("No such repayment period."), code="not_found")
     return plan
 
 
 def _unclaimed(plan: RepaymentPlan) -> RepaymentPlan:
     if plan.status == REPAID:
-        raise Conflict("This period is already repaid.", code="repaid")
+        raise Conflict(_("This period is already repaid."), code="repaid")
     if plan.repayment_id is not None:
-        raise Conflict("This period is already being repaid; please wait for the bank's answer.",
+        raise Conflict(_("This period is already being repaid; please wait for the bank's answer."),
                        code="in_progress")
     return plan
 
@@ -122,7 +124,7 @@ def repay_start(*, borrower, plan_id: int, auto: bool = False, plan: RepaymentPl
     earlier = RepaymentPlan.objects.filter(project_id=plan.project_id, number__lt=plan.number,
                                            status__in=UNPAID).exists()
     if earlier:
-        raise Conflict("Repay the earlier periods first.", code="earlier_unpaid")
+        raise Conflict(_("Repay the earlier periods first."), code="earlier_unpaid")
     project = plan.project  # read with the plan above; the locked re-read below need not load it again
     with transaction.atomic():
         plan = _unclaimed(locks.plan_lock(plan.pk))
@@ -140,9 +142,9 @@ def prepay_quote(*, project: Project, today: dt.date | None = None) -> dict:
     plans = list(RepaymentPlan.objects.filter(project=project).order_by("number"))
     unpaid = [p for p in plans if p.status in UNPAID]
     if not unpaid:
-        raise Conflict("Nothing is left to repay.", code="repaid")
+        raise Conflict(_("Nothing is left to repay."), code="repaid")
     if any(p.status == OVERDUE or p.due_date <= today for p in unpaid):
-        raise Conflict("Repay the period that is due first; then you can prepay the rest.", code="due_first")
+        raise Conflict(_("Repay the period that is due first; then you can prepay the rest."), code="due_first")
     paid = [p.due_date for p in plans if p.status == REPAID]
     last = max(paid) if paid else timezone.localdate(project.loaned_at) if project.loaned_at else today
     days = max((today - last).days, 0)
@@ -174,10 +176,10 @@ def prepay_start(*, borrower, project_id: int, today: dt.date | None = None) -> 
     customer_require(borrower)
     project = Project.objects.filter(pk=project_id, borrower_id=borrower.pk).first()
     if project is None:
-        raise NotFound("No such loan.", code="not_found")
+        raise NotFound(_("No such loan."), code="not_found")
     _repaying(project)
     if RepaymentPlan.objects.filter(project=project, repayment__isnull=False, status__in=UNPAID).exists():
-        raise Conflict("A repayment of this loan is in progress; please wait for the bank's answer.",
+        raise Conflict(_("A repayment of this loan is in progress; please wait for the bank's answer."),
                        code="in_progress")
     with transaction.atomic():
         locks.plans_lock(project=project)

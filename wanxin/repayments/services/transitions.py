@@ -7,6 +7,7 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from wanxin.core.errors import Conflict
 
@@ -30,16 +31,18 @@ def prepayment_fee_rate() -> Decimal:
 
 def repayment_move(repayment: Repayment, new: str, **fields) -> None:
     if new not in REPAYMENT_MOVES[repayment.status]:
-        raise Conflict(f"A repayment cannot go from {repayment.status} to {new}.", code="bad_status")
+        raise Conflict(_("A repayment cannot go from %(old)s to %(new)s.") % {"old": repayment.status, "new": new},
+                       code="bad_status")
     updated = Repayment.objects.filter(pk=repayment.pk, status=repayment.status).update(status=new, **fields)
     if updated != 1:  # pragma: no cover - callers hold the repayment's row lock
-        raise Conflict("The repayment changed meanwhile.", code="changed")
+        raise Conflict(_("The repayment changed meanwhile."), code="changed")
     repayment.status = new
 
 
 def plan_move_check(old: str, new: str) -> None:
     if new not in PLAN_MOVES[old]:
-        raise Conflict(f"A repayment period cannot go from {old} to {new}.", code="bad_status")
+        raise Conflict(_("A repayment period cannot go from %(old)s to %(new)s.") % {"old": old, "new": new},
+                       code="bad_status")
 
 
 def repayment_release(repayment: Repayment) -> None:

@@ -3,6 +3,7 @@ No database: the calculator is pure arithmetic."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -114,6 +115,11 @@ def test_openapi_documents_the_calculator(client):
 # -- the page ------------------------------------------------------------------------------------
 
 
+def chart_data(html: str, data_id: str) -> dict:
+    found = re.search(rf'<script id="{data_id}" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
+
+
 def text(html: bytes) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.decode()))
 
@@ -127,7 +133,10 @@ def test_page_shows_the_default_example(client):
     assert "Total repayment ¥10,661.86" in page
     assert "Total ¥10,000.00 ¥661.86 ¥10,661.86" in page
     html = response.content.decode()
-    assert html.count('class="bar-principal"') == 12 and html.count('class="bar-interest"') == 12
+    chart = chart_data(html, "schedule-chart-data")  # drawn by ECharts; the table above is the same data
+    assert chart["categories"] == [str(n) for n in range(1, 13)]
+    principal, interest = (s["data"] for s in chart["series"])
+    assert sum(principal) == 1_000_000 and sum(interest) == 66_186 and principal[0] + interest[0] == 88_849
     assert 'href="/api/v1/calculator?amount=1000000&amp;annualRate=0.12&amp;months=12&amp;method=EQUAL_INSTALLMENT"' in html
 
 
@@ -146,7 +155,7 @@ def test_page_bullet_over_30_years(client):
     page = text(response.content)
     # 5,000,000 × 0.085 × 360 / 12 = 12,750,000 fen.
     assert "Total interest ¥127,500.00" in page
-    assert response.content.decode().count('class="bar-principal"') == 1
+    assert chart_data(response.content.decode(), "schedule-chart-data")["series"][0]["data"] == [5_000_000]
 
 
 @pytest.mark.parametrize(("params", "message"), [
@@ -173,4 +182,5 @@ def test_page_refuses_bad_input(client, params, message):
     html = response.content.decode()
     assert 'role="alert"' in html
     assert message in text(response.content)
+    assert text(response.content).count(message) == 1  # once, even when two validators refuse the value
     assert "schedule-chart" not in html

@@ -31,8 +31,13 @@ def test_borrower_repays_from_the_page_and_investor_sees_it(loan):
     page = web.get("/repayments/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert project.project_no in html and html.count(">Repay</button>") == 3 and "Prepay" in html
+    assert project.project_no in html and project.name in html and "Prepay" in html
+    # Only the next period can be paid; the later ones are upcoming.
+    assert html.count(">Repay</a>") == 1 and html.count(">Upcoming<") == 2 and html.count(">Due<") == 1
     plan = RepaymentPlan.objects.filter(project=project).order_by("number").first()
+    confirm = web.get(f"/repayments/plans/{plan.pk}/repay").content.decode()
+    assert project.name in confirm and "¥3,433.34" in confirm and 'id="repay-form"' in confirm
+    assert RepaymentPlan.objects.get(pk=plan.pk).status == "DUE"  # looking pays nothing
     done = web.post(f"/repayments/plans/{plan.pk}/repay", follow=True)
     assert "Repaid ¥3,433.34." in done.content.decode()
     again = web.post(f"/repayments/plans/{plan.pk}/repay", follow=True)
@@ -82,7 +87,7 @@ def test_overdue_page_by_bucket_and_permissions(loan, reviewer):
     page = client_for(reviewer).get("/loans/review/overdue")
     assert page.status_code == 200
     html = page.content.decode()
-    assert project.project_no in html and "31-60 days · 1 periods" in html
+    assert project.project_no in html and "31-60 days · 1 period" in html
     assert client_for(f.operator(roles.RISK_OFFICER)).get("/loans/review/overdue").status_code == 200
     assert client_for(f.operator(roles.FINANCE_OFFICER)).get("/loans/review/overdue").status_code == 403
     assert client_for(loan["borrower"]).get("/loans/review/overdue").status_code in (302, 403)

@@ -2,7 +2,8 @@
 // refuse every inline script. Declared on the elements:
 //   <form data-confirm="Question?">  asks first; "Cancel" keeps the form unsent.
 //   <form data-once>                 disables its buttons once sent, so a second click sends nothing
-//                                    (after the submit event, so the clicked button's value is sent).
+//                                    (after the submit event, so the clicked button's value is sent);
+//                                    a form holding a <button data-once> does the same.
 //   <form data-autosubmit>           sends itself as soon as the page loads (the hand-off to the bank).
 (function () {
   "use strict";
@@ -12,7 +13,7 @@
       event.preventDefault();
       return;
     }
-    if (form.hasAttribute("data-once")) {
+    if (form.hasAttribute("data-once") || form.querySelector("button[data-once]")) {
       setTimeout(function () {
         form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
       }, 0);

@@ -1,0 +1,94 @@
+"""The audit log as people read it: actions, objects and fields by name, money in yuan, rates
+in percent, statuses by label. The rows keep the raw JSON (codes, fen, fractions)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext_lazy as _
+
+from wanxin.core.money import format_fen
+
+ACTION_LABELS = {
+    "auth.login": _("Logged in"),
+    "auth.logout": _("Logged out"),
+    "operator.create": _("Operator created"),
+    "operator.roles_set": _("Operator roles changed"),
+    "operator.activate": _("Operator activated"),
+    "operator.deactivate": _("Operator deactivated"),
+    "operator.password_change": _("Password changed"),
+    "kyc.approve": _("Qualifications approved"),
+    "kyc.reject": _("Qualifications rejected"),
+    "kyc.document_view": _("Document viewed"),
+    "loan.approve": _("Loan approved"),
+    "loan.reject": _("Loan rejected"),
+    "loan.miscarry": _("Loan cancelled"),
+    "loan.disbursement_propose": _("Disbursement proposed"),
+    "loan.disbursement_approve": _("Disbursement approved"),
+    "loan.disbursement_reject": _("Disbursement rejected"),
+    "tender.release_retry": _("Tender release sent again"),
+    "repayment.release_retry": _("Repayment release sent again"),
+}
+TARGET_LABELS = {
+    "accounts.user": _("User"),
+    "lending.project": _("Loan"),
+    "lending.tender": _("Tender"),
+    "lending.disbursement": _("Disbursement"),
+    "repayments.repayment": _("Repayment"),
+    "kyc.kycapplication": _("Qualifications"),
+    "kyc.kycdocument": _("Document"),
+}
+FIELD_LABELS = {
+    "status": _("Status"), "amount": _("Amount"), "raised": _("Raised"), "reason": _("Reason"),
+    "borrower_rate": _("Borrower rate"), "investor_rate": _("Investor rate"), "service_fee_rate": _("Service fee"),
+    "window_days": _("Fundraising window (days)"), "min_investment": _("Minimum investment"),
+    "increment": _("Increment"), "per_investor_cap": _("Per-investor cap"), "request_no": _("Bank request"),
+    "cancel_request_no": _("Bank release request"), "project": _("Loan"), "commission": _("Service fee"),
+    "rating": _("Rating"), "credit_limit": _("Borrowing limit"), "username": _("User name"),
+    "is_active": _("Active"), "roles": _("Roles"), "application": _("Application"), "kind": _("Kind"),
+}
+STATUS_LABELS = {
+    "DRAFT": _("Draft"), "PENDING_REVIEW": _("Pending Review"), "REJECTED": _("Rejected"),
+    "COLLECTING": _("Collecting"), "FULL": _("Full"), "MISCARRIED": _("Miscarried"), "REPAYING": _("Repaying"),
+    "FINISHED": _("Finished"), "PROPOSED": _("Proposed"), "SENT": _("Approved, at the bank"), "DONE": _("Done"),
+    "FAILED": _("Failed"), "CANCELLED": _("Cancelled"), "APPROVED": _("Approved"), "SUBMITTED": _("Submitted"),
+    "IN_REVIEW": _("In review"),
+}
+FEN_FIELDS = {"amount", "raised", "min_investment", "increment", "per_investor_cap", "commission", "credit_limit",
+              "frozen_amount", "total", "principal", "interest", "penalty", "fee"}
+RATE_FIELDS = {"borrower_rate", "investor_rate", "service_fee_rate"}
+
+
+def action_label(code: str) -> str:
+    return str(ACTION_LABELS.get(code, code))
+
+
+def target_label(code: str) -> str:
+    return str(TARGET_LABELS.get(code, code))
+
+
+def _value(key: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    try:
+        if key in FEN_FIELDS:
+            return format_fen(int(value))
+        if key in RATE_FIELDS:
+            percent = (Decimal(str(value)) * 100).quantize(Decimal("0.0001")).normalize()
+            return f"{percent:f}%"
+    except (ValueError, InvalidOperation):
+        return str(value)
+    if key == "status":
+        return str(STATUS_LABELS.get(str(value), value))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def readable(state: dict | None) -> list[tuple[str, str]]:
+    """(label, value) pairs of a before/after state, in its own order."""
+    if not state:
+        return []
+    return [(str(FIELD_LABELS.get(key, key)), _value(key, value)) for key, value in state.items()]
