@@ -27,7 +27,7 @@ class OperatorLoginForm(AuthenticationForm):
 
 
 class OperatorCreateForm(forms.Form):
-    username = forms.CharField(label=_("User name"), max_length=150)
+    username = forms.CharField(label=_("Username"), max_length=150)
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, required=False, strip=False,

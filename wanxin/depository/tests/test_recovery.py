@@ -106,8 +106,9 @@ def test_unreachable_bank_keeps_records_pending_until_it_is_back(customer, setti
 
 
 def test_one_broken_record_does_not_block_recovery_of_the_others(customer):
-    # Too large for the bank to read (HTTP 400 on every resend), and older than the good one.
-    broken = create("USER_PRE_TRANSACTION", {**freeze_payload(customer, 1), "remark": "x" * 300_000})
+    # Too large for the bank to read at all (over even a BATCH's envelope limit: HTTP 400 on
+    # every resend, which the client raises), and older than the good one.
+    broken = create("USER_PRE_TRANSACTION", {**freeze_payload(customer, 1), "remark": "x" * 600_000})
     age(broken, created=dt.timedelta(minutes=5))
     good = create("USER_PRE_TRANSACTION", freeze_payload(customer, 2_000))
     assert services.pending_recover(older_than=NOW) == {"error": 1, "resent": 1}
