@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from wanxin.depository.models import DepositoryRequest
 from wanxin.depository.results import OwnerGone, ResultHandler, Route, owner_type_of
@@ -196,7 +197,7 @@ def _on_top_up(allocation: Allocation, owned: BankRequest, record: DepositoryReq
         verdict = domain.assess(allocation.status, assets, warning_line=lines.warning_line,
                                 liquidation_line=lines.liquidation_line)
         if verdict.status != allocation.status:
-            services.move(allocation, verdict.status, note="margin top-up")
+            services.move(allocation, verdict.status, note=gettext_noop("margin top-up"))
 
 
 def _on_increase(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
@@ -223,7 +224,7 @@ def _on_increase(allocation: Allocation, owned: BankRequest, record: DepositoryR
         verdict = domain.assess(allocation.status, assets, warning_line=lines.warning_line,
                                 liquidation_line=lines.liquidation_line)
         if verdict.status != allocation.status:
-            services.move(allocation, verdict.status, note="increase")
+            services.move(allocation, verdict.status, note=gettext_noop("increase"))
 
 
 def _on_profit(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
