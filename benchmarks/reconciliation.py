@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bank = start_gunicorn(port, "wanxin.settings", threads=2, workers=1, env={"WANXIN_ROLE": "all"})
     try:
+        from wanxin.audit.guards import SYSTEM
         from wanxin.reconciliation import services
         from wanxin.reconciliation.models import Difference
 
@@ -215,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         backend_cpu0 = tree_cpu_seconds(backend)
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
-        recon = services.day_reconcile(day=day, timings=timings)
+        recon = services.day_reconcile(day=day, actor=SYSTEM, timings=timings)
         seconds = time.perf_counter() - t0
         usage1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu = {"platform_process_s": round(usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime, 2),

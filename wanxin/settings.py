@@ -127,6 +127,7 @@ if SERVES_PLATFORM:
         "wanxin.notifications",
         "wanxin.depository",
         "wanxin.funds",
+        "wanxin.audit",
         "wanxin.kyc",
         "wanxin.risk",
         "wanxin.backoffice",

@@ -28,7 +28,8 @@ from playwright.sync_api import Page, expect  # noqa: E402
 from wanxin.allocation import domain, selectors  # noqa: E402
 from wanxin.allocation.models import Allocation, Product, SubAccount  # noqa: E402
 from wanxin.allocation.tests.conftest import ALLOCATION_AUTH, allocations_agree_with_bank  # noqa: E402
-from wanxin.backoffice import roles  # noqa: E402
+from wanxin.audit import roles  # noqa: E402
+from wanxin.audit.guards import SYSTEM  # noqa: E402
 from wanxin.backoffice import services as backoffice  # noqa: E402
 from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
 from wanxin.bank import invariants  # noqa: E402
@@ -73,7 +74,7 @@ def journey(live_urls, settings):
 
 def _operator(role: str, name: str):
     ensure_roles()
-    user, _ = backoffice.operator_create(actor=None, username=f"{name}_{secrets.token_hex(3)}",
+    user, _ = backoffice.operator_create(actor=SYSTEM, username=f"{name}_{secrets.token_hex(3)}",
                                          password=OPERATOR_PASSWORD, role_names=[role])
     return user
 

@@ -20,7 +20,7 @@ if not CHROMIUM.exists():
 from django.utils import timezone  # noqa: E402
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
-from wanxin.backoffice import roles  # noqa: E402
+from wanxin.audit import roles  # noqa: E402
 from wanxin.backoffice.tests import factories as f  # noqa: E402
 from wanxin.funds.models import FundRecord  # noqa: E402
 from wanxin.kyc.models import KycApplication  # noqa: E402

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.models import Group
 
-from .models import AuditLog, RoleGrant
+from wanxin.audit.models import AuditLog, RoleGrant
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

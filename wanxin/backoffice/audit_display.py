@@ -7,28 +7,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
+from wanxin.audit import actions
 from wanxin.core.money import format_fen
 
-ACTION_LABELS = {
-    "auth.login": _("Logged in"),
-    "auth.logout": _("Logged out"),
-    "operator.create": _("Operator created"),
-    "operator.roles_set": _("Operator roles changed"),
-    "operator.activate": _("Operator activated"),
-    "operator.deactivate": _("Operator deactivated"),
-    "operator.password_change": _("Password changed"),
-    "kyc.approve": _("Qualifications approved"),
-    "kyc.reject": _("Qualifications rejected"),
-    "kyc.document_view": _("Document viewed"),
-    "loan.approve": _("Loan approved"),
-    "loan.reject": _("Loan rejected"),
-    "loan.miscarry": _("Loan cancelled"),
-    "loan.disbursement_propose": _("Disbursement proposed"),
-    "loan.disbursement_approve": _("Disbursement approved"),
-    "loan.disbursement_reject": _("Disbursement rejected"),
-    "tender.release_retry": _("Tender release sent again"),
-    "repayment.release_retry": _("Repayment release sent again"),
-}
 TARGET_LABELS = {
     "accounts.user": _("User"),
     "lending.project": _("Loan"),
@@ -37,6 +18,13 @@ TARGET_LABELS = {
     "repayments.repayment": _("Repayment"),
     "kyc.kycapplication": _("Qualifications"),
     "kyc.kycdocument": _("Document"),
+    "backoffice.rolegrant": _("Role grant"),
+    "risk.riskrule": _("Risk rule"),
+    "risk.blacklistentry": _("Blacklist entry"),
+    "risk.scoreband": _("Score band"),
+    "reconciliation.reconciliationday": _("Reconciliation day"),
+    "reconciliation.difference": _("Reconciliation difference"),
+    "allocation.allocation": _("Allocation"),
 }
 FIELD_LABELS = {
     "status": _("Status"), "amount": _("Amount"), "raised": _("Raised"), "reason": _("Reason"),
@@ -60,7 +48,7 @@ RATE_FIELDS = {"borrower_rate", "investor_rate", "service_fee_rate"}
 
 
 def action_label(code: str) -> str:
-    return str(ACTION_LABELS.get(code, code))
+    return actions.action_label(code)
 
 
 def target_label(code: str) -> str:

@@ -10,9 +10,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from wanxin.accounts.models import User
-
-from . import roles
-from .models import AuditLog, RoleGrant
+from wanxin.audit import roles
+from wanxin.audit.models import AuditLog, RoleGrant
 
 
 @dataclass(frozen=True)

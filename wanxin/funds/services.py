@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wanxin.audit.guards import customer_require
 from wanxin.core import identity
 from wanxin.core.errors import Conflict, WanxinError
 from wanxin.core.money import format_fen
@@ -72,8 +73,7 @@ def _callback_url() -> str:
 
 
 def _customer(user) -> None:
-    if user is None or not user.is_authenticated or getattr(user, "is_operator", False):
-        raise WanxinError(_("Only customers have depository accounts."), code="not_customer", status=403)
+    customer_require(user, _("Only customers have depository accounts."))
 
 
 def _ensure_user_no(user) -> str:

@@ -19,8 +19,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wanxin.backoffice import roles
-from wanxin.backoffice.services import Forbidden, audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.guards import operator_require
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.identity import IdentityError, check_card_number, check_mobile, mask_mobile
 from wanxin.fields import blind_index
@@ -45,9 +46,7 @@ class RiskBlocked(WanxinError):
 
 
 def _require(actor) -> None:
-    if actor is None or not (getattr(actor, "is_operator", False) and actor.is_active
-                             and actor.has_perm(roles.perm("manage_risk_rules"))):
-        raise Forbidden(_("Managing risk rules needs the permission “manage risk rules”."), code="forbidden")
+    operator_require(actor, "manage_risk_rules", _("Managing risk rules needs the permission “manage risk rules”."))
 
 
 def reason(hit: Mapping) -> str:
@@ -213,7 +212,7 @@ def rule_create(*, operator, data: RuleInput) -> RiskRule:
         rule = RiskRule.objects.create(key=key, scope=data.scope, action=data.action, effective_from=start,
                                        effective_to=data.effective_to, note=data.note.strip(), created_by=operator,
                                        **{n: getattr(data.params, n) for n in domain.PARAM_FIELDS})
-        audit_record(actor=operator, action="risk.rule.create", target=rule, before=None, after=rule.snapshot())
+        audit_record(actor=operator, action=AuditAction.RISK_RULE_CREATE, target=rule, before=None, after=rule.snapshot())
     return rule
 
 
@@ -249,7 +248,7 @@ def rule_change(*, operator, rule_id: int, data: RuleInput) -> RiskRule:
             rule.action, rule.effective_from, rule.effective_to, rule.note = (
                 data.action, start, data.effective_to, data.note.strip())
             rule.save()
-            audit_record(actor=operator, action="risk.rule.change", target=rule, before=before, after=rule.snapshot())
+            audit_record(actor=operator, action=AuditAction.RISK_RULE_CHANGE, target=rule, before=before, after=rule.snapshot())
             return rule
         # In force: the successor starts now (a given start is ignored: the past cannot change).
         successor_data = RuleInput(key=rule.key, scope=rule.scope, action=data.action, params=data.params,
@@ -262,9 +261,9 @@ def rule_change(*, operator, rule_id: int, data: RuleInput) -> RiskRule:
             key=rule.key, scope=rule.scope, action=data.action, effective_from=now, effective_to=data.effective_to,
             note=data.note.strip(), created_by=operator, replaces=rule,
             **{n: getattr(data.params, n) for n in domain.PARAM_FIELDS})
-        audit_record(actor=operator, action="risk.rule.change", target=rule, before=before,
+        audit_record(actor=operator, action=AuditAction.RISK_RULE_CHANGE, target=rule, before=before,
                      after={**rule.snapshot(), "successor": successor.pk})
-        audit_record(actor=operator, action="risk.rule.create", target=successor, before=None,
+        audit_record(actor=operator, action=AuditAction.RISK_RULE_CREATE, target=successor, before=None,
                      after={**successor.snapshot(), "replaces": rule.pk})
     return successor
 
@@ -280,12 +279,12 @@ def rule_expire(*, operator, rule_id: int) -> RiskRule:
         if state == "expired":
             raise Conflict(_("This rule has already expired."), code="expired")
         if state == "scheduled":
-            audit_record(actor=operator, action="risk.rule.withdraw", target=rule, before=before, after=None)
+            audit_record(actor=operator, action=AuditAction.RISK_RULE_WITHDRAW, target=rule, before=before, after=None)
             rule.delete()
             return rule
         rule.effective_to = now
         rule.save(update_fields=["effective_to"])
-        audit_record(actor=operator, action="risk.rule.expire", target=rule, before=before, after=rule.snapshot())
+        audit_record(actor=operator, action=AuditAction.RISK_RULE_EXPIRE, target=rule, before=before, after=rule.snapshot())
     return rule
 
 
@@ -336,7 +335,7 @@ def blacklist_add(*, operator, kind: str, value: str, action: str = domain.BLOCK
         entry = BlacklistEntry.objects.create(kind=kind, value=value, value_index=index, action=action,
                                               note=(note or "").strip(), effective_from=start,
                                               effective_to=effective_to, created_by=operator)
-        audit_record(actor=operator, action="risk.blacklist.add", target=entry, before=None,
+        audit_record(actor=operator, action=AuditAction.RISK_BLACKLIST_ADD, target=entry, before=None,
                      after={"kind": kind, "value": entry.masked, "action": action, "note": entry.note,
                             "effective_from": start.isoformat(),
                             "effective_to": effective_to.isoformat() if effective_to else None})
@@ -356,12 +355,12 @@ def blacklist_expire(*, operator, entry_id: int) -> BlacklistEntry:
         if state == "expired":
             raise Conflict(_("This entry has already expired."), code="expired")
         if state == "scheduled":
-            audit_record(actor=operator, action="risk.blacklist.withdraw", target=entry, before=before, after=None)
+            audit_record(actor=operator, action=AuditAction.RISK_BLACKLIST_WITHDRAW, target=entry, before=before, after=None)
             entry.delete()
             return entry
         entry.effective_to = now
         entry.save(update_fields=["effective_to"])
-        audit_record(actor=operator, action="risk.blacklist.expire", target=entry, before=before,
+        audit_record(actor=operator, action=AuditAction.RISK_BLACKLIST_EXPIRE, target=entry, before=before,
                      after={**before, "state": "expired", "effective_to": now.isoformat()})
     return entry
 
@@ -401,7 +400,7 @@ def score_band_save(*, operator, band_id: int | None, factor: str, lower: int | 
         row = row or ScoreBand()
         row.factor, row.lower, row.document, row.points = band.factor, band.lower, band.document, band.points
         row.save()
-        audit_record(actor=operator, action="risk.score.save", target=row, before=before,
+        audit_record(actor=operator, action=AuditAction.RISK_SCORE_SAVE, target=row, before=before,
                      after={"factor": row.factor, "lower": row.lower, "document": row.document, "points": row.points})
     return row
 
@@ -412,7 +411,7 @@ def score_band_delete(*, operator, band_id: int) -> None:
         row = ScoreBand.objects.select_for_update().filter(pk=band_id).first()
         if row is None:
             raise NotFound(_("No such row."), code="not_found")
-        audit_record(actor=operator, action="risk.score.delete", target=row, after=None,
+        audit_record(actor=operator, action=AuditAction.RISK_SCORE_DELETE, target=row, after=None,
                      before={"factor": row.factor, "lower": row.lower, "document": row.document, "points": row.points})
         row.delete()
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from wanxin.allocation import domain, selectors, services
 from wanxin.allocation.models import Allocation, Product, SubAccount
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank.models import Account
 from wanxin.bank.staff import fund_platform_capital

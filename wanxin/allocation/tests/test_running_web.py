@@ -10,7 +10,7 @@ from django.test import Client
 
 from wanxin.allocation import domain, services
 from wanxin.allocation.models import Allocation, Product, SubAccount
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 
 from .conftest import allocation_customer

@@ -22,8 +22,8 @@ from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, resolve
 
 from wanxin.accounts.models import User
-from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog, RoleGrant
+from wanxin.audit import roles
+from wanxin.audit.models import AuditLog, RoleGrant
 from wanxin.backoffice.services import grant_propose
 from wanxin.backoffice.tests import factories as f
 from wanxin.kyc.models import KycApplication, KycDocument, KycReview

@@ -11,9 +11,9 @@ import pytest
 from django.db import DatabaseError
 from django.utils import timezone
 
-from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog
-from wanxin.backoffice.services import Forbidden
+from wanxin.audit import roles
+from wanxin.audit.guards import Forbidden
+from wanxin.audit.models import AuditLog
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank import invariants
 from wanxin.core.errors import Conflict, NotFound, WanxinError

@@ -10,7 +10,7 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank.models import Account, BalanceChange, BankRequest, Freeze, Notification, Transfer
 from wanxin.depository.models import DepositoryRequest

@@ -1,5 +1,6 @@
 """The dashboard's tiles: work waiting for an operator, registered by the app that owns it
-(lending, repayments, kyc…), so the back office needs no import of those apps. A tile shows
+(lending, repayments, kyc…), so the back office needs no import of those apps, and they none
+of the back office (the registry sits here, in the foundation; the console draws it). A tile shows
 to operators holding its permission; its count runs when the dashboard is drawn."""
 
 from __future__ import annotations

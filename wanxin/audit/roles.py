@@ -1,10 +1,12 @@
 """Operator roles and the named permissions they grant (pure data, no Django).
 
-Every permission is ``backoffice.<codename>`` (held by ``models.OperatorPermission``);
-a role is a Django ``Group`` of the same name. To add a permission or change a role:
-edit the tables below, run ``makemigrations backoffice`` (the permission list is frozen
+Every permission is ``backoffice.<codename>`` (held by the console's table-less
+``backoffice.models.OperatorPermission``, whose content type the permission rows carry);
+a role is a Django ``Group`` of the same name. The table lives in the foundation (``audit``)
+so that the guards of every app read it without importing the console. To add a permission
+or change a role: edit the tables below, run ``makemigrations backoffice`` (the permission list is frozen
 into ``OperatorPermission``'s options) and add a migration that calls
-``services.roles_sync(apps)``, as ``0003_roles`` does.
+``wanxin.backoffice.services.roles_sync(apps)``, as ``backoffice/0003_roles`` does.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from wanxin.accounts.models import User
 
 from . import roles
+from .guards import Forbidden
 from .models import RoleGrant
-from .services import Forbidden
 
 log = logging.getLogger(__name__)
 
