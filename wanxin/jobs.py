@@ -43,6 +43,7 @@ def jobs() -> list[Job]:
         found.append(Job("allocation.charge_fees", 600, "wanxin.allocation.tasks.charge_fees"))
         found.append(Job("reconciliation.reconcile_yesterday", 3600,
                          "wanxin.reconciliation.tasks.reconcile_yesterday"))
+        found.append(Job("audit.verify_chain", 3600, "wanxin.audit.tasks.verify_chain"))
     return found
 
 

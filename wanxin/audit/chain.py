@@ -12,12 +12,18 @@ import datetime as dt
 import hashlib
 import ipaddress
 import json
+import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger("wanxin.audit")
 
 GENESIS = "0" * 64  # the prev_hash of the first row
 # pg_advisory_xact_lock key of the chain's head ("WXAUDIT" in ASCII): held from the append to COMMIT.
@@ -126,3 +132,34 @@ def verify(rows: Iterable | None = None) -> Verdict:
                 f"(or {after} was edited and hashed again)")))
         prev2, prev, expected = expected, row, row.row_hash
     return Verdict(count, expected, None)
+
+
+# -- the last verdict, for the back-office page and the job ---------------------------------
+
+KIND_LABELS = {
+    "edited": _("edited: its fields no longer match its hash"),
+    "inserted": _("inserted: the chain links past it"),
+    "deleted": _("a row before it was deleted (or the row before it edited and hashed again)"),
+}
+_LAST = "audit:chain-verdict"
+
+
+def verify_and_remember() -> Verdict:
+    """Verify the whole chain and keep the verdict (with its time) for the audit page."""
+    verdict = verify()
+    cache.set(_LAST, {"at": timezone.now().isoformat(), "rows": verdict.rows, "head": verdict.head,
+                      "broken": None if verdict.ok else asdict(verdict.broken)}, timeout=None)
+    if not verdict.ok:
+        log.error("audit log chain broken at row %s (%s): %s", verdict.broken.row_id, verdict.broken.kind,
+                  verdict.broken.detail)
+    return verdict
+
+
+def last_verdict() -> dict | None:
+    """The last remembered verdict: ``at`` (datetime), ``rows``, ``head``, ``broken`` (with its
+    translated ``label``) or None before the first verification."""
+    found = cache.get(_LAST)
+    if found is None:
+        return None
+    broken = found["broken"] and {**found["broken"], "label": KIND_LABELS[found["broken"]["kind"]]}
+    return {**found, "at": dt.datetime.fromisoformat(found["at"]), "broken": broken}

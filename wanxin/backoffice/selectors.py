@@ -45,8 +45,10 @@ def audit_list(filters: AuditFilters) -> QuerySet[AuditLog]:
     return rows.order_by("-id")
 
 
-def audit_actions() -> list[str]:
-    return list(AuditLog.objects.order_by("action").values_list("action", flat=True).distinct())
+def audit_operators() -> list[str]:
+    """The user names that appear in the log (the filter's suggestions)."""
+    return list(AuditLog.objects.exclude(actor_username="").order_by("actor_username")
+                .values_list("actor_username", flat=True).distinct())
 
 
 def audit_target_types() -> list[str]:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wanxin.audit import roles
+from wanxin.audit import chain, roles
 from wanxin.audit import tiles as dashboard_tiles
 from wanxin.audit.context import client_ip
 from wanxin.audit.guards import is_operator, require_operator, require_operator_permission
@@ -237,9 +237,14 @@ def audit(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.audit_list(filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("verify", None)
+    # The whole chain is walked on request (it reads every row), else the last verdict is shown
+    # (the hourly job ``audit.verify_chain`` and ``manage.py audit_verify`` keep it).
+    if request.GET.get("verify"):
+        chain.verify_and_remember()
     return render(request, "backoffice/audit.html", {
-        "form": form, "page": page, "query": query.urlencode(), "actions": selectors.audit_actions(),
-        "target_types": selectors.audit_target_types(),
+        "form": form, "page": page, "query": query.urlencode(), "operators": selectors.audit_operators(),
+        "target_types": selectors.audit_target_types(), "verdict": chain.last_verdict(),
     })
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone, translation
 
 from wanxin.audit import chain, roles
 from wanxin.audit.actions import AuditAction
@@ -80,3 +82,36 @@ def test_audit_api_filters(client, history):
     assert set(first) == {"id", "at", "actor_id", "actor_username", "action", "target_type", "target_id", "before",
                           "after", "ip"}
     assert client.get("/api/v1/backoffice/audit", {"date_from": "not-a-date"}).status_code == 422
+
+
+def test_audit_page_action_filter_lists_every_action_by_label(client, history):
+    client.force_login(history["alice"])
+    with translation.override("zh-hans"):
+        page = client.get("/backoffice/audit/", {"action": "kyc.approve"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        html = page.content.decode()
+        for action in AuditAction:
+            assert f'<option value="{action.value}"' in html
+        assert str(AuditAction.KYC_APPROVE.label) in html  # the translated label, not the code
+    assert ids(page) == sorted((r.pk for i, r in enumerate(history["rows"]) if i % 3 == 0), reverse=True)
+    refused = client.get("/backoffice/audit/", {"action": "old.thing"})
+    assert refused.status_code == 200 and "Choose an action from the list." in refused.content.decode()
+    assert refused.context["page"].paginator.count == 34  # an invalid filter filters nothing
+
+
+def test_audit_page_shows_the_chain_verdict_and_verifies_on_request(client, history):
+    client.force_login(history["alice"])
+    cache.delete("audit:chain-verdict")
+    assert "Not verified yet." in client.get("/backoffice/audit/").content.decode()
+    head = AuditLog.objects.order_by("-id").first().row_hash
+    intact = client.get("/backoffice/audit/", {"verify": "1"}).content.decode()
+    assert "Intact: 34 rows" in intact and head in intact
+    edited = history["rows"][5]
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE backoffice_auditlog DISABLE TRIGGER backoffice_auditlog_append_only")
+        cursor.execute("UPDATE backoffice_auditlog SET actor_username = 'mallory' WHERE id = %s", [edited.pk])
+        cursor.execute("ALTER TABLE backoffice_auditlog ENABLE TRIGGER backoffice_auditlog_append_only")
+    assert "Intact: 34 rows" in client.get("/backoffice/audit/").content.decode()  # the last verdict until asked
+    broken = client.get("/backoffice/audit/", {"verify": "1"}).content.decode()
+    assert f"Broken at row #{edited.pk}" in broken and "edited: its fields no longer match its hash" in broken
+    assert 'role="alert"' in broken

@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = "Verify the audit log's hash chain; name the first edited, deleted or inserted row."
 
     def handle(self, *args, **options):
-        verdict = chain.verify()
+        verdict = chain.verify_and_remember()
         if not verdict.ok:
             broken = verdict.broken
             raise CommandError(f"audit log chain broken at row {broken.row_id} ({broken.kind}): {broken.detail}; "
