@@ -147,8 +147,11 @@ _LAST = "audit:chain-verdict"
 def verify_and_remember() -> Verdict:
     """Verify the whole chain and keep the verdict (with its time) for the audit page."""
     verdict = verify()
-    cache.set(_LAST, {"at": timezone.now().isoformat(), "rows": verdict.rows, "head": verdict.head,
-                      "broken": None if verdict.ok else asdict(verdict.broken)}, timeout=None)
+    try:
+        cache.set(_LAST, {"at": timezone.now().isoformat(), "rows": verdict.rows, "head": verdict.head,
+                          "broken": None if verdict.ok else asdict(verdict.broken)}, timeout=None)
+    except Exception:  # the verdict still reaches the caller and the log; only the page's copy is lost
+        log.warning("audit chain verdict not remembered: the cache is unavailable", exc_info=True)
     if not verdict.ok:
         log.error("audit log chain broken at row %s (%s): %s", verdict.broken.row_id, verdict.broken.kind,
                   verdict.broken.detail)

@@ -15,8 +15,6 @@ import logging
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from wanxin.accounts.models import User
-
 from . import roles
 from .guards import Forbidden
 from .models import RoleGrant
@@ -24,7 +22,7 @@ from .models import RoleGrant
 log = logging.getLogger(__name__)
 
 
-def checker_dependence(*, maker_id: int | None, checker: User, permission: str) -> str | None:
+def checker_dependence(*, maker_id: int | None, checker, permission: str) -> str | None:
     """Why ``checker`` may not check what ``maker_id`` made with ``permission`` (a money
     permission codename), as a refusal code; None when independent. A None maker is the
     system, from which everyone is independent."""
@@ -44,7 +42,7 @@ def checker_dependence(*, maker_id: int | None, checker: User, permission: str) 
     return None
 
 
-def checker_independence_require(*, maker_id: int | None, checker: User, permission: str) -> None:
+def checker_independence_require(*, maker_id: int | None, checker, permission: str) -> None:
     """Raise ``Forbidden`` unless ``checker`` is independent of the maker (see module)."""
     code = checker_dependence(maker_id=maker_id, checker=checker, permission=permission)
     if code is None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
-
-from wanxin.accounts.models import User
 
 from . import chain
 from .actions import AuditAction
@@ -35,7 +35,7 @@ def _target(target: Target) -> tuple[str, str]:
     return str(kind), str(ident)
 
 
-def audit_record(*, actor: User | System, action: AuditAction, target: Target, before: dict | None,
+def audit_record(*, actor: AbstractBaseUser | System, action: AuditAction, target: Target, before: dict | None,
                  after: dict | None, ip: str | None = None) -> AuditLog:
     """Append one audit row. Call inside the transaction of the change it records, as its last
     write (the row takes the chain lock, held until COMMIT), so the change and its row commit or
@@ -44,7 +44,7 @@ def audit_record(*, actor: User | System, action: AuditAction, target: Target, b
     served. An action outside ``AuditAction`` is refused."""
     if action not in AuditAction.values:
         raise ValueError(f"unknown audit action {action!r}: add it to wanxin.audit.actions.AuditAction")
-    if actor is not SYSTEM and not isinstance(actor, User):
+    if actor is not SYSTEM and not isinstance(actor, get_user_model()):
         raise TypeError(f"audit actor must be a user or guards.SYSTEM, not {actor!r}")
     person = None if actor is SYSTEM else actor
     target_type, target_id = _target(target)
