@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wanxin.accounts.auth import customer_required
+from wanxin.audit.guards import customer_required
 from wanxin.core.errors import NotFound, WanxinError
 from wanxin.funds.domain import AmountError, fen_to_yuan_text, yuan_to_fen
 

@@ -1,7 +1,8 @@
 """Who may act: the one guard module. Three meanings, each explicit:
 
-- **a customer**: ``customer_require(user)``: a logged-in, active customer (not an operator,
-  staff or superuser).
+- **a customer**: ``customer_require(user)`` in services, ``@customer_required`` on pages: a
+  logged-in, active customer (not an operator, staff or superuser). Customer API operations
+  authenticate with ``wanxin.accounts.auth.customer_auth`` (sessions or the customer's tokens).
 - **an operator with permission X**: ``operator_require(actor, "review_loans")`` in services;
   ``@require_operator_permission("backoffice.review_loans")`` on pages (no argument: any
   operator) and ``auth=operator_auth("backoffice.review_loans")`` on Ninja operations.
@@ -90,6 +91,27 @@ def person(actor):
 
 
 # -- pages and API operations ---------------------------------------------------------------
+
+
+def customer_page(refused_template: str = "accounts/operator_refused.html") -> Callable:
+    """Page decorator: a logged-in customer, else the login page; an operator gets a 403 page
+    (``refused_template``, which may point them to their side of the console)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            if not is_customer(request.user):
+                return render(request, refused_template, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+customer_required = customer_page()
 
 
 def _check_labels(permissions: tuple[str, ...]) -> None:

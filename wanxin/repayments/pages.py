@@ -11,8 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wanxin.accounts.auth import customer_required
-from wanxin.audit.guards import require_operator
+from wanxin.audit.guards import customer_required, require_operator
 from wanxin.charts.data import Series, bar_chart
 from wanxin.core.errors import WanxinError
 from wanxin.core.money import format_fen
