@@ -8,11 +8,11 @@ PLATFORM_BASE_URL, PLATFORM_NOTIFY_URL, WANXIN_KEY_DIR, *_KEY / *_KEY_FILE.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from wanxin import config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WANXIN_VAR_DIR", BASE_DIR / "var"))
@@ -39,68 +39,17 @@ ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "*" if not PRODUCTIO
 # -- databases ---------------------------------------------------------------------------
 
 
-def _answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def _databases() -> dict[str, dict]:
-    # Served processes keep a psycopg pool per process (DESIGN §2); the test runner manages
-    # its own connections, so tests use plain ones.
-    pooled = ENV != "test" and os.environ.get("WANXIN_DB_POOL", "1") == "1"
-    pool = {"min_size": 2, "max_size": int(os.environ.get("WANXIN_DB_POOL_SIZE", "20")), "timeout": 10}
-    options = {"OPTIONS": {"pool": pool} if pooled else {}, "CONN_MAX_AGE": 0}
-    platform_url = os.environ.get("DATABASE_URL")
-    bank_url = os.environ.get("BANK_DATABASE_URL")
-    if platform_url:
-        platform = dj_database_url.parse(platform_url)
-        bank = dj_database_url.parse(bank_url) if bank_url else {**platform, "NAME": f"{platform['NAME']}_bank"}
-    elif os.environ.get("WANXIN_LOCAL_SERVICES") == "1" and _answers("127.0.0.1", 5432):
-        # Development machines and CI run PostgreSQL on localhost with trust auth.
-        local = {"HOST": "127.0.0.1", "PORT": "5432", "USER": os.environ.get("PGUSER", "postgres"), "PASSWORD": ""}
-        platform, bank = {**local, "NAME": "wanxin"}, {**local, "NAME": "wanxin_bank"}
-    else:
-        if PRODUCTION:
-            raise ImproperlyConfigured("DATABASE_URL must be set in production")
-        from wanxin import embedded
-
-        platform, bank = embedded.database("wanxin"), embedded.database("wanxin_bank")
-    for entry in (platform, bank):
-        entry["ENGINE"] = "django.db.backends.postgresql"
-        entry.setdefault("OPTIONS", {}).update(options["OPTIONS"])
-        entry["CONN_MAX_AGE"] = options["CONN_MAX_AGE"]
-    # A suffix lets several test runs share one server without dropping each other's databases.
-    suffix = os.environ.get("WANXIN_TEST_DB_SUFFIX", "")
-    platform.setdefault("TEST", {})["NAME"] = f"test_{platform['NAME']}{suffix}"
-    bank.setdefault("TEST", {})["NAME"] = f"test_{bank['NAME']}{suffix}"
-    if ROLE == "bank":
-        return {"default": bank, "bank": bank}
-    return {"default": platform, "bank": bank}
-
-
-DATABASES = _databases()
+# Where they are and how they are pooled: wanxin/config.py.
+DATABASES = config.databases(env=ENV, role=ROLE, production=PRODUCTION)
 DATABASE_ROUTERS = ["wanxin.dbrouter.ServiceRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 # -- cache --------------------------------------------------------------------------------
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if not REDIS_URL and os.environ.get("WANXIN_LOCAL_SERVICES") == "1" and _answers("127.0.0.1", 6379):
-    REDIS_URL = "redis://127.0.0.1:6379/0"
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    if ENV == "test":
-        # Test databases are recreated, so ids repeat: a run must not meet the keys (SMS
-        # codes, double-submit guards) an earlier or parallel run left in the shared Redis.
-        # Set once, inherited by the processes a test starts.
-        os.environ.setdefault("WANXIN_TEST_CACHE_PREFIX", f"test-{os.getpid()}-{os.urandom(4).hex()}")
-        CACHES["default"]["KEY_PREFIX"] = os.environ["WANXIN_TEST_CACHE_PREFIX"]
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "wanxin_cache"}}
+REDIS_URL = config.redis_url()
+# Redis when there is one (key prefix per test run), the database cache otherwise.
+CACHES = config.caches(env=ENV, redis=REDIS_URL)
 
 
 # -- apps ---------------------------------------------------------------------------------
@@ -298,18 +247,10 @@ PLATFORM_NOTIFY_URL = os.environ.get(
 KEY_DIR = Path(os.environ.get("WANXIN_KEY_DIR", VAR_DIR / "keys"))
 
 
-def _key(env_name: str, pair: str, suffix: str) -> str:
-    """PEM text from $NAME, from the file named by $NAME_FILE, or (development) a generated pair."""
-    if os.environ.get(env_name):
-        return os.environ[env_name]
-    if os.environ.get(f"{env_name}_FILE"):
-        return Path(os.environ[f"{env_name}_FILE"]).read_text()
-    if PRODUCTION:
-        raise ImproperlyConfigured(f"{env_name} or {env_name}_FILE must be set in production")
-    from wanxin.protocol.signing import ensure_key_pair
 
-    private_path, public_path = ensure_key_pair(KEY_DIR, pair)
-    return (private_path if suffix == "key" else public_path).read_text()
+
+def _key(env_name: str, pair: str, suffix: str) -> str:
+    return config.pem(env_name, pair, suffix, production=PRODUCTION, key_dir=KEY_DIR)
 
 
 # What the platform holds: its own private key and the bank's public key.

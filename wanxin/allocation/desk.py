@@ -5,7 +5,6 @@ Each action is a service call; refusals come back as messages."""
 
 from __future__ import annotations
 
-import re
 from functools import wraps
 
 from django.contrib import messages
@@ -15,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wanxin.audit.guards import require_operator, require_operator_permission
+from wanxin.core import money
 from wanxin.core.errors import NotFound, WanxinError
-from wanxin.funds.domain import AmountError, yuan_to_fen
+from wanxin.i18n import translated
 
 from . import domain, selectors, services
 from .chart import assets_chart
@@ -80,21 +80,13 @@ def _act(request: HttpRequest, allocation_id: int, action, done: str) -> HttpRes
     return redirect("allocation:desk-allocation", allocation_id)
 
 
-_ZERO = re.compile(r"0+(?:\.0*)?")
-
-
 def _fen(request: HttpRequest, name: str, *, signed: bool = False) -> int:
     """An amount typed in yuan, zero allowed (refused as a message naming the field)."""
-    text = request.POST.get(name, "").strip()
-    negative = signed and text.startswith("-")
-    body = text.removeprefix("-").strip() if negative else text
-    if _ZERO.fullmatch(body):
-        return 0
     try:
-        value = yuan_to_fen(body, maximum=MAX_YUAN_FEN)
-    except AmountError as exc:
-        raise WanxinError(f"{name}: {exc}", code=f"invalid_{name}") from exc
-    return -value if negative else value
+        return money.parse_yuan(request.POST.get(name, ""), maximum=MAX_YUAN_FEN,
+                                minimum=-MAX_YUAN_FEN if signed else 0)
+    except money.AmountError as exc:
+        raise WanxinError(f"{name}: {translated(exc)}", code=f"invalid_{name}") from exc
 
 
 @require_POST

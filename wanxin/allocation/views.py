@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wanxin.audit.guards import customer_required
+from wanxin.core import money
 from wanxin.core.errors import NotFound, WanxinError
-from wanxin.funds.domain import AmountError, fen_to_yuan_text, yuan_to_fen
+from wanxin.funds.domain import fen_to_yuan_text
+from wanxin.i18n import translated
 
 from . import domain, selectors, services
 from .forms import ApplyForm, QuoteForm
@@ -129,10 +131,10 @@ def ask(request: HttpRequest, allocation_id: int) -> HttpResponse:
                                      months=int(months) if months.isdigit() and len(months) < 4 else None)
             messages.success(request, _("Your request was sent; an operator reviews it."))
             return redirect("allocation:detail", allocation_id)
-        amount = yuan_to_fen(request.POST.get("amount", ""), maximum=settings.FUNDS_MAX_AMOUNT_FEN * 100)
+        amount = money.parse_yuan(request.POST.get("amount", ""), maximum=settings.FUNDS_MAX_AMOUNT_FEN * 100)
         services.request_apply(customer=request.user, allocation_id=allocation_id, kind=kind, amount=amount)
-    except AmountError as exc:
-        messages.error(request, str(exc))
+    except money.AmountError as exc:
+        messages.error(request, translated(exc))
     except WanxinError as exc:
         messages.error(request, exc.message)
     else:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from wanxin.core import money
 from wanxin.core.money import format_fen
 
 # -- repayment methods --------------------------------------------------------------------------
@@ -51,16 +52,10 @@ class ScheduleError(ValueError):
 
 def check_amount(amount: object) -> int:
     """A loan amount: an ``int`` of fen (never a bool or float) from 1 to 10^12."""
-    if type(amount) is not int:
-        raise ScheduleError("The amount must be a whole number of fen.", field="amount")
-    if amount < 0:
-        raise ScheduleError("The amount must be positive.", field="amount")
-    if amount < MIN_AMOUNT:
-        raise ScheduleError("The amount must be more than zero.", field="amount")
-    if amount > MAX_AMOUNT:
-        raise ScheduleError(f"The amount must be at most {MAX_AMOUNT} fen ({format_fen(MAX_AMOUNT)}).",
-                            field="amount")
-    return amount
+    try:
+        return money.check_fen(amount, minimum=MIN_AMOUNT, maximum=MAX_AMOUNT)
+    except money.AmountError as exc:
+        raise _amount_error(exc) from exc
 
 
 def _check_decimal(value: object, *, what: str, field: str) -> Decimal:
@@ -107,21 +102,25 @@ _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 def parse_amount(text: str | None) -> int:
     """An amount in fen as text (``"1000000"`` is ¥10,000.00): ASCII digits only."""
-    value = (text or "").strip()
-    if not value:
-        raise ScheduleError("Give the amount in fen, for example amount=1000000 for ¥10,000.00.", field="amount")
-    if value.startswith("-"):
-        raise ScheduleError("The amount must be positive.", field="amount")
-    body = value.removeprefix("+")
-    if "." in body and _DIGITS_RE.fullmatch(body.replace(".", "", 1)):
-        raise ScheduleError("The amount is in fen and must be a whole number, without a decimal point.",
-                            field="amount")
-    if not _DIGITS_RE.fullmatch(body):
-        raise ScheduleError("The amount must be a whole number of fen, for example 1000000 for ¥10,000.00.",
-                            field="amount")
-    if len(body.lstrip("0")) > len(str(MAX_AMOUNT)):
-        return check_amount(MAX_AMOUNT + 1)  # too large: the same message, no giant int
-    return check_amount(int(body))
+    try:
+        return money.parse_fen(text, minimum=MIN_AMOUNT, maximum=MAX_AMOUNT)
+    except money.AmountError as exc:
+        raise _amount_error(exc) from exc
+
+
+# The calculator API's own wording of ``wanxin.core.money``'s refusals (English, like its docs).
+_AMOUNT_MESSAGES = {
+    "required": "Give the amount in fen, for example amount=1000000 for ¥10,000.00.",
+    "negative": "The amount must be positive.",
+    "zero": "The amount must be more than zero.",
+    "fraction": "The amount is in fen and must be a whole number, without a decimal point.",
+    "too_large": f"The amount must be at most {MAX_AMOUNT} fen ({format_fen(MAX_AMOUNT)}).",
+}
+
+
+def _amount_error(exc: money.AmountError) -> ScheduleError:
+    text = _AMOUNT_MESSAGES.get(exc.code, "The amount must be a whole number of fen, for example 1000000 for ¥10,000.00.")
+    return ScheduleError(text, field="amount")
 
 
 def parse_annual_rate(text: str | None) -> Decimal:

@@ -1,4 +1,5 @@
-"""Helpers shared by the test suites (imported only from tests)."""
+"""Helpers shared by the test suites (imported only from tests). Bank-side observations are in
+``wanxin.testing.bank``; the bank outage fixture and recovery in ``wanxin.testing.faults``."""
 
 from __future__ import annotations
 
