@@ -1,8 +1,10 @@
-"""Operator roles and the named permissions they grant (pure data, no Django).
+"""Operator roles and the named permissions they grant (pure data, no Django): the one
+place that says which role holds which permission. docs/roles.md is generated from it
+(``python -m wanxin.backoffice.roles_doc``).
 
 Every permission is ``backoffice.<codename>`` (held by ``models.OperatorPermission``);
 a role is a Django ``Group`` of the same name. To add a permission or change a role:
-edit the tables below, run ``makemigrations backoffice`` (the permission list is frozen
+edit the tables below, regenerate docs/roles.md, run ``makemigrations backoffice`` (the permission list is frozen
 into ``OperatorPermission``'s options) and add a migration that calls
 ``services.roles_sync(apps)``, as ``0003_roles`` does.
 """
