@@ -6,10 +6,12 @@ pages, the status filter, who may open it."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.test import Client
 
@@ -52,10 +54,11 @@ def _status(operator, allocation: Allocation, total_assets: int) -> Allocation:
     return Allocation.objects.get(pk=allocation.pk)
 
 
-@pytest.fixture
-def board_data(live):
+def board_allocations() -> dict[str, Allocation]:
     """Four running allocations: well above the lines, between them, below liquidation, and one
     without a status yet (the platform's capital at the bank is enough for all four)."""
+    # The seeded products again (a transactional test's flush removes them; seeding is idempotent).
+    importlib.import_module("wanxin.allocation.migrations.0002_seed_products").seed(apps, None)
     held = Account.objects.using("bank").filter(account_no="PLATFORM_CAPITAL").values_list("available", flat=True)
     if (held.first() or 0) < 20_000_000:
         fund_platform_capital(platform_no=settings.PLATFORM_NO, amount=20_000_000 - (held.first() or 0), staff="test")
@@ -65,6 +68,11 @@ def board_data(live):
             "warning": _status(operator, warning, (warning.warning_line + warning.liquidation_line) // 2),
             "liquidation": _status(operator, liquidation, liquidation.liquidation_line - 12_345),
             "unrecorded": unrecorded}
+
+
+@pytest.fixture
+def board_data(live):
+    return board_allocations()
 
 
 def test_the_board_lists_running_allocations_nearest_the_line_first(board_data):
