@@ -23,7 +23,7 @@ import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.resolvers import RoutePattern
 from ninja.utils import normalize_path
 
@@ -84,12 +84,15 @@ class Endpoint:
     methods: tuple[str, ...]
     need: Need
     api: bool = False
+    view: object = None  # a page's view, to check the sample URL reaches it
 
     def __str__(self) -> str:
         return self.route
 
 
-def _sample(name: str) -> str:
+def _sample(name: str, converter: str = "") -> str:
+    if converter == "int":
+        return NOTHING
     return TEXT_SAMPLES.get(name, NOTHING if name.endswith("id") or name == "pk" else "x")
 
 
@@ -104,7 +107,7 @@ def _walk(patterns, prefix: str = "", namespace: str = ""):
 
 def _url(route: str, entry: URLPattern, namespace: str) -> str:
     if isinstance(entry.pattern, RoutePattern) and "(?P" not in route:
-        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: _sample(m.group(1)), route)
+        return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: _sample(m.group(2), m.group(1) or "str"), route)
     kwargs = {name: _sample(name) for name in entry.pattern.regex.groupindex}
     return reverse(namespace + entry.name, kwargs=kwargs)
 
@@ -123,7 +126,7 @@ def operator_pages() -> tuple[list[Endpoint], list[str]]:
             if not allow_listed or need is not None:
                 undeclared.append(route)
             continue
-        pages.append(Endpoint(route, _url(route, entry, namespace), ("GET", "POST"), need))
+        pages.append(Endpoint(route, _url(route, entry, namespace), ("GET", "POST"), need, view=entry.callback))
     return pages, undeclared
 
 
@@ -245,6 +248,8 @@ def attempt(client: Client, endpoint: Endpoint, method: str):
 
 @pytest.mark.parametrize("endpoint", PAGES + OPERATIONS, ids=str)
 def test_exactly_the_allowed_principals_get_through(clients, endpoint: Endpoint):
+    if endpoint.view is not None:
+        assert resolve(endpoint.url).func is endpoint.view, f"{endpoint.url} does not reach {endpoint}: add a sample"
     customer_side = endpoint.need.who == CUSTOMER
     # Customers' endpoints: the customer, a stranger and one operator are enough.
     principals = [CUSTOMER_USER, ANONYMOUS, "service"] if customer_side else PRINCIPALS
