@@ -35,6 +35,8 @@ class Need:
     any_of: tuple[str, ...] = ()
 
     def allows(self, *, operator: bool, codenames: Iterable[str] = ()) -> bool:
+        """Whether a logged-in user gets through: a customer (``operator`` False), or an operator
+        whose roles hold ``codenames``."""
         if self.who == CUSTOMER:
             return not operator
         if not operator:
@@ -56,7 +58,8 @@ def require_any_operator_permission(*permissions: str) -> Callable:
     one of ``permissions`` may open (e.g. the allocation desk: its operators, and the finance
     officers who approve its settlements)."""
     for label in permissions:
-        if label.removeprefix("backoffice.") not in PERMISSIONS or not label.startswith("backoffice."):
+        app, _, codename = label.partition(".")
+        if app != "backoffice" or codename not in PERMISSIONS:
             raise ValueError(f"unknown back-office permission {label!r}")
     if not permissions:
         raise ValueError("name at least one permission")
