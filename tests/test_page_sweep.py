@@ -23,7 +23,8 @@ CUSTOMER_PAGES = ["/loans/", "/loans/mine", "/loans/apply", "/funds/", "/funds/r
 OPERATOR_PAGES = ["/backoffice/", "/backoffice/audit/", "/backoffice/customers/", "/backoffice/operators/",
                   "/backoffice/kyc/", "/loans/review/", "/loans/review/disbursements/", "/loans/review/overdue",
                   "/loans/review/releases", "/backoffice/risk/", "/backoffice/risk/blacklist/",
-                  "/backoffice/risk/score/", "/backoffice/risk/checks/", "/backoffice/risk/rules/new/AGE"]
+                  "/backoffice/risk/score/", "/backoffice/risk/checks/", "/backoffice/risk/rules/new/AGE",
+                  "/allocation/desk/risk-board"]
 ID_PAGES = ["/loans/{}", "/funds/records/{}", "/kyc/documents/{}", "/backoffice/customers/{}", "/loans/review/{}",
             "/backoffice/kyc/{}", "/backoffice/kyc/documents/{}", "/backoffice/risk/rules/{}"]
 

@@ -5,15 +5,13 @@ Each action is a service call; refusals come back as messages."""
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wanxin.audit.guards import require_operator, require_operator_permission
+from wanxin.audit.guards import require_any_operator_permission, require_operator_permission
 from wanxin.core import money
 from wanxin.core.errors import NotFound, WanxinError
 from wanxin.i18n import translated
@@ -28,16 +26,8 @@ APPROVE = "backoffice.settle_allocation"  # settlements move money: the finance 
 MAX_YUAN_FEN = 10**15
 
 
-def _desk_reader(view):
-    """Allocation operators, and finance officers (who approve settlements), may read the desk."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not (request.user.has_perm(REVIEW) or request.user.has_perm(APPROVE)):
-            return render(request, "backoffice/forbidden.html", {"missing": [REVIEW]}, status=403)
-        return view(request, *args, **kwargs)
-
-    return require_operator(wrapped)
+# Allocation operators, and finance officers (who approve settlements), may read the desk.
+_desk_reader = require_any_operator_permission(REVIEW, APPROVE)
 
 
 @require_GET

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,14 +91,28 @@ def fund_dynamics(allocation: Allocation) -> QuerySet[FundRecord]:
 # -- the operators' desk --------------------------------------------------------------------------------
 
 
+def by_liquidation_distance(statuses=domain.RUNNING) -> QuerySet[Allocation]:
+    """Allocations in ``statuses`` nearest their liquidation line first, annotated with
+    ``distance`` (latest recorded total assets − liquidation line, fen); those with no account
+    status recorded yet come last. The desk's at-risk queue and the risk board both read it."""
+    return (Allocation.objects.select_related("customer", "product").filter(status__in=statuses)
+            .annotate(distance=F("latest_total_assets") - F("liquidation_line"))
+            .order_by(F("distance").asc(nulls_last=True), "pk"))
+
+
+def running_counts() -> dict[str, int]:
+    """How many running allocations are in each running status."""
+    counted = dict(Allocation.objects.filter(status__in=domain.RUNNING).values_list("status")
+                   .annotate(n=Count("pk")).values_list("status", "n"))
+    return {status: counted.get(status, 0) for status in domain.RUNNING}
+
+
 def desk_queues(*, day: dt.date | None = None) -> dict[str, list]:
     """Every queue of allocation work, each in the order it should be done: allocations at
     risk nearest their liquidation line first."""
     day = day or today()
     base = Allocation.objects.select_related("customer", "product")
-    at_risk = (base.filter(status__in=[domain.LIQUIDATION, domain.WARNING], latest_total_assets__isnull=False)
-               .annotate(distance=F("latest_total_assets") - F("liquidation_line"))
-               .order_by("distance", "pk"))
+    at_risk = by_liquidation_distance((domain.LIQUIDATION, domain.WARNING)).filter(latest_total_assets__isnull=False)
     recorded_today = DailyStatus.objects.filter(allocation=OuterRef("pk"), day=day)
     return {
         "at_risk": list(at_risk[:200]),

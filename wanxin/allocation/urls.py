@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import desk, views
+from . import board, desk, views
 
 app_name = "allocation"
 desk_patterns = [
     path("desk/", desk.queues, name="desk"),
+    path("desk/risk-board", board.risk_board, name="desk-risk-board"),
     path("desk/statuses", desk.statuses_upload, name="desk-statuses"),
     path("desk/<int:allocation_id>", desk.allocation, name="desk-allocation"),
     path("desk/<int:allocation_id>/call", desk.call, name="desk-call"),

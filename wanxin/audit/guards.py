@@ -146,6 +146,28 @@ def require_operator_permission(*permissions: str) -> Callable:
 require_operator = require_operator_permission()
 
 
+def require_any_operator_permission(*permissions: str) -> Callable:
+    """Like ``require_operator_permission``, for a page that operators holding any one of
+    ``permissions`` may open (e.g. the allocation desk: its operators, and the finance officers
+    who approve its settlements)."""
+    if not permissions:
+        raise ValueError("name at least one permission")
+    _check_labels(permissions)
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def holding_one(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not any(request.user.has_perm(p) for p in permissions):
+                return render(request, "backoffice/forbidden.html", {"missing": list(permissions)}, status=403)
+            return view(request, *args, **kwargs)
+
+        guarded = require_operator(holding_one)
+        guarded.operator_permissions_any = permissions  # type: ignore[attr-defined]
+        return guarded
+
+    return decorator
+
+
 class OperatorSession(SessionAuth):
     """Session authentication (CSRF-checked for unsafe methods) of an active operator
     holding every one of ``permissions``."""

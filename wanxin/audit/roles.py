@@ -1,10 +1,13 @@
-"""Operator roles and the named permissions they grant (pure data, no Django).
+"""Operator roles and the named permissions they grant (pure data, no Django): the one
+place that says which role holds which permission. docs/roles.md is generated from it
+(``python -m wanxin.backoffice.roles_doc``).
 
 Every permission is ``backoffice.<codename>`` (held by the console's table-less
 ``backoffice.models.OperatorPermission``, whose content type the permission rows carry);
 a role is a Django ``Group`` of the same name. The table lives in the foundation (``audit``)
 so that the guards of every app read it without importing the console. To add a permission
-or change a role: edit the tables below, run ``makemigrations backoffice`` (the permission list is frozen
+or change a role: edit the tables below, regenerate docs/roles.md (``python -m wanxin.backoffice.roles_doc``),
+run ``makemigrations backoffice`` (the permission list is frozen
 into ``OperatorPermission``'s options) and add a migration that calls
 ``wanxin.backoffice.services.roles_sync(apps)``, as ``backoffice/0003_roles`` does.
 """
