@@ -135,6 +135,8 @@ if SERVES_PLATFORM:
         "wanxin.allocation",
         "wanxin.reconciliation",
         "wanxin.charts",
+        "wanxin.targets",
+        "wanxin.statistics",
     ]
 # The platform's own user model; a bank-only process keeps Django's for its staff.
 AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"
