@@ -64,7 +64,9 @@ class Customers:
 def customers(r: DateRange) -> Customers:
     users = User.objects.filter(customers_q(), date_joined__lt=r.end).aggregate(
         total=Count("pk"), new=Count("pk", filter=Q(date_joined__gte=r.start)))
-    accounts = DepositoryAccount.objects.filter(status=DepositoryAccount.Status.OPEN, opened_at__lt=r.end).aggregate(
+    # An account open with no opening time (opened before the platform recorded it) counts as open.
+    accounts = DepositoryAccount.objects.filter(Q(opened_at__lt=r.end) | Q(opened_at__isnull=True),
+                                                status=DepositoryAccount.Status.OPEN).aggregate(
         total=Count("pk"), new=Count("pk", filter=Q(opened_at__gte=r.start)))
     return Customers(users["total"], users["new"], accounts["total"], accounts["new"])
 
