@@ -68,3 +68,17 @@ def test_disclosure_of_an_empty_platform_is_zero(db):
     assert (d.lent, d.book.outstanding, d.top1_share, d.book.overdue_rate, d.compensation) == (
         0, 0, Decimal("0.00"), Decimal("0.00"), 0)
     assert Client().get("/disclosure").status_code == 200
+
+
+def test_pages_speak_chinese_by_default(db):
+    from wanxin.backoffice import roles
+    from wanxin.backoffice.tests import factories as f
+
+    chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    html = Client(**chinese).get("/disclosure").content.decode()
+    assert "信息披露" in html and "累计代偿金额" in html and "关联关系借款" in html and "月度历史" in html
+    web = Client(**chinese)
+    web.force_login(f.operator(roles.FINANCE_OFFICER))
+    html = web.get("/backoffice/statistics/").content.decode()
+    assert "平台统计" in html and "平台收入（按类别）" in html and "导出 CSV" in html
+    assert "结束日期不能晚于今天。" in web.get("/backoffice/statistics/", {"date_to": "2999-01-01"}).content.decode()

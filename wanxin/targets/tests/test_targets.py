@@ -167,3 +167,12 @@ def test_only_loan_reviewers_see_target_management(live, reviewer):
         assert Client().get(path).status_code == 302
         for role in (roles.CUSTOMER_SERVICE, roles.FINANCE_OFFICER, roles.RISK_OFFICER):
             assert client_for(f.operator(role)).get(path).status_code == 403, (path, role)
+
+
+def test_pages_speak_chinese_by_default(reviewer):
+    web = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    web.force_login(reviewer)
+    html = web.get("/loans/review/targets/").content.decode()
+    assert "标的管理" in html and "待审核" in html and "导出 CSV" in html
+    html = web.get("/loans/review/targets/repayments").content.decode()
+    assert "逾期账龄分布" in html and "今日到期" in html and "M3+" in html
