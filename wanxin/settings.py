@@ -400,6 +400,12 @@ KYC_MAX_UPLOAD_BYTES = int(os.environ.get("KYC_MAX_UPLOAD_BYTES", str(5 * 1024 *
 KYC_MAX_DOCUMENTS = int(os.environ.get("KYC_MAX_DOCUMENTS", "20"))
 
 
+# -- statistics and disclosure (issue 13 items 6-7) ------------------------------------------------
+# The public disclosure page's figures are computed at most once per this many seconds (it
+# aggregates whole tables and anyone may ask for it); 0: every request.
+DISCLOSURE_CACHE_SECONDS = int(os.environ.get("DISCLOSURE_CACHE_SECONDS", "60"))
+
+
 # -- repayments (issue 4 items 6-9) ---------------------------------------------------------------
 # Days after the due date before an unpaid period becomes overdue (then counted from the due date).
 REPAYMENT_GRACE_DAYS = int(os.environ.get("REPAYMENT_GRACE_DAYS", "3"))

@@ -3,6 +3,8 @@ their CSV, and the public disclosure page (/disclosure, no login)."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -61,7 +63,9 @@ def platform_csv(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def disclosure(request: HttpRequest) -> HttpResponse:
-    d = disclosure_selectors.disclosure()
+    seconds = settings.DISCLOSURE_CACHE_SECONDS
+    d = (cache.get_or_set("statistics:disclosure", disclosure_selectors.disclosure, seconds) if seconds
+         else disclosure_selectors.disclosure())
     chart = bar_chart([m.month for m in d.months], [
         Series(_("Lent in the month"), [m.lent for m in d.months], color="#3b82f6"),
         Series(_("Outstanding at the month's end"), [m.book.outstanding for m in d.months], color="#f59e0b",

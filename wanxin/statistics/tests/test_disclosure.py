@@ -82,3 +82,14 @@ def test_pages_speak_chinese_by_default(db):
     html = web.get("/backoffice/statistics/").content.decode()
     assert "平台统计" in html and "平台收入（按类别）" in html and "导出 CSV" in html
     assert "结束日期不能晚于今天。" in web.get("/backoffice/statistics/", {"date_to": "2999-01-01"}).content.decode()
+
+
+def test_the_public_page_is_computed_at_most_once_a_minute(db, settings):
+    from django.core.cache import cache
+
+    settings.DISCLOSURE_CACHE_SECONDS = 60
+    cache.delete("statistics:disclosure")
+    first = Client().get("/disclosure").context["d"]
+    assert Client().get("/disclosure").context["d"].as_of == first.as_of
+    cache.delete("statistics:disclosure")
+    assert Client().get("/disclosure").context["d"].as_of > first.as_of
