@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -98,7 +99,7 @@ def _bank_event(record: DepositoryRequest) -> Event:
     if record.amount is not None:
         details.append((_("Amount"), format_fen(record.amount)))
     if record.finished_at:
-        details.append((_("Answered at"), f"{record.finished_at.astimezone():%Y-%m-%d %H:%M:%S}"))
+        details.append((_("Answered at"), f"{timezone.localtime(record.finished_at):%Y-%m-%d %H:%M:%S}"))
     title = str(SERVICE_LABELS.get(record.service_name, record.service_label))
     return Event(record.created_at, BANK, title, str(_SYSTEM), details, record.request_no, order=2)
 

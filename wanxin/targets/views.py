@@ -40,13 +40,12 @@ def targets(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")) if not errors else None
     query = request.GET.copy()
     query.pop("page", None)
-    counts = selectors.status_counts()
+    counts, queued = selectors.status_counts(), selectors.queue_counts()
     return render(request, "targets/list.html", {
         "form": form, "errors": errors, "page": page, "query": query.urlencode(),
         "totals": selectors.totals(qs) if not errors else None,
         "statuses": [(s, status_label(s), counts[s]) for s in domain.PROJECT_STATUSES],
-        "queues": [(code, label, n) for (code, label), n in zip(
-            selectors.QUEUE_LABELS.items(), selectors.queue_counts().values(), strict=True)],
+        "queues": [(code, label, queued[code]) for code, label in selectors.QUEUE_LABELS.items()],
     }, status=400 if errors else 200)
 
 

@@ -6,6 +6,7 @@ from wanxin.repayments.tests.conftest import (  # noqa: F401  (fixtures)
     finance,
     live,
     loan,
+    outage,
     reviewer,
     sms,
 )

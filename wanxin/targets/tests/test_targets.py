@@ -15,11 +15,12 @@ from wanxin.backoffice import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank import invariants
 from wanxin.depository.models import DepositoryRequest
+from wanxin.lending import services as lending
 from wanxin.lending.models import Disbursement, Project
-from wanxin.lending.tests.conftest import applied, collecting
+from wanxin.lending.tests.conftest import TERMS, applied, collecting
 from wanxin.repayments import services as repayments
 from wanxin.repayments.models import RepaymentPlan
-from wanxin.targets import monitoring, timeline
+from wanxin.targets import monitoring, selectors, timeline
 
 from .conftest import customer
 
@@ -36,7 +37,30 @@ def rows_of(html: str) -> int:
     return html.count('<tr data-project="')
 
 
-def test_list_filters_search_export_and_queues(loan, reviewer):
+def test_queues_of_work(live, reviewer, outage):
+    waiting = applied(customer(kyc_limit=1_000_000_00), amount=2_000_00)
+    # Approved while the bank is unreachable: waiting for the bank to register and publish it.
+    outage({"CREATE_PROJECT"}, lost="request")
+    publishing = lending.project_approve(operator=reviewer, project_id=applied(
+        customer(kyc_limit=1_000_000_00), amount=3_000_00).pk, terms=TERMS)
+    outage.stop()
+    assert publishing.status == "PENDING_REVIEW" and publishing.create_request_no
+    full = collecting(customer(kyc_limit=1_000_000_00), reviewer, amount=1_000_00, months=3)
+    lending.tender_place(investor=customer(balance=1_000_00), project_id=full.pk, amount=1_000_00)
+    closed = collecting(customer(kyc_limit=1_000_000_00), reviewer, amount=1_000_00, months=3)
+    # Its window closed unfilled (the miscarry job has not run yet).
+    Project.objects.filter(pk=closed.pk).update(collect_until=timezone.now() - dt.timedelta(minutes=1))
+    assert Project.objects.get(pk=full.pk).status == "FULL"
+    assert selectors.queue_counts() == {"review": 1, "publish": 1, "cancel": 1, "full": 1}
+    web = client_for(reviewer)
+    for queue, project in (("review", waiting), ("publish", publishing), ("full", full), ("cancel", closed)):
+        html = web.get("/loans/review/targets/", {"queue": queue}).content.decode()
+        assert rows_of(html) == 1 and project.project_no in html, queue
+    proposal = lending.disbursement_propose(operator=reviewer, project_id=full.pk)
+    assert proposal.status == "PROPOSED" and selectors.queue_counts()["full"] == 0
+
+
+def test_list_filters_search_export(loan, reviewer):
     repaying = loan["project"]
     waiting = applied(customer(kyc_limit=1_000_000_00), amount=2_000_00, months=6, method="EQUAL_INSTALLMENT")
     web = client_for(reviewer)
@@ -49,8 +73,6 @@ def test_list_filters_search_export_and_queues(loan, reviewer):
 
     by_status = web.get("/loans/review/targets/", {"status": "REPAYING"}).content.decode()
     assert rows_of(by_status) == 1 and repaying.project_no in by_status and waiting.project_no not in by_status
-    queue = web.get("/loans/review/targets/", {"queue": "review"}).content.decode()
-    assert rows_of(queue) == 1 and waiting.project_no in queue
     # Amounts are typed in yuan: 5,000–20,000 keeps the ¥10,000 loan, not the ¥2,000 one.
     by_amount = web.get("/loans/review/targets/", {"amount_min": "5000", "amount_max": "20000"}).content.decode()
     assert rows_of(by_amount) == 1 and repaying.project_no in by_amount
