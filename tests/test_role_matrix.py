@@ -40,6 +40,7 @@ PUBLIC_PAGES = {
     "allocation/", "allocation/products/<int:product_id>", "accounts/register", "accounts/login",
     "accounts/login/sms", "accounts/password-reset", "accounts/sms-code", "accounts/logout",
     "backoffice/login",
+    "disclosure",  # 信息披露: public by law, platform totals only (no personal data)
     "api/v1/depository/notify",  # the bank's notifications: signature-checked, no session
     "dev/sms",  # the development SMS outbox: 404 unless settings.DEBUG
 }

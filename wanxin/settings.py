@@ -85,6 +85,8 @@ if SERVES_PLATFORM:
         "wanxin.allocation",
         "wanxin.reconciliation",
         "wanxin.charts",
+        "wanxin.targets",
+        "wanxin.statistics",
     ]
 # The platform's own user model; a bank-only process keeps Django's for its staff.
 AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"
@@ -338,6 +340,12 @@ FUNDS_CACHE_PREFIX = "wx:funds:" + os.environ.get("WANXIN_TEST_DB_SUFFIX", "") +
 # Qualification documents: largest accepted upload (bytes) and active documents per application.
 KYC_MAX_UPLOAD_BYTES = int(os.environ.get("KYC_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 KYC_MAX_DOCUMENTS = int(os.environ.get("KYC_MAX_DOCUMENTS", "20"))
+
+
+# -- statistics and disclosure (issue 13 items 6-7) ------------------------------------------------
+# The public disclosure page's figures are computed at most once per this many seconds (it
+# aggregates whole tables and anyone may ask for it); 0: every request.
+DISCLOSURE_CACHE_SECONDS = int(os.environ.get("DISCLOSURE_CACHE_SECONDS", "60"))
 
 
 # -- repayments (issue 4 items 6-9) ---------------------------------------------------------------
