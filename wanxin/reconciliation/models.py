@@ -48,6 +48,7 @@ class Difference(models.Model):
         AMOUNT_DIFFERS = "AMOUNT_DIFFERS", _("Amount differs")
         STATUS_DIFFERS = "STATUS_DIFFERS", _("Status differs")
         BALANCE_DIFFERS = "BALANCE_DIFFERS", _("Balance differs")
+        ALLOCATION_DIFFERS = "ALLOCATION_DIFFERS", _("Allocation freezes differ")
 
     class Status(models.TextChoices):
         OPEN = "OPEN", _("Open")
@@ -58,7 +59,7 @@ class Difference(models.Model):
 
     day = models.ForeignKey(ReconciliationDay, on_delete=models.PROTECT, related_name="differences")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    # A transaction difference names the request; a balance difference the account.
+    # A transaction difference names the request; a balance or allocation difference the account.
     request_no = models.CharField(max_length=64, blank=True)
     account = models.CharField(max_length=64, blank=True, help_text="userNo or PLATFORM_INCOME/PLATFORM_CAPITAL")
     service_name = models.CharField(max_length=32, blank=True)
@@ -70,6 +71,10 @@ class Difference(models.Model):
     bank_frozen = models.BigIntegerField(null=True, blank=True)
     platform_available = models.BigIntegerField(null=True, blank=True)
     platform_frozen = models.BigIntegerField(null=True, blank=True)
+    # An allocation difference: the customer's allocations holding freezes at the close, by
+    # number (the bank's file has account totals only, so the difference is the customer's).
+    # A database default, as the other levels insert their rows in SQL without it.
+    allocations = models.CharField(max_length=300, blank=True, db_default="")
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.OPEN)
     comment = models.TextField(blank=True)
     bank_answer = models.CharField(max_length=300, blank=True, help_text="what the last re-query returned")
