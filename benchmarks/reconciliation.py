@@ -102,11 +102,11 @@ def generate(rows: int, planted: int, day: dt.date) -> dict[str, Any]:
     with connections["default"].cursor() as cur:
         cur.execute(
             "INSERT INTO depository_depositoryrequest (request_no, service_name, user_no, amount, payload, status, "
-            " resp_code, resp_msg, applied_from, gateway_req_data, gateway_signature, attempts, created_at, "
-            " updated_at, finished_at) "
+            " resp_code, resp_msg, applied_from, gateway_req_data, gateway_signature, attempts, owner_type, "
+            " created_at, updated_at, finished_at) "
             "SELECT request_no, service_name, user_no, amount, %(payload)s, "
             " CASE WHEN n > 2 * %(p)s AND n <= 3 * %(p)s THEN 'PENDING' ELSE 'SUCCESS' END, "
-            " CASE WHEN n > 2 * %(p)s AND n <= 3 * %(p)s THEN '' ELSE '00000' END, '', 'sync', '', '', 1, "
+            " CASE WHEN n > 2 * %(p)s AND n <= 3 * %(p)s THEN '' ELSE '00000' END, '', 'sync', '', '', 1, '', "
             " finished_at - interval '50 milliseconds', finished_at, "
             " CASE WHEN n > 2 * %(p)s AND n <= 3 * %(p)s THEN NULL ELSE finished_at END "
             f"FROM ({ROW}) g WHERE n > %(p)s",

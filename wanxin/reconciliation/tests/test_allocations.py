@@ -20,6 +20,9 @@ from wanxin.backoffice import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank import staff
 from wanxin.funds.tests.conftest import bank_balance, make_customer, open_account, recharged
+from wanxin.lending import services as lending
+from wanxin.lending.tests.conftest import collecting
+from wanxin.lending.tests.conftest import customer as lending_customer
 from wanxin.protocol import codes
 from wanxin.reconciliation import levels, services
 from wanxin.reconciliation.models import Difference
@@ -29,6 +32,7 @@ from .conftest import age, yesterday
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "bank"])
 
 D = Difference.Kind
+TENDER = 1_000_00
 APPROVED_AT = dt.datetime(2026, 9, 29, 10, 0, tzinfo=allocation_domain.BEIJING)  # a trading day before 14:45
 
 
@@ -68,7 +72,8 @@ def allocation_customer(amount: int):
 def allocations(live, operator):
     """Two days ago the bank's staff funded PLATFORM_CAPITAL (the exposure limit needs it): that
     day is reconciled and the funding explained. Yesterday: A's allocation runs and is topped
-    up; B's is rejected before trading (freezes released, fee refunded)."""
+    up, and A also holds a tender freeze on a loan (a freeze no allocation owns); B's is
+    rejected before trading (freezes released, fee refunded)."""
     staff.fund_platform_capital(platform_no=settings.PLATFORM_NO, amount=5_000_000, staff="teller")
     age(1)
     a, b = allocation_customer(2_000_000), allocation_customer(1_500_000)
@@ -76,6 +81,8 @@ def allocations(live, operator):
     top_up = allocation.request_apply(customer=a, allocation_id=first.pk, kind=allocation_domain.TOP_UP,
                                       amount=300_000)
     allocation.request_approve(operator=operator, request_id=top_up.pk)
+    loan = collecting(lending_customer(kyc_limit=1_000_000_00), f.operator(roles.LOAN_REVIEWER))
+    lending.tender_place(investor=a, project_id=loan.pk, amount=TENDER)
     second = applied(b)
     allocation.allocation_reject(operator=operator, allocation_id=second.pk, reason="Not reachable")
     first.refresh_from_db()
@@ -104,8 +111,8 @@ def test_a_day_with_running_allocations_reconciles_to_zero(allocations, finance)
     age(1)
     reconcile_days_in_order(finance)
     assert found(yesterday()) == set()
-    # A's frozen balance at the bank is exactly its allocation's deposit, top-up and risk fund.
-    assert bank_balance(a.user_no)[1] == first.deposit_frozen + first.risk_fund_frozen
+    # A's frozen balance at the bank: its allocation's deposit, top-up and risk fund, and the tender.
+    assert bank_balance(a.user_no)[1] == first.deposit_frozen + first.risk_fund_frozen + TENDER
     books_balance()
 
 
@@ -124,7 +131,7 @@ def test_a_freeze_the_platform_never_recorded_is_found_at_the_allocation_level(a
     }
     difference = Difference.objects.get(day__date=yesterday(), kind=D.ALLOCATION_DIFFERS)
     held = first.deposit_frozen + first.risk_fund_frozen
-    assert (difference.bank_frozen, difference.platform_frozen) == (held + 50_00, held)
+    assert (difference.bank_frozen, difference.platform_frozen) == (held + TENDER + 50_00, held + TENDER)
     assert (difference.bank_amount, difference.platform_amount) == (held + 50_00, held)
     assert difference.allocations == first.allocation_no
     books_balance()
