@@ -7,12 +7,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReconciliationDay(models.Model):
     class Status(models.TextChoices):
-        OPEN = "OPEN", _("Open")
-        CLOSED = "CLOSED", _("Closed")
+        # In context: other apps' "Open"/"Closed" are accounts (opened, closed), which take
+        # precedence (earlier in INSTALLED_APPS).
+        OPEN = "OPEN", pgettext_lazy("reconciliation day", "Open")
+        CLOSED = "CLOSED", pgettext_lazy("reconciliation day", "Closed")
 
     date = models.DateField(unique=True)
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
@@ -51,7 +54,7 @@ class Difference(models.Model):
         ALLOCATION_DIFFERS = "ALLOCATION_DIFFERS", _("Allocation freezes differ")
 
     class Status(models.TextChoices):
-        OPEN = "OPEN", _("Open")
+        OPEN = "OPEN", pgettext_lazy("reconciliation difference", "Open")
         RESOLVED = "RESOLVED", _("Resolved by re-query")
         EXPLAINED = "EXPLAINED", _("Explained")
 

@@ -173,3 +173,7 @@ def test_requery_explain_and_close_an_allocation_difference(allocations, finance
         services.difference_explain(actor=finance, difference_id=other.pk, comment="Freeze made at the bank's desk")
     assert services.day_close(actor=finance, day=day).status == "CLOSED"
     assert Difference.objects.get(pk=difference.pk).status == "EXPLAINED"
+
+    # The label in the site's default language (last: the request leaves the thread in Chinese).
+    chinese = client.get(f"/backoffice/reconciliation/{day.isoformat()}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "配资冻结不符" in chinese.content.decode() and "Allocation freezes differ" not in chinese.content.decode()
