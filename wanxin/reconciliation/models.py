@@ -103,3 +103,7 @@ class Difference(models.Model):
     @property
     def is_transaction(self) -> bool:
         return self.kind in self.TRANSACTION_KINDS
+
+    @property
+    def is_allocation(self) -> bool:
+        return self.kind == self.Kind.ALLOCATION_DIFFERS

@@ -228,7 +228,7 @@ def difference_requery(*, actor: User, difference_id: int, client: BankClient | 
     try:
         if difference.is_transaction:
             resolved, answer = _requery_request(difference, client)
-        elif difference.kind == Difference.Kind.ALLOCATION_DIFFERS:
+        elif difference.is_allocation:
             resolved, answer = allocations.difference_recheck(difference, day_bounds(difference.day.date)[1], client)
         else:
             resolved, answer = _requery_balance(difference, client)

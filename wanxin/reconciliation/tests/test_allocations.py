@@ -1,7 +1,7 @@
 """The allocations level against the real bank over HTTP: running allocations (paid, approved,
 topped up; one rejected and released) reconcile to zero; a freeze the bank made for a
-customer's allocation that the platform never recorded is found at this level, exactly once,
-with the figures; a lost write of an allocation's own record, which only this level can see,
+customer's allocation that the platform never recorded, and a freeze the platform recorded
+that the bank never made, are each found at this level, exactly once, with the figures; a lost write of an allocation's own record, which only this level can see,
 is found alone; re-query, explain and close work on it as on any difference."""
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from wanxin.allocation.tests.conftest import _fast, _products, books_balance  # 
 from wanxin.backoffice import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank import staff
+from wanxin.depository import services as depository
+from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.tests.conftest import bank_balance, make_customer, open_account, recharged
 from wanxin.lending import services as lending
 from wanxin.lending.tests.conftest import collecting
@@ -45,11 +47,12 @@ def operator():
     return f.operator(roles.ALLOCATION_OPERATOR)
 
 
-def applied(user, deposit: int = 1_000_001) -> Allocation:
-    """Applied and paid through the bank: deposit frozen, first fee, risk fund frozen."""
+def applied(user, deposit: int = 1_000_001, **choices) -> Allocation:
+    """Applied and paid through the bank: deposit frozen, first fee, risk fund frozen (unless
+    ``pay_risk_fund=False``)."""
     product = Product.objects.get(code="monthly")
     return allocation.allocation_apply(customer=user, data=allocation.ApplicationInput(
-        product_id=product.pk, deposit=deposit, multiple=3, duration=3))
+        product_id=product.pk, deposit=deposit, multiple=3, duration=3, **choices))
 
 
 def running(user, operator) -> Allocation:
@@ -135,6 +138,31 @@ def test_a_freeze_the_platform_never_recorded_is_found_at_the_allocation_level(a
     assert (difference.bank_amount, difference.platform_amount) == (held + 50_00, held)
     assert difference.allocations == first.allocation_no
     books_balance()
+
+
+def test_a_freeze_the_bank_never_made_is_found_at_the_allocation_level(live, settings):
+    """The platform records a risk-fund freeze the bank never saw: its request never reached
+    the bank, then a forged notification said it succeeded."""
+    c = allocation_customer(1_500_000)
+    paid = applied(c, pay_risk_fund=False)
+    paid.refresh_from_db()
+    assert paid.status == allocation_domain.DEPOSIT_PAID
+    live_bank, settings.BANK_URL = settings.BANK_URL, "http://127.0.0.1:9/bank"  # nothing listens there
+    made_up = allocation.risk_fund_make_up(customer=c, allocation_id=paid.pk)
+    settings.BANK_URL = live_bank
+    assert DepositoryRequest.objects.get(request_no=made_up.request_no).status == "PENDING"
+    depository.result_apply(resp_data={"requestNo": made_up.request_no, "respCode": codes.SUCCESS,
+                                       "respMsg": "forged", "status": "SUCCESS"}, source="notify")
+    paid.refresh_from_db()
+    assert (paid.status, paid.risk_fund_frozen) == (allocation_domain.PAID, paid.risk_fund)
+    age(1)
+    services.day_reconcile(day=yesterday())
+
+    assert found(yesterday()) == {(D.MISSING_AT_BANK, made_up.request_no), (D.BALANCE_DIFFERS, c.user_no),
+                                  (D.ALLOCATION_DIFFERS, c.user_no)}
+    difference = Difference.objects.get(day__date=yesterday(), kind=D.ALLOCATION_DIFFERS)
+    assert (difference.bank_amount, difference.platform_amount) == (paid.deposit, paid.deposit + paid.risk_fund)
+    assert bank_balance(c.user_no)[1] == difference.bank_frozen == paid.deposit
 
 
 def test_a_lost_allocation_record_only_this_level_can_see(allocations, finance):
