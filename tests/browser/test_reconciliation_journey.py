@@ -20,8 +20,8 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Page, expect  # noqa: E402
 
 from wanxin.audit import roles  # noqa: E402
-from wanxin.backoffice import services as backoffice  # noqa: E402
 from wanxin.audit.models import AuditLog  # noqa: E402
+from wanxin.backoffice import services as backoffice  # noqa: E402
 from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
 from wanxin.bank import invariants  # noqa: E402
 from wanxin.funds import services as funds  # noqa: E402

@@ -27,7 +27,7 @@ from wanxin.depository.models import DepositoryRequest
 from wanxin.protocol import codes
 from wanxin.protocol.codes import ProtocolError
 
-from . import domain, loading, matching
+from . import allocations, domain, loading, matching
 from .domain import FileRefused
 from .models import Difference, ReconciliationDay
 
@@ -110,7 +110,8 @@ def day_reconcile(*, day: dt.date, actor: User | System, client: BankClient | No
             matching.customer_balances_match(recon.pk, end)
             _platform_accounts_match(recon, end)
             clock.lap("balances")
-            # Allocation level: see levels.py (the allocation app registers nothing yet).
+            allocations.allocations_match(recon.pk, end)
+            clock.lap("allocations")
             recon.statement_sha256, recon.statement_rows = statement.sha256, statement.rows
             recon.balances_sha256, recon.balance_rows = balances.sha256, balances.rows
             recon.matched, recon.runs, recon.last_run_at = counts.matched, recon.runs + 1, timezone.now()
@@ -223,6 +224,8 @@ def difference_requery(*, actor: User, difference_id: int, client: BankClient | 
     try:
         if difference.is_transaction:
             resolved, answer = _requery_request(difference, client)
+        elif difference.is_allocation:
+            resolved, answer = allocations.difference_recheck(difference, day_bounds(difference.day.date)[1], client)
         else:
             resolved, answer = _requery_balance(difference, client)
     except BankUnavailable as exc:
