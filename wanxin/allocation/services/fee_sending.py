@@ -1,0 +1,74 @@
+"""How the fee run's transfers reach the bank: as ``BATCH``es (PROTOCOL §5a) of up to
+``ALLOCATION_FEE_BATCH`` items (at most 1,000), one signature and one round trip each, and
+each batch's answers applied in one transaction (``results.fee_results_apply``).
+
+``transfers_send`` is the one function to switch when the depository's outbox sender takes
+waiting requests itself: the requests are recorded by the fee run's transaction either way,
+and their results go through the same handlers.
+
+A batch the bank does not answer leaves its requests pending: the next run sends them again
+(``pending_transfers``; each item is idempotent by its own requestNo, so a repeat returns
+the stored result), and the depository's recovery job looks them up meanwhile."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+
+from wanxin.core.ids import new_request_no
+from wanxin.depository.client import BankClient, BankUnavailable, get_client
+from wanxin.depository.models import DepositoryRequest
+from wanxin.protocol.codes import ProtocolError
+
+from .. import results
+from ..models import FeeCharge
+from .fee_plan import Transfer
+
+log = logging.getLogger("wanxin.allocation")
+BATCH_MAX = 1000  # PROTOCOL §5a
+
+
+def batch_size() -> int:
+    return max(1, min(int(settings.ALLOCATION_FEE_BATCH), BATCH_MAX))
+
+
+def transfers_send(transfers: list[Transfer], *, client: BankClient | None = None) -> int:
+    """Send ``transfers`` (committed) in batches and apply each batch's answers; returns how
+    many were answered with a final result."""
+    if connection.in_atomic_block:
+        raise RuntimeError("fee transfers are sent after their transaction commits")
+    client = client or get_client()
+    size, applied = batch_size(), 0
+    for first in range(0, len(transfers), size):
+        batch = transfers[first:first + size]
+        answers = batch_send(batch, client=client)
+        if answers is not None:
+            applied += results.fee_results_apply(answers)
+    return applied
+
+
+def batch_send(batch: list[Transfer], *, client: BankClient) -> list[dict] | None:
+    """One BATCH; its items' answers, or None (logged, attempts counted) when the bank gave
+    none or refused the batch as a whole (then nothing of it was recorded)."""
+    items = [("TRANSFER", {"requestNo": t.request_no, **t.payload}) for t in batch]
+    try:
+        return client.send_batch(new_request_no("WXAB"), items)
+    except (BankUnavailable, ProtocolError) as exc:
+        log.warning("a batch of %s fee transfers got no answer (%s); they stay pending", len(batch), exc)
+        DepositoryRequest.objects.filter(request_no__in=[t.request_no for t in batch]).update(
+            attempts=F("attempts") + 1)
+        return None
+
+
+def pending_transfers(*, created_before: dt.datetime) -> list[Transfer]:
+    """The fee run's transfers still waiting for the bank from an earlier run (one killed
+    between its commit and the bank's answer, or one the bank did not answer)."""
+    waiting = FeeCharge.objects.filter(status=FeeCharge.Status.PENDING).exclude(request_no="").values("request_no")
+    return [Transfer(no, payload) for no, payload in
+            DepositoryRequest.objects.filter(request_no__in=waiting, status=DepositoryRequest.Status.PENDING,
+                                             created_at__lt=created_before)
+            .order_by("pk").values_list("request_no", "payload")]
