@@ -412,6 +412,8 @@ REPAYMENT_AUTO_WORKERS = int(os.environ.get("REPAYMENT_AUTO_WORKERS", "8"))
 # bank BATCH (at most 1,000), and the threads taking such chunks at once, each with its own
 # database connection (allocation/services/fees.py).
 ALLOCATION_FEE_BATCH = int(os.environ.get("ALLOCATION_FEE_BATCH", "1000"))
+# Seconds to wait for a BATCH's answer (a thousand items take longer than one request).
+ALLOCATION_FEE_BATCH_TIMEOUT = float(os.environ.get("ALLOCATION_FEE_BATCH_TIMEOUT", "60"))
 ALLOCATION_FEE_WORKERS = int(os.environ.get("ALLOCATION_FEE_WORKERS", "8"))
 # Celery workers only: the automatic repayment job fans out this many tasks, each repaying the
 # loans with project_id % shards == its index (with REPAYMENT_AUTO_WORKERS threads), so several

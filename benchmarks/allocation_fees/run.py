@@ -38,6 +38,7 @@ from benchmarks.common import (
 )
 
 from .checks import bank_check, mirror_check, phase_check, requests_by_status
+from .cpu import BackendCpu
 from .seed import (
     BANK_DB,
     PGBENCH_DB,
@@ -65,6 +66,7 @@ def run_phase(name: str, *, ids: tuple[int, int], day: dt.date, workers: int, se
     self_cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
     bank_cpu0 = tree_cpu_seconds(server.pid)
     machine0 = cpu_busy_seconds()
+    postgres = BackendCpu([PLATFORM_DB, BANK_DB]).start()
     stop, states = threading.Event(), {}
 
     def sample(db: str) -> None:
@@ -89,6 +91,7 @@ def run_phase(name: str, *, ids: tuple[int, int], day: dt.date, workers: int, se
     self_cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - self_cpu0
     bank_cpu = tree_cpu_seconds(server.pid) - bank_cpu0
     machine = cpu_busy_seconds() - machine0
+    pg = postgres.stop()
     stop.set()
     for thread in samplers:
         thread.join()
@@ -104,11 +107,15 @@ def run_phase(name: str, *, ids: tuple[int, int], day: dt.date, workers: int, se
         "allocations": check["allocations"], "allocations_per_s": round(check["allocations"] / seconds, 1),
         "ms_per_allocation_wall": round(seconds / n * 1000, 2),
         **({"sql_statements_per_allocation": round((statements.statements - statements.savepoints) / n, 2),
-            "savepoint_commands_per_allocation": round(statements.savepoints / n, 2)} if statements.statements else {}),
+            "savepoint_commands_per_allocation": round(statements.savepoints / n, 2),
+            "sql_wall_share": round(statements.seconds / seconds, 3)} if statements.statements else {}),
         "platform_cpu_ms_per_allocation": round(self_cpu / n * 1000, 2),
         "bank_cpu_ms_per_allocation": round(bank_cpu / n * 1000, 2),
         "machine_cpu_ms_per_allocation": round(machine / n * 1000, 2),
-        "other_cpu_ms_per_allocation": round((machine - self_cpu - bank_cpu) / n * 1000, 2),
+        "postgresql_platform_cpu_ms_per_allocation": round(pg[PLATFORM_DB] / n * 1000, 2),
+        "postgresql_bank_cpu_ms_per_allocation": round(pg[BANK_DB] / n * 1000, 2),
+        "own_cpu_ms_per_allocation": round((self_cpu + bank_cpu + sum(pg.values())) / n * 1000, 2),
+        "other_cpu_ms_per_allocation": round((machine - self_cpu - bank_cpu - sum(pg.values())) / n * 1000, 2),
         "machine_cpu_busy_share": round(machine / seconds / (os.cpu_count() or 1), 3),
         "platform_backend_states": states.get(PLATFORM_DB, {}),
         "bank_backend_states": states.get(BANK_DB, {}),
@@ -117,7 +124,8 @@ def run_phase(name: str, *, ids: tuple[int, int], day: dt.date, workers: int, se
     }
     print(f"  {name:<26} {row['allocations']:>6} allocations in {seconds:7.1f} s = {row['allocations_per_s']:7.1f}/s"
           f"   cpu ms/allocation: platform {row['platform_cpu_ms_per_allocation']},"
-          f" bank {row['bank_cpu_ms_per_allocation']}, machine {row['machine_cpu_ms_per_allocation']}"
+          f" bank {row['bank_cpu_ms_per_allocation']}, PostgreSQL {row['postgresql_platform_cpu_ms_per_allocation']}"
+          f" + {row['postgresql_bank_cpu_ms_per_allocation']}, machine {row['machine_cpu_ms_per_allocation']}"
           + (f", SQL statements/allocation {row['sql_statements_per_allocation']}"
              if "sql_statements_per_allocation" in row else "")
           + f"   {'OK' if check['ok'] else 'CHECK FAILED'}", flush=True)

@@ -12,6 +12,7 @@ the stored result), and the depository's recovery job looks them up meanwhile.""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -36,12 +37,19 @@ def batch_size() -> int:
     return max(1, min(int(settings.ALLOCATION_FEE_BATCH), BATCH_MAX))
 
 
+def batch_client() -> BankClient:
+    """The bank client with a batch's longer wait for its answer (a timeout is resent with
+    the same bytes, which the bank answers from the stored batch, but costs a round)."""
+    client = get_client()
+    return dataclasses.replace(client, timeout=max(client.timeout, settings.ALLOCATION_FEE_BATCH_TIMEOUT))
+
+
 def transfers_send(transfers: list[Transfer], *, client: BankClient | None = None) -> int:
     """Send ``transfers`` (committed) in batches and apply each batch's answers; returns how
     many were answered with a final result."""
     if connection.in_atomic_block:
         raise RuntimeError("fee transfers are sent after their transaction commits")
-    client = client or get_client()
+    client = client or batch_client()
     size, applied = batch_size(), 0
     for first in range(0, len(transfers), size):
         batch = transfers[first:first + size]
