@@ -1,6 +1,6 @@
 """The daily allocation fee run over N DAILY allocations in progress, bank in the loop.
 
-    python -m benchmarks.allocation_fees [--allocations 10000] [--workers 2] [--batch 1000]
+    python -m benchmarks.allocation_fees [--allocations 10000] [--workers 8] [--batch 500]
                                          [--sequential 1000] [--profile] [--pgbench-seconds 20]
 
 Issues 12 and 14: "the daily fee run over 10,000 DAILY allocations in progress with the bank

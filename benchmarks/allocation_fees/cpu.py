@@ -5,9 +5,18 @@ the bank's processes are measured apart, ``tree_cpu_seconds`` and ``getrusage``)
 from __future__ import annotations
 
 import os
+import re
+import resource
+import subprocess
 import threading
 
-from benchmarks.common import admin_connection
+from benchmarks.common import (
+    admin_connection,
+    drop_database,
+    pgbench_binary,
+    pgbench_connection,
+    recreate_databases,
+)
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -70,3 +79,28 @@ class BackendCpu:
         for pid, (db, start) in self.first.items():
             used[db] += self.last[pid] - start
         return used
+
+
+def pgbench_own_cpu(database: str, *, seconds: int, scale: int = 8, clients: int = 8, threads: int = 2) -> dict:
+    """pgbench TPC-B once more, measuring its own CPU per transaction (the pgbench client
+    and its backends, not the rest of the machine): the figure to set beside an
+    allocation's own CPU, since on a shared machine both get only part of the cores."""
+    binary, conn = pgbench_binary(), pgbench_connection()
+    recreate_databases([database])
+    try:
+        subprocess.run([binary, "-i", "-q", "-s", str(scale), *conn, database], check=True, capture_output=True)
+        children0 = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
+        backends = BackendCpu([database]).start()
+        done = subprocess.run([binary, "-c", str(clients), "-j", str(threads), "-T", str(seconds), *conn, database],
+                              check=True, capture_output=True, text=True)
+        used = backends.stop()[database]
+        client = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]) - children0
+    finally:
+        drop_database(database)
+    match = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
+    count = int(match.group(1)) if match else 0
+    return {"tps": float(tps.group(1)) if tps else None, "transactions": count,
+            "backend_cpu_ms_per_tx": round(used / count * 1000, 3) if count else None,
+            "client_cpu_ms_per_tx": round(client / count * 1000, 3) if count else None,
+            "own_cpu_ms_per_tx": round((used + client) / count * 1000, 3) if count else None}

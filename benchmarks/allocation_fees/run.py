@@ -38,7 +38,7 @@ from benchmarks.common import (
 )
 
 from .checks import bank_check, mirror_check, phase_check, requests_by_status
-from .cpu import BackendCpu
+from .cpu import BackendCpu, pgbench_own_cpu
 from .seed import (
     BANK_DB,
     PGBENCH_DB,
@@ -160,8 +160,8 @@ def hold(ids: tuple[int, int], *, running: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.allocation_fees", description=__doc__.split("\n\n")[0])
     parser.add_argument("--allocations", type=int, default=10_000, help="allocations charged by the concurrent run")
-    parser.add_argument("--workers", type=int, default=2, help="fee run threads (ALLOCATION_FEE_WORKERS)")
-    parser.add_argument("--batch", type=int, default=1000,
+    parser.add_argument("--workers", type=int, default=8, help="fee run threads (ALLOCATION_FEE_WORKERS)")
+    parser.add_argument("--batch", type=int, default=500,
                         help="allocations per chunk and items per bank BATCH (ALLOCATION_FEE_BATCH)")
     parser.add_argument("--sequential", type=int, default=1000,
                         help="allocations of the sequential (workers=1) sample phase; 0: skip")
@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
 
     pgbench_after = pgbench_reference(PGBENCH_DB, seconds=args.pgbench_seconds) if args.pgbench_seconds else {}
     print(f"  pgbench after: {pgbench_after.get('tps')} tps", flush=True)
+    pgbench_cpu = pgbench_own_cpu(PGBENCH_DB, seconds=max(5, args.pgbench_seconds // 2)) if args.pgbench_seconds else {}
+    print(f"  pgbench's own CPU: {pgbench_cpu.get('own_cpu_ms_per_tx')} ms/tx", flush=True)
     print("Checking…", flush=True)
     mirrors = mirror_check()
     requests = requests_by_status()
@@ -265,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
         "pgbench": pgbench,
         "pgbench_after": pgbench_after,
         "pgbench_tps_used": tps,
+        "pgbench_own_cpu": pgbench_cpu,
+        # Both sides' own CPU only (the rest of the machine left out): what the ratio would be
+        # if each had the cores to itself at the same cost per item.
+        "own_cpu_ratio_estimate": round(pgbench_cpu["own_cpu_ms_per_tx"] / main_row["own_cpu_ms_per_allocation"], 3)
+        if pgbench_cpu.get("own_cpu_ms_per_tx") and main_row.get("own_cpu_ms_per_allocation") else None,
         "bank_server": f"gunicorn gthread 2 workers x {args.bank_threads} threads, WANXIN_ROLE=bank",
         "seed": seeded,
         "phases": rows,
