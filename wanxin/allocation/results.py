@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -304,29 +305,29 @@ def fee_results_apply(answers: list[dict]) -> int:
         settled = _records_settle(final, now)
         if not settled:
             return 0
-        owned = {b.pk: b for b in BankRequest.objects.filter(pk__in=[owner for _, owner, _ in settled.values()])}
-        allocations = {a.pk: a for a in locks.allocations_lock(sorted({b.allocation_id for b in owned.values()}))}
+        allocations = {a.pk: a for a in locks.allocations_lock(sorted({c.allocation_id for c in settled.values()}))}
         ok = {no: final[no].get("respCode") == codes.SUCCESS for no in settled}
-        _values_update(BankRequest._meta.db_table, "request_no", "status",
-                       [(no, "SUCCESS" if ok[no] else "FAIL") for no in settled])
-        _values_update(FeeCharge._meta.db_table, "request_no", "status",
-                       [(no, FeeCharge.Status.PAID if ok[no] else FeeCharge.Status.ARREARS) for no in settled])
+        with connection.cursor() as cursor:
+            _values_update(cursor, BankRequest._meta.db_table, "t.request_no = v.no",
+                           [(no, "SUCCESS" if ok[no] else "FAIL") for no in settled])
+            _values_update(cursor, FeeCharge._meta.db_table, "t.allocation_id = v.a AND t.request_no = v.no",
+                           [(c.allocation_id, no, FeeCharge.Status.PAID if ok[no] else FeeCharge.Status.ARREARS)
+                            for no, c in settled.items()])
         paid: dict[int, int] = {}
         owed: dict[int, int] = {}
         records, mirrors = [], []
-        for no, (_pk, owner, date) in settled.items():
-            b = owned[owner]
-            a = allocations[b.allocation_id]
+        for no, c in settled.items():
+            a = allocations[c.allocation_id]
             if ok[no]:
-                paid[a.pk] = paid.get(a.pk, 0) + b.amount
-                records.append(FundRecord(allocation_id=a.pk, kind=Kind.FEE_PAID, amount=-b.amount, request_no=no))
+                paid[a.pk] = paid.get(a.pk, 0) + c.amount
+                records.append(FundRecord(allocation_id=a.pk, kind=Kind.FEE_PAID, amount=-c.amount, request_no=no))
                 mirrors.append(FundEvents(a.user_no, no, [MoneyEvent(
-                    "ALLOCATION_FEE", -b.amount, -b.amount, remark=f"allocation {a.allocation_no}")]))
+                    "ALLOCATION_FEE", -c.amount, -c.amount, remark=f"allocation {a.allocation_no}")]))
             else:
-                owed[a.pk] = owed.get(a.pk, 0) + b.amount
+                owed[a.pk] = owed.get(a.pk, 0) + c.amount
                 said = f"{final[no].get('respMsg', '')} ({final[no].get('respCode', '')})"
-                records.append(FundRecord(allocation_id=a.pk, kind=Kind.FEE_ARREARS, amount=-b.amount,
-                                          note=f"{date.isoformat()} {said}"[:300]))
+                records.append(FundRecord(allocation_id=a.pk, kind=Kind.FEE_ARREARS, amount=-c.amount,
+                                          note=f"{c.date.isoformat()} {said}"[:300]))
         with connection.cursor() as cursor:
             table = Allocation._meta.db_table
             rows = [(pk, paid.get(pk, 0), owed.get(pk, 0)) for pk in sorted({*paid, *owed})]
@@ -343,24 +344,34 @@ def fee_results_apply(answers: list[dict]) -> int:
 _RESPONSE = DepositoryRequest._meta.get_field("response")
 
 
-def _records_settle(final: dict[str, dict], now) -> dict[str, tuple[int, int, dt.date]]:
+class _Settled(NamedTuple):
+    record_id: int
+    allocation_id: int
+    amount: int
+    date: dt.date
+
+
+def _records_settle(final: dict[str, dict], now) -> dict[str, _Settled]:
     """Settle the depository requests of ``final`` that are fee-run charges still pending,
-    locked by id; returns ``{requestNo: (record id, owner id, charge date)}`` of those settled
-    now (any other request is left to the one-by-one path: recovery looks it up)."""
-    table, charges = DepositoryRequest._meta.db_table, FeeCharge._meta.db_table
+    locked by id; returns those settled now by requestNo (any other request is left to the
+    one-by-one path: recovery looks it up). The charge is found through its allocation (the
+    ``(allocation, date)`` index), not by request number (no index)."""
+    table = DepositoryRequest._meta.db_table
+    owners, charges = BankRequest._meta.db_table, FeeCharge._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT d.id, d.request_no, d.owner_id, f.date FROM {table} d "  # noqa: S608
-                       f"JOIN {charges} f ON f.request_no = d.request_no WHERE d.request_no = ANY(%s) "
-                       "AND d.status = 'PENDING' AND d.owner_type = %s ORDER BY d.id FOR UPDATE OF d",
-                       [list(final), BANK_REQUEST])
-        settled = {no: (pk, owner, date) for pk, no, owner, date in cursor.fetchall()}
+        cursor.execute(f"SELECT d.id, d.request_no, b.allocation_id, b.amount, f.date FROM {table} d "  # noqa: S608
+                       f"JOIN {owners} b ON b.id = d.owner_id "
+                       f"JOIN {charges} f ON f.allocation_id = b.allocation_id AND f.request_no = d.request_no "
+                       "WHERE d.request_no = ANY(%s) AND d.status = 'PENDING' AND d.owner_type = %s "
+                       "ORDER BY d.id FOR UPDATE OF d", [list(final), BANK_REQUEST])
+        settled = {no: _Settled(pk, allocation, amount, date) for pk, no, allocation, amount, date in cursor.fetchall()}
         if not settled:
             return {}
         rows = []
-        for no, (pk, _owner, _date) in settled.items():
+        for no, c in settled.items():
             answer = final[no]
             code = str(answer.get("respCode", ""))
-            rows.append((pk, "SUCCESS" if code == codes.SUCCESS else "FAIL", code[:5],
+            rows.append((c.record_id, "SUCCESS" if code == codes.SUCCESS else "FAIL", code[:5],
                          str(answer.get("respMsg", ""))[:300], _RESPONSE.get_prep_value(answer)))
         values = ", ".join(["(%s::bigint, %s, %s, %s, %s)"] * len(rows))
         cursor.execute(
@@ -371,11 +382,13 @@ def _records_settle(final: dict[str, dict], now) -> dict[str, tuple[int, int, dt
     return settled
 
 
-def _values_update(table: str, key: str, column: str, rows: list[tuple[str, str]]) -> None:
-    """``UPDATE table SET column = v.value FROM (VALUES (key, value) …)``: one statement."""
+def _values_update(cursor, table: str, match: str, rows: list[tuple]) -> None:
+    """``UPDATE table t SET status = v.value FROM (VALUES (…, value) …) v WHERE match``: one
+    statement; the VALUES columns are ``no`` (a request number) and ``value``, after ``a``
+    (an allocation id) when the rows have three."""
     if not rows:
         return
-    values = ", ".join(["(%s, %s)"] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} AS t SET {column} = v.value FROM (VALUES {values}) "  # noqa: S608
-                       f"AS v(key, value) WHERE t.{key} = v.key", [x for r in rows for x in r])
+    columns = "a, no, value" if len(rows[0]) == 3 else "no, value"
+    row = "(%s::bigint, %s, %s)" if len(rows[0]) == 3 else "(%s, %s)"
+    cursor.execute(f"UPDATE {table} AS t SET status = v.value FROM (VALUES {', '.join([row] * len(rows))}) "  # noqa: S608
+                   f"AS v({columns}) WHERE {match}", [x for r in rows for x in r])

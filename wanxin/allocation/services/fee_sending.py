@@ -26,8 +26,8 @@ from wanxin.depository.models import DepositoryRequest
 from wanxin.protocol.codes import ProtocolError
 
 from .. import results
-from ..models import FeeCharge
-from .fee_plan import Transfer
+from ..models import BankRequest, FeeCharge
+from .fee_plan import BANK_REQUEST, Transfer
 
 log = logging.getLogger("wanxin.allocation")
 BATCH_MAX = 1000  # PROTOCOL §5a
@@ -74,9 +74,17 @@ def batch_send(batch: list[Transfer], *, client: BankClient) -> list[dict] | Non
 
 def pending_transfers(*, created_before: dt.datetime) -> list[Transfer]:
     """The fee run's transfers still waiting for the bank from an earlier run (one killed
-    between its commit and the bank's answer, or one the bank did not answer)."""
-    waiting = FeeCharge.objects.filter(status=FeeCharge.Status.PENDING).exclude(request_no="").values("request_no")
-    return [Transfer(no, payload) for no, payload in
-            DepositoryRequest.objects.filter(request_no__in=waiting, status=DepositoryRequest.Status.PENDING,
-                                             created_at__lt=created_before)
-            .order_by("pk").values_list("request_no", "payload")]
+    between its commit and the bank's answer, or one the bank did not answer): found from
+    the pending depository requests (indexed by status), their owners and the owners'
+    allocations' fee charges."""
+    waiting = list(DepositoryRequest.objects.filter(
+        status=DepositoryRequest.Status.PENDING, created_at__lt=created_before, owner_type=BANK_REQUEST,
+        service_name="TRANSFER").order_by("pk").values_list("request_no", "payload", "owner_id"))
+    if not waiting:
+        return []
+    allocations = set(BankRequest.objects.filter(pk__in=[owner for *_, owner in waiting],
+                                                 purpose=BankRequest.Purpose.FEE).values_list("allocation_id", flat=True))
+    charged = set(FeeCharge.objects.filter(allocation_id__in=allocations, status=FeeCharge.Status.PENDING,
+                                           request_no__in=[no for no, *_ in waiting])
+                  .values_list("request_no", flat=True))
+    return [Transfer(no, payload) for no, payload, _owner in waiting if no in charged]
