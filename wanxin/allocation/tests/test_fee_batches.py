@@ -1,12 +1,19 @@
 """The fee run in bank BATCHes against the live bank: a run killed half-way (after a chunk's
 commit, before its batch was sent; after the bank committed a batch, before the platform
-applied its answers) and run again charges each allocation once; two runs at once charge
+applied its answers; a process killed with SIGKILL wherever it was) and run again charges
+each allocation once; two runs at once charge
 nothing twice; an answer that reached the platform another way first is not applied twice."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -140,3 +147,39 @@ def test_a_chunk_spends_a_customers_mirror_once(live, settings):
     assert bank_balance(user.user_no)[0] == 0
     assert not DepositoryRequest.objects.filter(status__in=["PENDING", "FAIL"], service_name="TRANSFER").exists()
     books_balance()
+
+
+CHILD = """
+import datetime as dt, django
+django.setup()
+from wanxin.allocation import domain, services
+services.fees_charge(today=dt.date(2026, 9, 30), now=dt.datetime(2026, 9, 30, 16, tzinfo=domain.BEIJING), workers=1)
+"""
+
+
+def _url(alias: str) -> str:
+    db = connections[alias].settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def test_a_run_killed_with_sigkill_half_way_and_run_again_charges_each_allocation_once(running, settings):
+    """A fee run in another process, one allocation per chunk and BATCH, killed (SIGKILL) once
+    two charges are recorded, wherever it is then; the next run finishes the day."""
+    before = {a.customer.user_no: bank_balance(a.customer.user_no)[0] for a in running}
+    income = bank_income()
+    env = {**os.environ, "DATABASE_URL": _url("default"), "BANK_DATABASE_URL": _url("bank"),
+           "BANK_URL": settings.BANK_URL, "PLATFORM_PRIVATE_KEY": settings.PLATFORM_PRIVATE_KEY,
+           "BANK_PUBLIC_KEY": settings.BANK_PUBLIC_KEY, "WANXIN_ROLE": "platform", "ALLOCATION_FEE_BATCH": "1",
+           "DJANGO_SETTINGS_MODULE": "wanxin.settings"}
+    child = subprocess.Popen([sys.executable, "-c", CHILD], env=env, cwd=Path(__file__).resolve().parents[3])
+    deadline = time.monotonic() + 120
+    while FeeCharge.objects.count() < 2 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    child.send_signal(signal.SIGKILL)
+    assert child.wait(30) == -signal.SIGKILL  # killed, not finished
+    recorded = FeeCharge.objects.count()
+    assert 2 <= recorded < len(running)
+
+    run = services.fees_charge(today=DAY, now=NOW)
+    assert run.errors == 0 and run.charged == len(running) - recorded
+    _charged_once(running, before=before, income=income)
