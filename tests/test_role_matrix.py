@@ -28,7 +28,7 @@ from django.urls.resolvers import RoutePattern
 from ninja.utils import normalize_path
 
 from wanxin.accounts.models import User
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.declared import CUSTOMER, Need, operation_need, page_need
 from wanxin.backoffice.tests import factories as f
 

@@ -358,8 +358,12 @@ REPAYMENT_PREPAYMENT_FEE_RATE = os.environ.get("REPAYMENT_PREPAYMENT_FEE_RATE", 
 # Threads of the automatic repayment job: loans repaid at once, each with its own database
 # connection and bank round trips (one period per loan per run either way; 1 = one by one).
 REPAYMENT_AUTO_WORKERS = int(os.environ.get("REPAYMENT_AUTO_WORKERS", "8"))
-# Threads of the allocation fee run: allocations charged at once, each with its own database
-# connection and bank round trips (1 = one by one).
+# The allocation fee run: allocations decided in one transaction and transfers sent in one
+# bank BATCH (at most 1,000), and the threads taking such chunks at once, each with its own
+# database connection (allocation/services/fees.py).
+ALLOCATION_FEE_BATCH = int(os.environ.get("ALLOCATION_FEE_BATCH", "1000"))
+# Seconds to wait for a BATCH's answer (a thousand items take longer than one request).
+ALLOCATION_FEE_BATCH_TIMEOUT = float(os.environ.get("ALLOCATION_FEE_BATCH_TIMEOUT", "60"))
 ALLOCATION_FEE_WORKERS = int(os.environ.get("ALLOCATION_FEE_WORKERS", "8"))
 # Celery workers only: the automatic repayment job fans out this many tasks, each repaying the
 # loans with project_id % shards == its index (with REPAYMENT_AUTO_WORKERS threads), so several

@@ -28,5 +28,6 @@ urlpatterns = [*desk_patterns,
     path("mine/<int:allocation_id>/risk-fund", views.risk_fund, name="risk-fund"),
     path("mine/<int:allocation_id>/sub-account", views.reveal, name="reveal"),
     path("mine/<int:allocation_id>/terminate", views.terminate, name="terminate"),
+    path("mine/<int:allocation_id>/auto-renew", views.auto_renew, name="auto-renew"),
     path("mine/<int:allocation_id>/requests", views.ask, name="ask"),
 ]
