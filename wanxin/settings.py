@@ -416,6 +416,9 @@ REPAYMENT_PREPAYMENT_FEE_RATE = os.environ.get("REPAYMENT_PREPAYMENT_FEE_RATE", 
 # Threads of the automatic repayment job: loans repaid at once, each with its own database
 # connection and bank round trips (one period per loan per run either way; 1 = one by one).
 REPAYMENT_AUTO_WORKERS = int(os.environ.get("REPAYMENT_AUTO_WORKERS", "8"))
+# Loans the automatic repayment job starts per transaction (set-based; their freezes then go
+# to the bank as BATCHes through the depository outbox, decision record 0007).
+REPAYMENT_AUTO_CHUNK = int(os.environ.get("REPAYMENT_AUTO_CHUNK", "500"))
 # Threads of the allocation fee run: allocations charged at once, each with its own database
 # connection and bank round trips (1 = one by one).
 ALLOCATION_FEE_WORKERS = int(os.environ.get("ALLOCATION_FEE_WORKERS", "8"))
