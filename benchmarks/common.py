@@ -1,5 +1,6 @@
 """Pieces every benchmark shares: databases and their environment, machine facts, the
-pgbench reference, a gunicorn under test, percentiles and statement counting.
+pgbench reference, a gunicorn under test, percentiles, statement counting, and a bank-role
+process beside the platform with the platform-against-bank mirror check.
 
 Every benchmark imports from here and from nowhere else in ``benchmarks`` but ``ledger``'s
 protocol caller, so they form no cycle (an import-linter contract keeps it so)."""
@@ -7,6 +8,7 @@ protocol caller, so they form no cycle (an import-linter contract keeps it so)."
 from __future__ import annotations
 
 import glob
+import json
 import os
 import platform
 import re
@@ -319,3 +321,68 @@ class StatementCounter:
             self.statements += 1
             self.savepoints += sql.lstrip()[:9].upper() in self.SAVEPOINT_PREFIXES
             self.seconds += time.perf_counter() - started
+
+
+# -- a bank-role process beside the platform, and the mirrors against the bank ---------------
+
+
+def bank_environment(bank_db: str, port: int = 0) -> dict[str, str]:
+    """A bank-only process: both aliases on the bank's database. The bank notifies only
+    gateway results (none in the benchmarks); nothing listens there."""
+    return {"WANXIN_ROLE": "bank", "DATABASE_URL": pg_url(bank_db), "BANK_DATABASE_URL": pg_url(bank_db),
+            "PORT": str(port), "BANK_NOTIFY_URL": "http://127.0.0.1:9/api/v1/depository/notify"}
+
+
+def bank_side(code: str, bank_db: str, port: int = 0) -> Any:
+    """Run ``code`` in a bank-role Django process (the platform process cannot load the
+    bank's models); it prints one JSON value."""
+    env = {**os.environ, **bank_environment(bank_db, port)}
+    done = subprocess.run([sys.executable, "-c", "import django, json; django.setup()\n" + code],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"bank-side step failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else None
+
+
+# The bank-only role migrates everything through ``default`` (``wanxin.dbrouter``); the
+# second call finds nothing to do, as in a deployment.
+BANK_MIGRATE = """
+from django.core.management import call_command
+call_command("migrate", database="default", interactive=False, verbosity=0)
+call_command("migrate", database="bank", interactive=False, verbosity=0)
+"""
+
+
+def platform_no() -> str:
+    from django.conf import settings
+
+    return settings.PLATFORM_NO
+
+
+def balances(db: str) -> dict[str, tuple[int, int]]:
+    """(available, frozen) by account: the bank's accounts, or the platform's mirrors."""
+    from django.db import connections
+
+    with connections[db].cursor() as c:
+        if db == "bank":
+            c.execute("SELECT account_no, available, frozen FROM bank_account")
+        else:
+            c.execute("SELECT user_no, available, frozen FROM funds_depositoryaccount")
+        return {no: (a, f) for no, a, f in c.fetchall()}
+
+
+def mirror_check() -> dict[str, Any]:
+    """Platform mirrors (DepositoryAccount and each customer's last FundRecord) against the bank."""
+    from django.db import connection
+
+    bank, mirror = balances("bank"), balances("default")
+    with connection.cursor() as c:
+        c.execute("SELECT DISTINCT ON (r.user_id) d.user_no, r.available_after, r.frozen_after"
+                  " FROM funds_fundrecord r JOIN funds_depositoryaccount d ON d.user_id = r.user_id"
+                  " ORDER BY r.user_id, r.id DESC")
+        last = {no: (a, f) for no, a, f in c.fetchall()}
+    differ = [no for no, pair in mirror.items() if bank.get(no) != pair]
+    records = [no for no, pair in mirror.items() if last.get(no, (0, 0)) != pair]
+    return {"accounts": len(mirror), "mirror_differs_from_bank": len(differ), "samples": differ[:5],
+            "last_fund_record_differs": len(records), "record_samples": records[:5],
+            "ok": not differ and not records}

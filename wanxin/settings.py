@@ -333,10 +333,13 @@ BANK_GATEWAY_EXPIRY_SECONDS = int(os.environ.get("BANK_GATEWAY_EXPIRY_SECONDS", 
 # under test; logged and counted (IgnoredBankResult UNROUTED) elsewhere.
 DEPOSITORY_UNROUTED_RAISES = ENV == "test"
 DEPOSITORY_RECOVERY_AFTER_SECONDS = int(os.environ.get("DEPOSITORY_RECOVERY_AFTER_SECONDS", "60"))
-# The outbox sender (decision record 0007): a claimed request is the claiming sender's for this
-# long (well over a BATCH's worst send: BANK_HTTP_TIMEOUT x 3 tries), then another sender or
-# recovery takes it back; senders that find nothing wait this long for a NOTIFY at most.
-DEPOSITORY_OUTBOX_LEASE_SECONDS = int(os.environ.get("DEPOSITORY_OUTBOX_LEASE_SECONDS", "120"))
+# The outbox sender (decision record 0007): a BATCH of 1,000 items may take the bank seconds, so
+# it waits up to DEPOSITORY_OUTBOX_SEND_TIMEOUT for an answer; a claimed request is the claiming
+# sender's for DEPOSITORY_OUTBOX_LEASE_SECONDS (well over a BATCH's worst send: 3 tries), then
+# another sender or recovery takes it back; senders that find nothing wait this long for a
+# NOTIFY at most.
+DEPOSITORY_OUTBOX_SEND_TIMEOUT = float(os.environ.get("DEPOSITORY_OUTBOX_SEND_TIMEOUT", "60"))
+DEPOSITORY_OUTBOX_LEASE_SECONDS = int(os.environ.get("DEPOSITORY_OUTBOX_LEASE_SECONDS", "300"))
 DEPOSITORY_OUTBOX_IDLE_SECONDS = float(os.environ.get("DEPOSITORY_OUTBOX_IDLE_SECONDS", "30"))
 DEPOSITORY_OUTBOX_BATCH = int(os.environ.get("DEPOSITORY_OUTBOX_BATCH", "1000"))
 # Sender threads of a `make run` process and of each Celery worker process (0: none there).

@@ -23,6 +23,7 @@ commit) and at least every ``DEPOSITORY_OUTBOX_IDLE_SECONDS``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -165,10 +166,16 @@ def send_round(*, client: BankClient | None = None, limit: int | None = None) ->
     records = claim(batch_no=batch_no, limit=limit)
     if not records:
         return 0
-    results = send(records, batch_no=batch_no, client=client or get_client())
+    results = send(records, batch_no=batch_no, client=_patient(client or get_client()))
     if results is not None:
         results_apply_batch(results)
     return len(records)
+
+
+def _patient(client: BankClient) -> BankClient:
+    """The client with a timeout long enough for a whole BATCH (``DEPOSITORY_OUTBOX_SEND_TIMEOUT``)."""
+    timeout = settings.DEPOSITORY_OUTBOX_SEND_TIMEOUT
+    return client if client.timeout >= timeout else dataclasses.replace(client, timeout=timeout)
 
 
 def drain(*, client: BankClient | None = None, limit: int | None = None) -> dict[str, int]:
