@@ -6,7 +6,8 @@ One round (``send_round``):
    (``FOR UPDATE SKIP LOCKED``, then ``claimed_at`` set): two senders never take the same one,
    and a claim is the sender's until it lapses (``DEPOSITORY_OUTBOX_LEASE_SECONDS``);
 2. **send** them as one ``BATCH`` under a new batch requestNo (items keep their own numbers, so
-   a batch sent again after a crash moves nothing again: each item replays its stored result);
+   a batch sent again after a crash moves nothing again: each item replays its stored result),
+   or as several when one envelope would pass the bank's size limit (``split``);
 3. **apply** every answer in one transaction (``results_apply_batch``): the records settled as
    ``result_apply`` settles one, their owners' handlers through the dispatcher. Should that
    transaction fail (a deadlock, a handler's error), the answers are applied one by one, each
@@ -24,6 +25,7 @@ commit) and at least every ``DEPOSITORY_OUTBOX_IDLE_SECONDS``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import threading
 import time
@@ -37,7 +39,7 @@ from django.db import DatabaseError, close_old_connections, connection, connecti
 from django.utils import timezone
 
 from wanxin.core.ids import new_request_no
-from wanxin.protocol import codes
+from wanxin.protocol import codes, envelope
 from wanxin.protocol.codes import ProtocolError
 
 from .client import BankClient, BankUnavailable, get_client
@@ -161,15 +163,40 @@ def _apply_all(results: list[dict[str, Any]], source: str) -> None:
 
 
 def send_round(*, client: BankClient | None = None, limit: int | None = None) -> int:
-    """Claim, send and apply one BATCH; returns how many requests it claimed (0: none waiting)."""
+    """Claim, send and apply one round: the claimed requests as one BATCH, or several when
+    their envelope would pass the bank's size limit; returns how many it claimed (0: none)."""
     batch_no = new_request_no("WXB")
     records = claim(batch_no=batch_no, limit=limit)
     if not records:
         return 0
-    results = send(records, batch_no=batch_no, client=_patient(client or get_client()))
-    if results is not None:
-        results_apply_batch(results)
+    client = _patient(client or get_client())
+    parts = split(records)
+    for n, part in enumerate(parts):
+        results = send(part, batch_no=batch_no if len(parts) == 1 else f"{batch_no}-{n}", client=client)
+        if results is not None:
+            results_apply_batch(results)
     return len(records)
+
+
+# What an item may take of a BATCH envelope: reqData is base64 (4 bytes per 3) of the JSON, and
+# the envelope adds its other fields and the signature.
+_ITEMS_BUDGET = (envelope.MAX_BATCH_ENVELOPE_BYTES - 4096) * 3 // 4
+
+
+def split(records: list[DepositoryRequest]) -> list[list[DepositoryRequest]]:
+    """Consecutive runs of ``records`` whose BATCH each stays under the bank's envelope limit
+    (``MAX_BATCH_ENVELOPE_BYTES``): 1,000 confirmations with their investors' details do not fit."""
+    parts: list[list[DepositoryRequest]] = [[]]
+    used = 0
+    for record in records:
+        item = {"serviceName": record.service_name, "data": {"requestNo": record.request_no, **record.payload}}
+        size = len(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()) + 1
+        if parts[-1] and used + size > _ITEMS_BUDGET:
+            parts.append([])
+            used = 0
+        parts[-1].append(record)
+        used += size
+    return parts
 
 
 def _patient(client: BankClient) -> BankClient:

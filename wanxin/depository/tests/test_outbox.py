@@ -227,3 +227,20 @@ def test_only_batch_services_go_through_the_outbox():
     with pytest.raises(ValueError, match="outbox"), transaction.atomic():
         services.request_create(service_name="RECHARGE", payload={}, outbox=True)
     assert not DepositoryRequest.objects.exists()
+
+
+def test_a_round_too_big_for_one_envelope_goes_as_several_batches(customer, handled, monkeypatch):
+    counter = handled("USER_PRE_TRANSACTION")
+    records = freezes(customer, *range(1_001, 1_008))
+    # An item here is ~167 bytes: room for three per envelope (the real limit, ~370 KB of items,
+    # is passed by 1,000 repayment confirmations, not by 1,000 freezes).
+    monkeypatch.setattr(outbox, "_ITEMS_BUDGET", 600)
+    assert [len(part) for part in outbox.split(records)] == [3, 3, 1]
+    assert outbox.drain() == {"batches": 1, "items": 7}
+    batches = batches_at_bank()
+    assert [len(b.req_data["items"]) for b in batches] == [3, 3, 1]
+    assert len({b.request_no for b in batches}) == 3
+    assert items_sent() == Tally({r.request_no: 1 for r in records})
+    assert settled(records) == [("SUCCESS", codes.SUCCESS, "batch")] * 7 and len(counter.seen) == 7
+    assert balance(customer) == (FUNDED - sum(range(1_001, 1_008)), sum(range(1_001, 1_008)))
+    assert_books_sound()
