@@ -261,6 +261,35 @@ def start_gunicorn(port: int, settings_module: str, *, threads: int = 8, workers
     raise SystemExit("gunicorn did not answer /health within 60 s")
 
 
+def backend_cpu(databases: list[str]) -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of each PostgreSQL backend of one of ``databases``, by pid (a backend
+    that exits before the next reading is lost: differences are lower bounds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres: "):
+                continue
+            words = title.split()
+            db = next((d for d in databases if d in words), None)
+            if db is None:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            found[int(proc.name)] = (db, (int(fields[11]) + int(fields[12])) / tick)
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def backend_cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds used between two ``backend_cpu`` readings, by database."""
+    used: dict[str, float] = {}
+    for pid, (db, cpu) in after.items():
+        used[db] = used.get(db, 0.0) + cpu - (before.get(pid, (db, 0.0))[1])
+    return used
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by a process and its live children (a
     gunicorn master and its workers), from /proc."""
@@ -325,17 +354,15 @@ class StatementCounter:
 
 # -- a bank-role process beside the platform, and the mirrors against the bank ---------------
 
-
 def bank_environment(bank_db: str, port: int = 0) -> dict[str, str]:
-    """A bank-only process: both aliases on the bank's database. The bank notifies only
-    gateway results (none in the benchmarks); nothing listens there."""
+    """A bank-only process, both aliases on the bank's database; its notifications go nowhere."""
     return {"WANXIN_ROLE": "bank", "DATABASE_URL": pg_url(bank_db), "BANK_DATABASE_URL": pg_url(bank_db),
             "PORT": str(port), "BANK_NOTIFY_URL": "http://127.0.0.1:9/api/v1/depository/notify"}
 
 
 def bank_side(code: str, bank_db: str, port: int = 0) -> Any:
-    """Run ``code`` in a bank-role Django process (the platform process cannot load the
-    bank's models); it prints one JSON value."""
+    """Run ``code`` in a bank-role Django process (a platform one cannot load the bank's
+    models); it prints one JSON value."""
     env = {**os.environ, **bank_environment(bank_db, port)}
     done = subprocess.run([sys.executable, "-c", "import django, json; django.setup()\n" + code],
                           cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -344,30 +371,13 @@ def bank_side(code: str, bank_db: str, port: int = 0) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else None
 
 
-# The bank-only role migrates everything through ``default`` (``wanxin.dbrouter``); the
-# second call finds nothing to do, as in a deployment.
-BANK_MIGRATE = """
-from django.core.management import call_command
-call_command("migrate", database="default", interactive=False, verbosity=0)
-call_command("migrate", database="bank", interactive=False, verbosity=0)
-"""
-
-
-def platform_no() -> str:
-    from django.conf import settings
-
-    return settings.PLATFORM_NO
-
-
 def balances(db: str) -> dict[str, tuple[int, int]]:
     """(available, frozen) by account: the bank's accounts, or the platform's mirrors."""
     from django.db import connections
 
+    table = "bank_account" if db == "bank" else "funds_depositoryaccount"
     with connections[db].cursor() as c:
-        if db == "bank":
-            c.execute("SELECT account_no, available, frozen FROM bank_account")
-        else:
-            c.execute("SELECT user_no, available, frozen FROM funds_depositoryaccount")
+        c.execute(f"SELECT {'account_no' if db == 'bank' else 'user_no'}, available, frozen FROM {table}")
         return {no: (a, f) for no, a, f in c.fetchall()}
 
 

@@ -21,6 +21,8 @@ from benchmarks.common import (
     RESULTS,
     ROOT,
     StatementCounter,
+    backend_cpu,
+    backend_cpu_used,
     balances,
     bank_environment,
     configure_environment,
@@ -109,6 +111,7 @@ def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bo
     self_cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
     bank_cpu0 = tree_cpu_seconds(server.pid)
     machine0 = cpu_busy_seconds()
+    backends0 = backend_cpu([PLATFORM_DB, BANK_DB])
     # What each database's backends are doing meanwhile (pg_stat_activity samples).
     stop, states = threading.Event(), {}
 
@@ -142,6 +145,8 @@ def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bo
     self_cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - self_cpu0 + children_cpu
     bank_cpu = tree_cpu_seconds(server.pid) - bank_cpu0
     machine = cpu_busy_seconds() - machine0
+    backends = backend_cpu_used(backends0, backend_cpu([PLATFORM_DB, BANK_DB]))
+    pg_platform, pg_bank = backends.get(PLATFORM_DB, 0.0), backends.get(BANK_DB, 0.0)
     stop.set()
     for thread in samplers:
         thread.join()
@@ -160,7 +165,11 @@ def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bo
         "platform_cpu_ms_per_period": round(self_cpu / n * 1000, 2),
         "bank_cpu_ms_per_period": round(bank_cpu / n * 1000, 2),
         "machine_cpu_ms_per_period": round(machine / n * 1000, 2),
-        "other_cpu_ms_per_period": round((machine - self_cpu - bank_cpu) / n * 1000, 2),
+        # PostgreSQL's backends of each database (a lower bound: a backend that exits is lost).
+        "postgresql_platform_cpu_ms_per_period": round(pg_platform / n * 1000, 2),
+        "postgresql_bank_cpu_ms_per_period": round(pg_bank / n * 1000, 2),
+        "own_cpu_ms_per_period": round((self_cpu + bank_cpu + pg_platform + pg_bank) / n * 1000, 2),
+        "other_cpu_ms_per_period": round((machine - self_cpu - bank_cpu - pg_platform - pg_bank) / n * 1000, 2),
         "machine_cpu_busy_share": round(machine / seconds / (os.cpu_count() or 1), 3),
         "platform_backend_states": states.get(PLATFORM_DB, {}),
         "bank_backend_states": states.get(BANK_DB, {}),
@@ -175,6 +184,7 @@ def run_phase(name: str, *, due: dt.date, workers: int, server: Any, profile: bo
         row["profile"] = out.getvalue()
     print(f"  {name:<34} {row['periods']:>6} periods in {seconds:7.1f} s = {row['periods_per_s']:7.1f}/s   "
           f"cpu ms/period: platform {row['platform_cpu_ms_per_period']}, bank {row['bank_cpu_ms_per_period']}, "
+          f"postgresql {row['postgresql_platform_cpu_ms_per_period']} + {row['postgresql_bank_cpu_ms_per_period']}, "
           f"machine {row['machine_cpu_ms_per_period']}"
           + (f", SQL statements/period {row['sql_statements_per_period']}"
              f" (+ {row['savepoint_commands_per_period']} savepoint commands)"
@@ -195,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sequential-periods", type=int, default=1000,
                         help="periods of the sequential (workers=1) sample phase; 0: skip")
     parser.add_argument("--pgbench-seconds", type=int, default=20)
+    parser.add_argument("--chunk", type=int, default=250,
+                        help="loans started per transaction (REPAYMENT_AUTO_CHUNK)")
+    parser.add_argument("--batch", type=int, default=250,
+                        help="requests a sender claims per round (DEPOSITORY_OUTBOX_BATCH; at most 1,000 per BATCH)")
     parser.add_argument("--bank-threads", type=int, default=8, help="gunicorn threads per bank worker")
     parser.add_argument("--profile", action="store_true",
                         help="run the sequential phase under cProfile (the platform's side, in this process; "
@@ -207,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_environment(PLATFORM_DB, BANK_DB)
     port = free_port()
     os.environ.update({"WANXIN_ROLE": "platform", "DATABASE_URL": pg_url(PLATFORM_DB),
+                       "REPAYMENT_AUTO_CHUNK": str(args.chunk), "DEPOSITORY_OUTBOX_BATCH": str(args.batch),
                        "BANK_DATABASE_URL": pg_url(BANK_DB), "BANK_URL": f"http://127.0.0.1:{port}/bank",
                        "WANXIN_DB_POOL_SIZE": str(max(20, args.workers + 4)),
                        # Production caches in Redis (balances are invalidated on every money result).
