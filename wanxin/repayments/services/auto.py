@@ -96,7 +96,8 @@ def auto_repay(*, today: dt.date | None = None, workers: int | None = None,
                 with lock:
                     for key, value in done.items():
                         counts[key] += value
-            outbox.drain()
+            if counts["started"]:  # what waits for other reasons is the senders' work
+                outbox.drain()
         except Exception:
             log.exception("automatic repayment: sending through the outbox failed; recovery will finish it")
 
