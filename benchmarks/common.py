@@ -9,7 +9,6 @@ protocol caller, so they form no cycle (an import-linter contract keeps it so)."
 from __future__ import annotations
 
 import glob
-import json
 import os
 import platform
 import re
@@ -313,6 +312,35 @@ def start_gunicorn(port: int, settings_module: str, *, threads: int = 8, workers
     raise SystemExit("gunicorn did not answer /health within 60 s")
 
 
+def backend_cpu(databases: list[str]) -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of each PostgreSQL backend of one of ``databases``, by pid (a backend
+    that exits before the next reading is lost: differences are lower bounds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres: "):
+                continue
+            words = title.split()
+            db = next((d for d in databases if d in words), None)
+            if db is None:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            found[int(proc.name)] = (db, (int(fields[11]) + int(fields[12])) / tick)
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def backend_cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds used between two ``backend_cpu`` readings, by database."""
+    used: dict[str, float] = {}
+    for pid, (db, cpu) in after.items():
+        used[db] = used.get(db, 0.0) + cpu - (before.get(pid, (db, 0.0))[1])
+    return used
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by a process and its live children (a
     gunicorn master and its workers), from /proc."""
@@ -373,64 +401,3 @@ class StatementCounter:
             self.statements += 1
             self.savepoints += sql.lstrip()[:9].upper() in self.SAVEPOINT_PREFIXES
             self.seconds += time.perf_counter() - started
-
-
-# -- seeding with the bank in the loop ------------------------------------------------------
-
-# The bank-only role migrates everything through ``default`` (``wanxin.dbrouter``); the
-# second call finds nothing to do, as in a deployment.
-BANK_MIGRATE = """
-from django.core.management import call_command
-call_command("migrate", database="default", interactive=False, verbosity=0)
-call_command("migrate", database="bank", interactive=False, verbosity=0)
-"""
-
-
-def bank_environment(bank_db: str, port: int) -> dict[str, str]:
-    """A bank-only process: both aliases on the bank's database. The bank notifies only
-    gateway results; nothing listens at the notify address."""
-    return {"WANXIN_ROLE": "bank", "DATABASE_URL": pg_url(bank_db), "BANK_DATABASE_URL": pg_url(bank_db),
-            "PORT": str(port), "BANK_NOTIFY_URL": "http://127.0.0.1:9/api/v1/depository/notify"}
-
-
-def bank_side(code: str, bank_db: str, port: int = 0) -> Any:
-    """Run ``code`` in a bank-role Django process (a platform process cannot load the bank's
-    models); it prints one JSON value, returned decoded (None when it prints nothing)."""
-    env = {**os.environ, **bank_environment(bank_db, port)}
-    done = subprocess.run([sys.executable, "-c", "import django, json; django.setup()\n" + code],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise SystemExit(f"bank-side step failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else None
-
-
-def bank_history_write(c, *, order: str = "request_id, o") -> None:
-    """The bank's balance history from the temp table ``s_change`` (``request_id``,
-    ``account_id``, ``d_a``, ``d_f``, ``at`` and the columns of ``order``, the order the
-    pipeline applies a request's changes in): one ``bank_balancechange`` row each with
-    running balances per account, the id sequence after them, and every account's balance
-    set to the sum of its history (so ``replay_mismatches()`` finds none)."""
-    c.execute(
-        "INSERT INTO bank_balancechange (id, account_id, request_id, delta_available, delta_frozen, available_after,"
-        " frozen_after, created_at)"
-        " SELECT row_number() OVER o, account_id, request_id, d_a, d_f, sum(d_a) OVER w, sum(d_f) OVER w, at"
-        f" FROM s_change WINDOW o AS (ORDER BY {order}), w AS (PARTITION BY account_id ORDER BY {order})"
-        f" ORDER BY {order}")
-    c.execute("SELECT setval(pg_get_serial_sequence('bank_balancechange', 'id'),"
-              " (SELECT max(id) FROM bank_balancechange))")
-    c.execute("UPDATE bank_account a SET available = s.a, frozen = s.f FROM (SELECT account_id,"
-              " sum(delta_available) AS a, sum(delta_frozen) AS f FROM bank_balancechange GROUP BY account_id) s"
-              " WHERE a.id = s.account_id")
-
-
-def balances(db: str) -> dict[str, tuple[int, int]]:
-    """``{account: (available, frozen)}``: the bank's accounts (``db="bank"``) or the
-    platform's mirrors by user number."""
-    from django.db import connections
-
-    with connections[db].cursor() as c:
-        if db == "bank":
-            c.execute("SELECT account_no, available, frozen FROM bank_account")
-        else:
-            c.execute("SELECT user_no, available, frozen FROM funds_depositoryaccount")
-        return {no: (a, f) for no, a, f in c.fetchall()}

@@ -277,6 +277,17 @@ BANK_GATEWAY_EXPIRY_SECONDS = int(os.environ.get("BANK_GATEWAY_EXPIRY_SECONDS", 
 # under test; logged and counted (IgnoredBankResult UNROUTED) elsewhere.
 DEPOSITORY_UNROUTED_RAISES = ENV == "test"
 DEPOSITORY_RECOVERY_AFTER_SECONDS = int(os.environ.get("DEPOSITORY_RECOVERY_AFTER_SECONDS", "60"))
+# The outbox sender (decision record 0007): a BATCH of 1,000 items may take the bank seconds, so
+# it waits up to DEPOSITORY_OUTBOX_SEND_TIMEOUT for an answer; a claimed request is the claiming
+# sender's for DEPOSITORY_OUTBOX_LEASE_SECONDS (well over a BATCH's worst send: 3 tries), then
+# another sender or recovery takes it back; senders that find nothing wait this long for a
+# NOTIFY at most.
+DEPOSITORY_OUTBOX_SEND_TIMEOUT = float(os.environ.get("DEPOSITORY_OUTBOX_SEND_TIMEOUT", "60"))
+DEPOSITORY_OUTBOX_LEASE_SECONDS = int(os.environ.get("DEPOSITORY_OUTBOX_LEASE_SECONDS", "300"))
+DEPOSITORY_OUTBOX_IDLE_SECONDS = float(os.environ.get("DEPOSITORY_OUTBOX_IDLE_SECONDS", "30"))
+DEPOSITORY_OUTBOX_BATCH = int(os.environ.get("DEPOSITORY_OUTBOX_BATCH", "1000"))
+# Sender threads of a `make run` process and of each Celery worker process (0: none there).
+DEPOSITORY_OUTBOX_SENDERS = int(os.environ.get("DEPOSITORY_OUTBOX_SENDERS", "1"))
 
 # Celery (production); the embedded mode runs the same jobs on a scheduler thread.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
@@ -364,6 +375,11 @@ REPAYMENT_AUTO_WORKERS = int(os.environ.get("REPAYMENT_AUTO_WORKERS", "8"))
 ALLOCATION_FEE_BATCH = int(os.environ.get("ALLOCATION_FEE_BATCH", "1000"))
 # Seconds to wait for a BATCH's answer (a thousand items take longer than one request).
 ALLOCATION_FEE_BATCH_TIMEOUT = float(os.environ.get("ALLOCATION_FEE_BATCH_TIMEOUT", "60"))
+# Loans the automatic repayment job starts per transaction (set-based; their freezes then go
+# to the bank as BATCHes through the depository outbox, decision record 0007).
+REPAYMENT_AUTO_CHUNK = int(os.environ.get("REPAYMENT_AUTO_CHUNK", "500"))
+# Threads of the allocation fee run: allocations charged at once, each with its own database
+# connection and bank round trips (1 = one by one).
 ALLOCATION_FEE_WORKERS = int(os.environ.get("ALLOCATION_FEE_WORKERS", "8"))
 # Celery workers only: the automatic repayment job fans out this many tasks, each repaying the
 # loans with project_id % shards == its index (with REPAYMENT_AUTO_WORKERS threads), so several

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from benchmarks.common import balances, bank_side
+from benchmarks.bank_loop import balances, bank_side
 
 from .seed import BANK_DB, FEE
 

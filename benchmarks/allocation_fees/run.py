@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bank_loop import balances, bank_environment
 from benchmarks.common import (
     RESULTS,
     StatementCounter,
-    balances,
-    bank_environment,
     configure_environment,
     cpu_busy_seconds,
     drop_database,

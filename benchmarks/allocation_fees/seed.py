@@ -9,7 +9,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from benchmarks.common import BANK_MIGRATE, bank_history_write, bank_side
+from benchmarks.bank_loop import BANK_MIGRATE, bank_history_write, bank_side
 
 PLATFORM_DB, BANK_DB = "wanxin_allocfees", "wanxin_allocfees_bank"
 PGBENCH_DB = "wanxin_allocfees_pgbench"
