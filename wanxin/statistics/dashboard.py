@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from wanxin.accounts.models import User
-from wanxin.backoffice import tiles
+from wanxin.audit import tiles
 
 from .selectors import customers_q
 

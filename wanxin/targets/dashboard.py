@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wanxin.backoffice import tiles
+from wanxin.audit import tiles
 from wanxin.repayments.models import DUE, OVERDUE, RepaymentPlan
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wanxin.inputs import DateField
+from wanxin.core.money import MAX_AMOUNT_FEN
+from wanxin.inputs import DateField, YuanField
 from wanxin.lending import domain
-from wanxin.lending.forms import YuanField
 from wanxin.lending.labels import status_label
 
 from . import selectors
@@ -33,9 +33,9 @@ class TargetFilterForm(forms.Form):
                           error_messages={"invalid": _("Enter a date like 2026-01-31.")})
     date_to = DateField(label=_("Applied to"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                         error_messages={"invalid": _("Enter a date like 2026-01-31.")})
-    amount_min = YuanField(label=_("Amount from (yuan)"), required=False,
+    amount_min = YuanField(label=_("Amount from (yuan)"), required=False, maximum=MAX_AMOUNT_FEN, minimum=0,
                            widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-    amount_max = YuanField(label=_("Amount to (yuan)"), required=False,
+    amount_max = YuanField(label=_("Amount to (yuan)"), required=False, maximum=MAX_AMOUNT_FEN, minimum=0,
                            widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     borrower = forms.CharField(label=_("Borrower"), required=False, max_length=150,
                                widget=forms.TextInput(attrs={"placeholder": _("User name or depository number")}))
