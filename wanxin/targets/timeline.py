@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wanxin.audit import display as audit_display
 from wanxin.audit.models import AuditLog
-from wanxin.backoffice import audit_display
 from wanxin.core.money import format_fen
 from wanxin.depository.models import DepositoryRequest
 from wanxin.depository.results import owner_type_of

@@ -1,4 +1,5 @@
-"""Borrower schedules: the periods of a loan by repayment method (DESIGN §4 exactness)."""
+"""Loan schedules: the periods of a loan by repayment method (DESIGN §4 exactness). Pure, in
+core because lending previews them before a loan exists and repayments plans from them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import Decimal, localcontext
 
 from wanxin.core.money import allocate, round_half_up
 
-from .rules import (
+from .loan_terms import (
     _PRECISION,
     BULLET,
     EQUAL_INSTALLMENT,
