@@ -1,10 +1,6 @@
 """Pieces every benchmark shares: databases and their environment, machine facts, the
-pgbench reference, a gunicorn under test, percentiles and statement counting, and the
-seeding steps of benchmarks that put the bank in the loop (a bank-role process, the bank's
-balance history written set-based, balances of either side).
-
-Every benchmark imports from here and from nowhere else in ``benchmarks`` but ``ledger``'s
-protocol caller, so they form no cycle (an import-linter contract keeps it so)."""
+pgbench reference, a gunicorn under test, percentiles and statement counting. The bank in
+the loop is ``bank_loop``; benchmarks import each other in no cycle (import-linter)."""
 
 from __future__ import annotations
 
@@ -261,9 +257,7 @@ def pgbench_reference(database: str, *, seconds: int, scale: int = 8, clients: i
 
 def percentile(sorted_values: list[float], p: float) -> float:
     """The nearest-rank percentile of values already sorted."""
-    if not sorted_values:
-        return 0.0
-    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
+    return 0.0 if not sorted_values else sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
 
 
 def interpolated_percentile(values: list[float], p: float) -> float:
