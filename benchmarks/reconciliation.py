@@ -27,6 +27,7 @@ nothing else. Results: ``benchmarks/results/reconciliation.json``.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
 import resource
@@ -167,6 +168,16 @@ def duckdb_join(statement: Path, platform: Path) -> dict[str, Any]:
     return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 2), "counts": counts, "threads": "DuckDB default (all cores)"}
 
 
+def profile_top(profiler: cProfile.Profile, n: int) -> list[dict[str, Any]]:
+    """The platform process's costliest functions by cumulative time (own time beside it)."""
+    import pstats
+
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = sorted(stats.items(), key=lambda kv: kv[1][3], reverse=True)[:n]
+    return [{"function": f"{Path(file).name}:{line} {name}", "calls": nc, "own_s": round(tt, 3),
+             "cumulative_s": round(ct, 3)} for (file, line, name), (_cc, nc, tt, ct, _callers) in rows]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.reconciliation", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="statement rows (and platform records)")
@@ -174,17 +185,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allocations", type=int, default=10_000,
                         help="customers with a running allocation (the allocations level; 0: none)")
     parser.add_argument("--output", type=Path, default=RESULTS / "reconciliation.json")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="cProfile the platform process during the run; the N costliest functions "
+                             "(cumulative) go into the results")
+    parser.add_argument("--db-suffix", default="", help="suffix of both databases (engineers sharing a server)")
     args = parser.parse_args(argv)
+    platform_db, bank_db = PLATFORM_DB + args.db_suffix, BANK_DB + args.db_suffix
 
     started = time.monotonic()
     sys.path.insert(0, str(ROOT))
-    configure_environment(PLATFORM_DB, BANK_DB)
+    configure_environment(platform_db, bank_db)
     print(f"Wanxin reconciliation benchmark: {args.rows:,} rows, {args.planted:,} planted differences of each "
           f"kind, PostgreSQL {PG_HOST}:{PG_PORT}", flush=True)
     machine = machine_facts()
     server = server_facts()
     machine["postgresql"], machine["postgresql_settings"] = server["version"], server["settings"]
-    recreate_databases([PLATFORM_DB, BANK_DB])
+    recreate_databases([platform_db, bank_db])
     port = free_port()
     import os
 
@@ -231,8 +247,13 @@ def main(argv: list[str] | None = None) -> int:
         usage0, bank_cpu0 = resource.getrusage(resource.RUSAGE_SELF), tree_cpu_seconds(bank.pid)
         backend_cpu0 = tree_cpu_seconds(backend)
         load0 = os.getloadavg()[0]
+        profiler = cProfile.Profile() if args.profile else None
         t0 = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         recon = services.day_reconcile(day=day, actor=SYSTEM, timings=timings)
+        if profiler is not None:
+            profiler.disable()
         seconds = time.perf_counter() - t0
         usage1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu = {"platform_process_s": round(usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime, 2),
@@ -288,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
                 "exact": exact},
         "seed": seed,
     }
+    if profiler is not None:
+        result["profile_cumulative"] = profile_top(profiler, args.profile)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\n{'phase':<50} seconds")

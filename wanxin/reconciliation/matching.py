@@ -39,7 +39,7 @@ OUTSIDE_TABLE = "recon_outside"
 def transactions_match(day_id: int, start: dt.datetime, end: dt.datetime) -> Counts:
     """Two statements. (1) One hash FULL OUTER JOIN of the statement with the platform's
     successful money-moving records finished that day: both sides present is matched or
-    amount differs; only the platform's is missing at the bank; only the statement's (a few:
+    amount differs (a platform amount of NULL too); only the platform's is missing at the bank; only the statement's (a few:
     planted differences, requests finished across midnight) go to a small table. (2) Those
     looked up one by one in the platform's records by the unique requestNo index: none is
     missing on the platform; pending or failed there is status differs; another amount is
@@ -51,28 +51,32 @@ def transactions_match(day_id: int, start: dt.datetime, end: dt.datetime) -> Cou
     with connection.cursor() as cur:
         cur.execute(f"CREATE TEMPORARY TABLE {OUTSIDE_TABLE} (request_no text, service_name text, amount bigint, "
                     "status text) ON COMMIT DROP")
+        # The join is read once and keeps only the rows that are not a plain match (a few
+        # thousand), so the million matched rows are counted, not materialised: the statement's
+        # rows less those among the odd ones (measured: materialising the whole join for three
+        # readers was a third of the statement's time).
         cur.execute(
             f"WITH w AS (SELECT request_no, service_name, amount, status FROM {requests} "  # noqa: S608
             "  WHERE status = 'SUCCESS' AND service_name = ANY(%(services)s) "
             "  AND finished_at >= %(start)s AND finished_at < %(end)s), "
-            " j AS (SELECT s.request_no AS s_no, s.service_name AS s_service, s.amount AS s_amount, "
+            " odd AS (SELECT s.request_no AS s_no, s.service_name AS s_service, s.amount AS s_amount, "
             "  s.status AS s_status, w.request_no AS w_no, w.service_name AS w_service, w.amount AS w_amount, "
             "  w.status AS w_status "
-            f"  FROM {STATEMENT_TABLE} s FULL OUTER JOIN w ON w.request_no = s.request_no), "
+            f"  FROM {STATEMENT_TABLE} s FULL OUTER JOIN w ON w.request_no = s.request_no "
+            "  WHERE s.request_no IS NULL OR w.request_no IS NULL OR s.amount IS DISTINCT FROM w.amount), "
             f" diff AS ({_INSERT} SELECT %(day)s, "
             "   CASE WHEN s_no IS NULL THEN %(missing_bank)s ELSE %(amount)s END, COALESCE(s_no, w_no), '', "
             "   COALESCE(s_service, w_service), s_amount, w_amount, COALESCE(s_status, ''), w_status, "
             "   NULL, NULL, NULL, NULL, 'OPEN', '', '', now() "
-            "  FROM j WHERE w_no IS NOT NULL AND (s_no IS NULL OR s_amount <> w_amount) "
-            "  ON CONFLICT DO NOTHING RETURNING 1), "
-            f" outside AS (INSERT INTO {OUTSIDE_TABLE} SELECT s_no, s_service, s_amount, s_status FROM j "
+            "  FROM odd WHERE w_no IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1), "
+            f" outside AS (INSERT INTO {OUTSIDE_TABLE} SELECT s_no, s_service, s_amount, s_status FROM odd "
             "  WHERE w_no IS NULL RETURNING 1) "
-            "SELECT count(*) FILTER (WHERE s_no IS NOT NULL AND w_no IS NOT NULL AND s_amount = w_amount), "
-            " count(*) FILTER (WHERE w_no IS NOT NULL AND (s_no IS NULL OR s_amount <> w_amount)), "
-            " (SELECT count(*) FROM diff), (SELECT count(*) FROM outside) FROM j",
+            f"SELECT (SELECT count(*) FROM {STATEMENT_TABLE}) - count(*) FILTER (WHERE s_no IS NOT NULL), "
+            " count(*) FILTER (WHERE w_no IS NOT NULL), (SELECT count(*) FROM diff), (SELECT count(*) FROM outside) "
+            "FROM odd",
             {"day": day_id, "services": list(domain.MONEY_SERVICES), "start": start, "end": end, **kinds},
         )
-        matched, found, _inserted, _outside = cur.fetchone()
+        joined_matched, found, _inserted, _outside = cur.fetchone()
         cur.execute(
             f"WITH k AS (SELECT o.request_no, o.service_name, o.amount AS bank_amount, o.status AS bank_status, "  # noqa: S608
             "  d.amount AS platform_amount, d.status AS platform_status, "
@@ -87,7 +91,7 @@ def transactions_match(day_id: int, start: dt.datetime, end: dt.datetime) -> Cou
             {"day": day_id, **kinds},
         )
         also_matched, also_found, _ = cur.fetchone()
-    return Counts(matched=matched + also_matched, differences=found + also_found)
+    return Counts(matched=joined_matched + also_matched, differences=found + also_found)
 
 
 def customer_balances_match(day_id: int, end: dt.datetime) -> int:

@@ -204,7 +204,7 @@ def _tamper(day: dt.date, content: str, *, keep_sha: bool) -> None:
     Statement.objects.using("bank").filter(pk=statement.pk).update(content=content, sha256=sha)
 
 
-@pytest.mark.parametrize("case", ["sha256", "malformed", "count"])
+@pytest.mark.parametrize("case", ["sha256", "malformed", "bad_user_no", "bad_status", "count"])
 def test_bad_statement_is_refused_whole(live, case):
     forged_success(customer(50_00), 10_00)  # something to record, were the file accepted
     age(1)
@@ -216,11 +216,17 @@ def test_bad_statement_is_refused_whole(live, case):
         _tamper(day, good.replace("5000", "5001"), keep_sha=True)
     elif case == "malformed":
         _tamper(day, lines[0] + lines[1].replace(",5000,", ",50.00,") + "".join(lines[2:]), keep_sha=False)
+    elif case in ("bad_user_no", "bad_status"):  # checked per distinct value after the COPY
+        fields = lines[1].split(",")
+        fields[3 if case == "bad_user_no" else 7] = "U 1" if case == "bad_user_no" else "PENDING"
+        _tamper(day, lines[0] + ",".join(fields) + "".join(lines[2:]), keep_sha=False)
     else:
         _tamper(day, good + lines[1].replace(lines[1].split(",")[0], "EXTRA1"), keep_sha=False)
     with pytest.raises(WanxinError, match="refused whole") as refused:
         services.day_reconcile(day=day, actor=SYSTEM)
     assert refused.value.status == 502
+    if case in ("bad_user_no", "bad_status"):
+        assert ("userNo 'U 1'" if case == "bad_user_no" else "status 'PENDING'") in refused.value.message
     assert not ReconciliationDay.objects.exists() and not Difference.objects.exists()
     assert not AuditLog.objects.filter(action="reconciliation.run").exists()
 
