@@ -76,6 +76,7 @@ class BankClient:
                     last_error = ProtocolError(codes.SYSTEM_ERROR, f"unreadable answer from the bank: {exc}")
                     log.warning("unreadable answer for %s (attempt %s): %s", data.get("requestNo"), attempt + 1, exc)
                     continue
+                del response  # its body is parsed: a statement's is ~170 MB, not kept while it is decoded
                 resp = envelope.open_response(self.bank_public_key, body)
                 if resp.get("respCode") == codes.SYSTEM_ERROR:
                     last_error = ProtocolError(codes.SYSTEM_ERROR)
