@@ -333,6 +333,10 @@ BANK_GATEWAY_EXPIRY_SECONDS = int(os.environ.get("BANK_GATEWAY_EXPIRY_SECONDS", 
 # under test; logged and counted (IgnoredBankResult UNROUTED) elsewhere.
 DEPOSITORY_UNROUTED_RAISES = ENV == "test"
 DEPOSITORY_RECOVERY_AFTER_SECONDS = int(os.environ.get("DEPOSITORY_RECOVERY_AFTER_SECONDS", "60"))
+# A bid is answered at once and its freeze sent by sender threads of the process
+# (depository.background); tests see the bank's answer right after the call unless they ask.
+DEPOSITORY_SEND_IN_BACKGROUND = os.environ.get("DEPOSITORY_SEND_IN_BACKGROUND", "0" if ENV == "test" else "1") == "1"
+DEPOSITORY_BACKGROUND_SENDERS = int(os.environ.get("DEPOSITORY_BACKGROUND_SENDERS", "4"))
 
 # Celery (production); the embedded mode runs the same jobs on a scheduler thread.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")

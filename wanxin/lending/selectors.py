@@ -82,6 +82,11 @@ def tender_with_project(tender_id: int) -> Tender:
     return Tender.objects.select_related("project").get(pk=tender_id)
 
 
+def tender_owned(investor, tender_id: int) -> Tender | None:
+    """The investor's own tender (None for anyone else's: its status is theirs alone)."""
+    return Tender.objects.filter(pk=tender_id, investor=investor).first()
+
+
 def tenders_of(investor) -> QuerySet[Tender]:
     return Tender.objects.filter(investor=investor).select_related("project").order_by("-id")
 

@@ -1,10 +1,11 @@
 """Investing: the bid rules, and a tender reserved on the loan with one conditional UPDATE
-and frozen at the bank (USER_PRE_TRANSACTION, bizType TENDER). ``results`` settles it."""
+and frozen at the bank (USER_PRE_TRANSACTION, bizType TENDER), sent by a sender thread after
+the commit so the investor is answered at once ("confirming"). ``results`` settles it: frozen
+("confirmed"), or refused by the bank and its reservation released."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.ids import new_request_no
 from wanxin.core.money import format_fen
+from wanxin.depository import background, idempotency
 from wanxin.depository import services as depository
 from wanxin.funds import locks as funds_locks
 from wanxin.funds.models import DepositoryAccount
@@ -20,13 +22,14 @@ from wanxin.risk import services as risk
 from .. import domain, selectors
 from ..guards import customer_require
 from ..models import Project, Tender
-from .transitions import Invalid, rule_invalid
-
-SUBMIT_TOKEN_TTL = 600
+from .transitions import rule_invalid
 
 
 def _investor_account(investor) -> DepositoryAccount:
-    account = DepositoryAccount.objects.filter(user=investor).first()
+    return _usable(DepositoryAccount.objects.filter(user=investor).first())
+
+
+def _usable(account: DepositoryAccount | None) -> DepositoryAccount:
     if account is None or not account.is_open:
         raise Conflict(_("Open your depository account first."), code="no_account")
     if "TENDER" not in (account.auth_list or []):
@@ -66,63 +69,68 @@ def tender_check(*, investor, project_id: int, amount: object) -> Project:
     return project
 
 
-def tender_place(*, investor, project_id: int, amount: object) -> Tender:
-    """Reserve ``amount`` on the loan with one conditional UPDATE, record the tender and its
-    USER_PRE_TRANSACTION (TENDER freeze), and send it after the commit. The loan can never be
-    over-subscribed: the UPDATE's condition is checked on the locked row."""
+def _bid_prepare(investor, project_id: int, amount: object) -> None:
+    """What is checked before the transaction: the loan and account as they are, and the risk
+    rules, whose logged check stays even when the bid is then refused."""
     customer_require(investor)
     project = _investable(Project.objects.filter(pk=project_id).first(), investor)
-    account = _investor_account(investor)
+    _investor_account(investor)
     risk.rules_check(kind="BID", subject=investor, figures=selectors.risk_figures_bid(project, investor, amount)).raise_if_blocked()  # risk rules (wanxin.risk)
-    with transaction.atomic():
-        # The investor's account row serialises their own bids (the per-investor cap). The
-        # project's counter is then moved by one conditional UPDATE: the hot-counter exception
-        # to the lock order (docs/decisions/0003).
-        funds_locks.account_hold(account.pk)
-        project.refresh_from_db(fields=["raised", "status"])
-        try:
-            bid = domain.check_bid(amount, _bid_rules(project, investor))
-        except domain.RuleError as exc:
-            raise rule_invalid(exc) from exc
-        reserved = Project.objects.filter(
-            Q(raised=F("amount") - bid) | Q(raised__lte=F("amount") - bid - F("min_investment")),
-            pk=project.pk, status=domain.COLLECTING, collect_until__gt=timezone.now(),
-        ).update(raised=F("raised") + bid, updated_at=timezone.now())
-        if reserved != 1:
-            project.refresh_from_db(fields=["raised", "status", "collect_until"])
-            if project.status != domain.COLLECTING or project.collect_until <= timezone.now():
-                raise Conflict(_("This loan is not collecting investments any more."), code="not_collecting")
-            raise Conflict(_("Other investors were faster: %(remaining)s remains now.")
-                           % {"remaining": format_fen(project.remaining)},
-                           code="remaining")
-        tender = Tender.objects.create(project=project, investor=investor, amount=bid,
-                                       request_no=new_request_no("WXT"))
-        record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
-            "userNo": account.user_no, "bizType": "TENDER", "amount": bid, "projectNo": project.project_no,
-            "remark": f"tender {project.project_no}"}, owner=tender, user_no=account.user_no, amount=bid,
-            request_no=tender.request_no)
-        depository.request_send_on_commit(record)
+
+
+def _bid_reserve(investor, project_id: int, amount: object) -> Tender:
+    """Reserve the bid on the loan and record its tender and freeze; call in a transaction.
+
+    The investor's account row (read and locked in one statement) serialises their own bids
+    (the per-investor cap). The project's counter is then moved by one conditional UPDATE: the
+    hot-counter exception to the lock order (docs/decisions/0003); the loan can never be
+    over-subscribed because the UPDATE's condition is checked on the locked row."""
+    account = _usable(funds_locks.account_of_user_hold(investor))
+    project = _investable(Project.objects.filter(pk=project_id).first(), investor)
+    try:
+        bid = domain.check_bid(amount, _bid_rules(project, investor))
+    except domain.RuleError as exc:
+        raise rule_invalid(exc) from exc
+    reserved = Project.objects.filter(
+        Q(raised=F("amount") - bid) | Q(raised__lte=F("amount") - bid - F("min_investment")),
+        pk=project.pk, status=domain.COLLECTING, collect_until__gt=timezone.now(),
+    ).update(raised=F("raised") + bid, updated_at=timezone.now())
+    if reserved != 1:
+        project.refresh_from_db(fields=["raised", "status", "collect_until"])
+        if project.status != domain.COLLECTING or project.collect_until <= timezone.now():
+            raise Conflict(_("This loan is not collecting investments any more."), code="not_collecting")
+        raise Conflict(_("Other investors were faster: %(remaining)s remains now.")
+                       % {"remaining": format_fen(project.remaining)},
+                       code="remaining")
+    tender = Tender.objects.create(project=project, investor=investor, amount=bid, request_no=new_request_no("WXT"))
+    record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
+        "userNo": account.user_no, "bizType": "TENDER", "amount": bid, "projectNo": project.project_no,
+        "remark": f"tender {project.project_no}"}, owner=tender, user_no=account.user_no, amount=bid,
+        request_no=tender.request_no)
+    # Answered at once ("confirming"); the freeze's answer confirms or releases it.
+    background.request_send_soon(record)
     return tender
+
+
+def tender_place(*, investor, project_id: int, amount: object) -> Tender:
+    """Check the bid, reserve ``amount`` on the loan, record the tender and its
+    USER_PRE_TRANSACTION (TENDER freeze) in one transaction, and send it after the commit."""
+    _bid_prepare(investor, project_id, amount)
+    with transaction.atomic():
+        return _bid_reserve(investor, project_id, amount)
 
 
 def tender_place_once(*, investor, project_id: int, amount: object, token: str) -> Tender:
     """``tender_place`` at most once per (investor, form token or Idempotency-Key): a
-    double-clicked submit or a resent API call gets the first tender back."""
-    if not token:
-        return tender_place(investor=investor, project_id=project_id, amount=amount)
-    if len(token) > 64:
-        raise Invalid(_("The idempotency key has at most 64 characters."), code="token")
-    key = f"wx:lending:bid:{connection.settings_dict['NAME']}:{investor.pk}:{investor.user_no}:{token}"
-    if not cache.add(key, 0, SUBMIT_TOKEN_TTL):
-        pk = cache.get(key)
-        tender = Tender.objects.filter(pk=pk, investor=investor).first() if pk else None
-        if tender is None:
-            raise Conflict(_("This form was already sent; please wait a moment."), code="duplicate")
-        return tender
-    try:
-        tender = tender_place(investor=investor, project_id=project_id, amount=amount)
-    except Exception:
-        cache.delete(key)
-        raise
-    cache.set(key, tender.pk, SUBMIT_TOKEN_TTL)
-    return tender
+    double-clicked submit or a resent API call gets the first tender back, even after a crash
+    (the key is committed with the tender, ``depository.idempotency``); the same key with
+    another loan or amount is refused."""
+    return idempotency.submit_once(
+        user=investor, scope="lending.bid", key=token, request={"project": project_id, "amount": amount},
+        model=Tender, prepare=lambda: _bid_prepare(investor, project_id, amount),
+        create=lambda _prepared: _reserve_in_transaction(investor, project_id, amount))
+
+
+def _reserve_in_transaction(investor, project_id: int, amount: object) -> Tender:
+    with transaction.atomic(savepoint=False):  # the helper's transaction, or one of its own
+        return _bid_reserve(investor, project_id, amount)
