@@ -1,5 +1,5 @@
-"""The repayment jobs: automatic repayment (sharded, threaded), reminders, and the nightly
-overdue marking and penalty accrual."""
+"""The repayment jobs: automatic repayment (sharded, threaded) and reminders. The nightly
+overdue marking and penalty accrual is in ``overdue``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.db.models.functions import Mod
 from django.utils import timezone
 
@@ -17,9 +17,9 @@ from wanxin.core.money import format_fen
 from wanxin.lending import domain as lending_domain
 from wanxin.notifications.services import sms_on_commit
 
-from ..models import DUE, OVERDUE, ReceivablePlan, RepaymentPlan
+from ..models import DUE, RepaymentPlan
 from .repay import repay_start
-from .transitions import UNPAID, grace_days, penalty_daily_rate
+from .transitions import UNPAID
 
 log = logging.getLogger("wanxin.repayments")
 
@@ -124,27 +124,3 @@ def remind(*, today: dt.date | None = None) -> int:
                 f"is due on {plan.due_date:%Y-%m-%d}. Keep the amount in your depository account.")
             sent += 1
     return sent
-
-
-def overdue_mark(*, today: dt.date | None = None) -> dict[str, int]:
-    """The nightly job, set-based: unpaid periods past due + grace days become OVERDUE (one
-    UPDATE; their receivables follow in one more), then every overdue period's penalty is
-    recomputed to date in one UPDATE: ``round_half_up((principal + interest) × daily rate ×
-    days since due)`` (PostgreSQL ROUND on a non-negative numeric rounds half up), exactly
-    ``domain.penalty``. A period with a repayment in flight keeps the penalty it froze."""
-    today = today or timezone.localdate()
-    cutoff = today - dt.timedelta(days=grace_days())
-    plan_table, recv_table = RepaymentPlan._meta.db_table, ReceivablePlan._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {plan_table} SET status = %s WHERE status = %s AND due_date < %s",  # noqa: S608
-                       [OVERDUE, DUE, cutoff])
-        marked = cursor.rowcount
-        cursor.execute(f"UPDATE {recv_table} r SET status = %s FROM {plan_table} p "  # noqa: S608
-                       "WHERE r.plan_id = p.id AND r.status = %s AND p.status = %s", [OVERDUE, DUE, OVERDUE])
-        cursor.execute(
-            f"UPDATE {plan_table} SET penalty = ROUND((principal + interest)::numeric * %s::numeric "  # noqa: S608
-            "* (%s::date - due_date)) WHERE status = %s AND repayment_id IS NULL AND due_date < %s::date "
-            "AND penalty <> ROUND((principal + interest)::numeric * %s::numeric * (%s::date - due_date))",
-            [penalty_daily_rate(), today, OVERDUE, today, penalty_daily_rate(), today])
-        accrued = cursor.rowcount
-    return {"overdue": marked, "accrued": accrued}
