@@ -52,9 +52,14 @@ def _send(record: DepositoryRequest) -> None:
         connections.close_all()  # this thread's connections (back to the pool when pooled)
 
 
+def sends_later() -> bool:
+    """Whether ``request_send_soon`` hands off to sender threads (else: sends after commit)."""
+    return bool(settings.DEPOSITORY_SEND_IN_BACKGROUND)
+
+
 def request_send_soon(record: DepositoryRequest) -> None:
     """Send ``record`` from a sender thread once the caller's transaction commits."""
-    if not settings.DEPOSITORY_SEND_IN_BACKGROUND:
+    if not sends_later():
         services.request_send_on_commit(record)
         return
 

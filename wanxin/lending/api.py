@@ -179,9 +179,7 @@ def invest(request, project_id: int, body: TenderIn):
     another loan or amount is refused (409 ``key_reused``)."""
     tender = services.tender_place_once(investor=request.auth, project_id=project_id, amount=body.amount,
                                         token=request.headers.get("Idempotency-Key", "").strip())
-    # As it is now (the bank's answer may already be applied), with its loan: one query.
-    tender = selectors.tender_with_project(tender.pk)
-    return Status(201, _my_tender(tender))
+    return Status(201, _my_tender(tender))  # as answered: with its loan, no further query
 
 
 class TenderStatusOut(Schema):

@@ -69,24 +69,27 @@ def tender_check(*, investor, project_id: int, amount: object) -> Project:
     return project
 
 
-def _bid_prepare(investor, project_id: int, amount: object) -> None:
+def _bid_prepare(investor, project_id: int, amount: object) -> Project:
     """What is checked before the transaction: the loan and account as they are, and the risk
-    rules, whose logged check stays even when the bid is then refused."""
+    rules, whose logged check stays even when the bid is then refused. Returns the loan."""
     customer_require(investor)
     project = _investable(Project.objects.filter(pk=project_id).first(), investor)
     _investor_account(investor)
     risk.rules_check(kind="BID", subject=investor, figures=selectors.risk_figures_bid(project, investor, amount)).raise_if_blocked()  # risk rules (wanxin.risk)
+    return project
 
 
-def _bid_reserve(investor, project_id: int, amount: object) -> Tender:
+def _bid_reserve(investor, project: Project, amount: object) -> Tender:
     """Reserve the bid on the loan and record its tender and freeze; call in a transaction.
+    Five statements: the account, the investor's live sum, the loan's UPDATE, two INSERTs.
 
     The investor's account row (read and locked in one statement) serialises their own bids
-    (the per-investor cap). The project's counter is then moved by one conditional UPDATE: the
-    hot-counter exception to the lock order (docs/decisions/0003); the loan can never be
-    over-subscribed because the UPDATE's condition is checked on the locked row."""
+    (the per-investor cap, from their live sum read under that lock). The loan as read just
+    before the transaction gives the bid rules; its counter is then moved by one conditional
+    UPDATE that checks status, window and what remains on the locked row itself, so the loan
+    can never be over-subscribed (the hot-counter exception to the lock order,
+    docs/decisions/0003). A loan changed in between refuses the bid with what remains now."""
     account = _usable(funds_locks.account_of_user_hold(investor))
-    project = _investable(Project.objects.filter(pk=project_id).first(), investor)
     try:
         bid = domain.check_bid(amount, _bid_rules(project, investor))
     except domain.RuleError as exc:
@@ -112,12 +115,21 @@ def _bid_reserve(investor, project_id: int, amount: object) -> Tender:
     return tender
 
 
+def _as_now(tender: Tender) -> Tender:
+    """The tender as the investor is answered: sent after commit in this thread (tests), the
+    bank's answer is already applied; sent by a sender thread, it is as committed."""
+    if not background.sends_later():
+        tender.refresh_from_db(fields=["status", "fail_reason", "updated_at"])
+    return tender
+
+
 def tender_place(*, investor, project_id: int, amount: object) -> Tender:
     """Check the bid, reserve ``amount`` on the loan, record the tender and its
     USER_PRE_TRANSACTION (TENDER freeze) in one transaction, and send it after the commit."""
-    _bid_prepare(investor, project_id, amount)
+    project = _bid_prepare(investor, project_id, amount)
     with transaction.atomic():
-        return _bid_reserve(investor, project_id, amount)
+        tender = _bid_reserve(investor, project, amount)
+    return _as_now(tender)
 
 
 def tender_place_once(*, investor, project_id: int, amount: object, token: str) -> Tender:
@@ -125,12 +137,12 @@ def tender_place_once(*, investor, project_id: int, amount: object, token: str) 
     double-clicked submit or a resent API call gets the first tender back, even after a crash
     (the key is committed with the tender, ``depository.idempotency``); the same key with
     another loan or amount is refused."""
-    return idempotency.submit_once(
+    return _as_now(idempotency.submit_once(
         user=investor, scope="lending.bid", key=token, request={"project": project_id, "amount": amount},
         model=Tender, prepare=lambda: _bid_prepare(investor, project_id, amount),
-        create=lambda _prepared: _reserve_in_transaction(investor, project_id, amount))
+        create=lambda project: _reserve_in_transaction(investor, project, amount)))
 
 
-def _reserve_in_transaction(investor, project_id: int, amount: object) -> Tender:
+def _reserve_in_transaction(investor, project: Project, amount: object) -> Tender:
     with transaction.atomic(savepoint=False):  # the helper's transaction, or one of its own
-        return _bid_reserve(investor, project_id, amount)
+        return _bid_reserve(investor, project, amount)
