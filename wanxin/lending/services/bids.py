@@ -81,7 +81,7 @@ def _bid_prepare(investor, project_id: int, amount: object) -> Project:
 
 def _bid_reserve(investor, project: Project, amount: object) -> Tender:
     """Reserve the bid on the loan and record its tender and freeze; call in a transaction.
-    Five statements: the account, the investor's live sum, the loan's UPDATE, two INSERTs.
+    Five statements: the account, the investor's live sum, two INSERTs, the loan's UPDATE.
 
     The investor's account row (read and locked in one statement) serialises their own bids
     (the per-investor cap, from their live sum read under that lock). The loan as read just
@@ -94,6 +94,13 @@ def _bid_reserve(investor, project: Project, amount: object) -> Tender:
         bid = domain.check_bid(amount, _bid_rules(project, investor))
     except domain.RuleError as exc:
         raise rule_invalid(exc) from exc
+    tender = Tender.objects.create(project=project, investor=investor, amount=bid, request_no=new_request_no("WXT"))
+    record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
+        "userNo": account.user_no, "bizType": "TENDER", "amount": bid, "projectNo": project.project_no,
+        "remark": f"tender {project.project_no}"}, owner=tender, user_no=account.user_no, amount=bid,
+        request_no=tender.request_no)
+    # The loan's row last: every bid waits on it, so it is held only from this UPDATE to the
+    # commit. Refused, the tender and its record above roll back with the transaction.
     reserved = Project.objects.filter(
         Q(raised=F("amount") - bid) | Q(raised__lte=F("amount") - bid - F("min_investment")),
         pk=project.pk, status=domain.COLLECTING, collect_until__gt=timezone.now(),
@@ -105,11 +112,6 @@ def _bid_reserve(investor, project: Project, amount: object) -> Tender:
         raise Conflict(_("Other investors were faster: %(remaining)s remains now.")
                        % {"remaining": format_fen(project.remaining)},
                        code="remaining")
-    tender = Tender.objects.create(project=project, investor=investor, amount=bid, request_no=new_request_no("WXT"))
-    record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
-        "userNo": account.user_no, "bizType": "TENDER", "amount": bid, "projectNo": project.project_no,
-        "remark": f"tender {project.project_no}"}, owner=tender, user_no=account.user_no, amount=bid,
-        request_no=tender.request_no)
     # Answered at once ("confirming"); the freeze's answer confirms or releases it.
     background.request_send_soon(record)
     return tender
