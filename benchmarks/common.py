@@ -259,6 +259,35 @@ def start_gunicorn(port: int, settings_module: str, *, threads: int = 8, workers
     raise SystemExit("gunicorn did not answer /health within 60 s")
 
 
+def backend_cpu(databases: list[str]) -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of each PostgreSQL backend of one of ``databases``, by pid (a backend
+    that exits before the next reading is lost: differences are lower bounds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres: "):
+                continue
+            words = title.split()
+            db = next((d for d in databases if d in words), None)
+            if db is None:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            found[int(proc.name)] = (db, (int(fields[11]) + int(fields[12])) / tick)
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def backend_cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds used between two ``backend_cpu`` readings, by database."""
+    used: dict[str, float] = {}
+    for pid, (db, cpu) in after.items():
+        used[db] = used.get(db, 0.0) + cpu - (before.get(pid, (db, 0.0))[1])
+    return used
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by a process and its live children (a
     gunicorn master and its workers), from /proc."""
@@ -319,42 +348,3 @@ class StatementCounter:
             self.statements += 1
             self.savepoints += sql.lstrip()[:9].upper() in self.SAVEPOINT_PREFIXES
             self.seconds += time.perf_counter() - started
-
-
-def backend_cpu(databases: list[str]) -> dict[int, tuple[str, float]]:
-    """CPU seconds so far of each PostgreSQL backend connected to one of ``databases``
-    (the process title names the database), by pid."""
-    tick = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if not title.startswith("postgres: "):
-                continue
-            words = title.split()
-            db = next((d for d in databases if d in words), None)
-            if db is None:
-                continue
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            found[int(proc.name)] = (db, (int(fields[11]) + int(fields[12])) / tick)
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def backend_cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
-    used: dict[str, float] = {}
-    for pid, (db, cpu) in after.items():
-        used[db] = used.get(db, 0.0) + cpu - (before.get(pid, (db, 0.0))[1])
-    return used
-
-
-def worker_pids(master: int) -> list[int]:
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
-                pids.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return pids

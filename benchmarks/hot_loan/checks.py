@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import ledger
-from benchmarks.common import ROOT, percentile, worker_pids
+from benchmarks.common import ROOT, percentile
 
 
 def confirmations(project_id: int, released_at: float, timeout: float) -> dict[str, Any]:
@@ -110,6 +110,17 @@ def check(project_id: int, probe_project_id: int, accepted_fen: int, accepted_co
 
 
 # -- profiling (optional: py-spy on every gunicorn worker during the burst) -------------------------
+
+
+def worker_pids(master: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return pids
 
 
 def profilers_start(servers: dict[str, int], out_dir: Path, mode: str) -> list[tuple[str, subprocess.Popen, Path]]:

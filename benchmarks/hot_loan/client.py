@@ -13,7 +13,8 @@ from typing import Any
 
 from benchmarks import ledger
 from benchmarks.common import StatementCounter, percentile
-from benchmarks.hot_loan_seed import INCREMENT, PROBE_HTTP_BIDS, PROBE_STATEMENT_BIDS, investor_no
+
+from .seed import INCREMENT, PROBE_HTTP_BIDS, PROBE_STATEMENT_BIDS, investor_no
 
 
 def parse_response(raw: bytes) -> tuple[int, dict[str, Any]]:
