@@ -35,7 +35,6 @@ def jobs() -> list[Job]:
         ]
     if settings.SERVES_PLATFORM:
         found.append(Job("depository.recover_pending", 30, "wanxin.depository.tasks.recover_pending"))
-        found.append(Job("depository.idempotency_expire", 3600, "wanxin.depository.tasks.idempotency_expire"))
         found.append(Job("lending.miscarry_due", 60, "wanxin.lending.tasks.miscarry_due"))
         found.append(Job("repayments.overdue_mark", 3600, "wanxin.repayments.tasks.overdue_mark"))
         found.append(Job("repayments.auto_repay", 3600, "wanxin.repayments.tasks.auto_repay"))
@@ -44,6 +43,7 @@ def jobs() -> list[Job]:
         found.append(Job("allocation.charge_fees", 600, "wanxin.allocation.tasks.charge_fees"))
         found.append(Job("reconciliation.reconcile_yesterday", 3600,
                          "wanxin.reconciliation.tasks.reconcile_yesterday"))
+        found.append(Job("depository.idempotency_expire", 3600, "wanxin.depository.tasks.idempotency_expire"))
     return found
 
 

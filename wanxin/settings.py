@@ -324,6 +324,10 @@ BANK_PLATFORMS = {
 }
 
 BANK_HTTP_TIMEOUT = float(os.environ.get("BANK_HTTP_TIMEOUT", "10"))
+# A bid is answered at once and its freeze sent by sender threads of the process
+# (depository.background); tests see the bank's answer right after the call unless they ask.
+DEPOSITORY_SEND_IN_BACKGROUND = os.environ.get("DEPOSITORY_SEND_IN_BACKGROUND", "0" if ENV == "test" else "1") == "1"
+DEPOSITORY_BACKGROUND_SENDERS = int(os.environ.get("DEPOSITORY_BACKGROUND_SENDERS", "4"))
 # Simulated balance of every newly bound card at the bank (fen); the card network's edge.
 BANK_SIMULATED_CARD_BALANCE = int(os.environ.get("BANK_SIMULATED_CARD_BALANCE", str(10_000_000_00)))
 # How long a gateway page may stay unanswered before the bank fails the request.
@@ -333,10 +337,6 @@ BANK_GATEWAY_EXPIRY_SECONDS = int(os.environ.get("BANK_GATEWAY_EXPIRY_SECONDS", 
 # under test; logged and counted (IgnoredBankResult UNROUTED) elsewhere.
 DEPOSITORY_UNROUTED_RAISES = ENV == "test"
 DEPOSITORY_RECOVERY_AFTER_SECONDS = int(os.environ.get("DEPOSITORY_RECOVERY_AFTER_SECONDS", "60"))
-# A bid is answered at once and its freeze sent by sender threads of the process
-# (depository.background); tests see the bank's answer right after the call unless they ask.
-DEPOSITORY_SEND_IN_BACKGROUND = os.environ.get("DEPOSITORY_SEND_IN_BACKGROUND", "0" if ENV == "test" else "1") == "1"
-DEPOSITORY_BACKGROUND_SENDERS = int(os.environ.get("DEPOSITORY_BACKGROUND_SENDERS", "4"))
 
 # Celery (production); the embedded mode runs the same jobs on a scheduler thread.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from . import idempotency, services
 
 
-def recover_pending() -> dict[str, int]:
-    return services.pending_recover()
-
-
 def idempotency_expire() -> int:
     """Delete submit keys older than a day (``idempotency.KEEP``)."""
     return idempotency.expire()
+
+
+def recover_pending() -> dict[str, int]:
+    return services.pending_recover()
