@@ -64,7 +64,11 @@ def request_send_soon(record: DepositoryRequest) -> None:
         return
 
     def hand_off() -> None:
-        future = _executor().submit(_send, record)
+        try:
+            future = _executor().submit(_send, record)
+        except RuntimeError:  # the interpreter is shutting down: the record stays pending
+            log.warning("not sending %s now (shutting down); recovery will look it up", record.request_no)
+            return
         with _lock:
             _in_flight.add(future)
         future.add_done_callback(_forget)
