@@ -60,6 +60,8 @@ def test_answered_pending_then_confirmed_by_the_bank(answered_at_once, borrower,
                                         "disbursed."}
     page = web.get(f"/loans/{project.pk}", {"bid": tender_id}).content.decode()
     assert "data-poll" not in page and "Confirmed" in page
+    chinese = web.get(f"/api/v1/loans/tenders/{tender_id}/status", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert chinese["message"] == "已确认：您的投资已在银行冻结，放款后生效。" and chinese["status"] == "FROZEN"
     project.refresh_from_db()
     assert project.raised == project.frozen_amount == bank_frozen_on(project.project_no) == 1_000_00
 
