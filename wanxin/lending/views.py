@@ -4,6 +4,7 @@ cancel and maker-checker disbursement pages under /loans/review/."""
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.contrib import messages
@@ -34,6 +35,7 @@ from .models import Disbursement, Project
 REVIEW = "backoffice.review_loans"
 APPROVE = "backoffice.approve_disbursement"
 PAGE_SIZE = 20
+BID_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _error(form, exc: WanxinError) -> None:
@@ -82,7 +84,7 @@ def detail(request: HttpRequest, project_id: int) -> HttpResponse:
 def _bid_progress(request: HttpRequest, project: Project) -> dict | None:
     """The investor's own bid on this loan named by ``?bid=`` (after placing it), or None."""
     bid = request.GET.get("bid", "")
-    if not bid.isdigit() or not request.user.is_authenticated:
+    if not BID_ID.fullmatch(bid) or not request.user.is_authenticated:  # ASCII digits, a bigint
         return None
     tender = selectors.tender_owned(request.user, int(bid))
     return labels.tender_progress(tender) if tender is not None and tender.project_id == project.pk else None

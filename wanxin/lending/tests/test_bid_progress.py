@@ -70,6 +70,9 @@ def test_answered_pending_then_confirmed_by_the_bank(answered_at_once, borrower,
     assert stranger.get(f"/api/v1/loans/tenders/{tender_id}/status").status_code == 404
     assert stranger.get(f"/loans/tenders/{tender_id}/status").status_code == 404
     assert "bid-progress" not in stranger.get(f"/loans/{project.pk}", {"bid": tender_id}).content.decode()
+    for bad in ("²", "9" * 25, "-1", "1e3", ""):  # bad input: the page as it is, no box, no error
+        page = web.get(f"/loans/{project.pk}", {"bid": bad})
+        assert page.status_code == 200 and "bid-progress" not in page.content.decode()
     assert Client().get(f"/api/v1/loans/tenders/{tender_id}/status").status_code == 401
     assert Client().get(f"/loans/tenders/{tender_id}/status").status_code == 302  # to the login page
     assert invariants.total_balance() == 0
