@@ -324,8 +324,7 @@ BANK_PLATFORMS = {
 }
 
 BANK_HTTP_TIMEOUT = float(os.environ.get("BANK_HTTP_TIMEOUT", "10"))
-# A bid is answered at once and its freeze sent by sender threads of the process
-# (depository.background); tests see the bank's answer right after the call unless they ask.
+# Bids answered at once, freezes sent by sender threads (depository.background); off in tests.
 DEPOSITORY_SEND_IN_BACKGROUND = os.environ.get("DEPOSITORY_SEND_IN_BACKGROUND", "0" if ENV == "test" else "1") == "1"
 DEPOSITORY_BACKGROUND_SENDERS = int(os.environ.get("DEPOSITORY_BACKGROUND_SENDERS", "4"))
 # Simulated balance of every newly bound card at the bank (fen); the card network's edge.

@@ -146,9 +146,7 @@ class Allocation(models.Model):
     debt = models.BigIntegerField(_("debt"), default=0)
     profit_withdrawn = models.BigIntegerField(_("profit withdrawn"), default=0)
     fees_paid = models.BigIntegerField(_("fees paid"), default=0)
-    # Written by applications made before submit keys moved to depository.IdempotencyKey (the
-    # key is kept there now, with the allocation it created); unused by new ones.
-    # TODO(lead): drop with a migration once allocation's own migrations settle.
+    # Unused since submit keys live in depository.IdempotencyKey (older rows keep theirs): to drop.
     submit_token = models.CharField(max_length=64, blank=True)
     # Dates (Beijing business days).
     start_date = models.DateField(_("trading start"), null=True, blank=True)
