@@ -1,8 +1,6 @@
 """Pieces every benchmark shares: databases and their environment, machine facts, the
-pgbench reference, a gunicorn under test, percentiles and statement counting.
-
-Every benchmark imports from here and from nowhere else in ``benchmarks`` but ``ledger``'s
-protocol caller, so they form no cycle (an import-linter contract keeps it so)."""
+pgbench reference, a gunicorn under test, percentiles and statement counting. The bank in
+the loop is ``bank_loop``; benchmarks import each other in no cycle (import-linter)."""
 
 from __future__ import annotations
 
@@ -70,6 +68,17 @@ def recreate_databases(names: list[str]) -> None:
 def drop_database(name: str) -> None:
     with admin_connection() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrate(*, cache_table: bool = False) -> None:
+    """Migrate the platform's and the bank's databases (after ``django.setup()``), and create
+    the database cache's table when the benchmark serves pages that use it."""
+    from django.core.management import call_command
+
+    for alias in ("default", "bank"):
+        call_command("migrate", database=alias, interactive=False, verbosity=0)
+    if cache_table:
+        call_command("createcachetable", database="default", verbosity=0)
 
 
 # -- the machine --------------------------------------------------------------------------
@@ -151,6 +160,32 @@ def sample_backends(dbname: str, *, until: float, every: float = 0.05, stop=None
     return {k: round(v / total, 3) for k, v in sorted(tally.items(), key=lambda kv: -kv[1])} if total else {}
 
 
+def backend_cpu_seconds(dbname: str, *, until: float, every: float = 0.05) -> float:
+    """CPU seconds of the PostgreSQL backends serving ``dbname`` until ``until``, from /proc,
+    sampled: a backend seen first during the window counts from its start, one alive before
+    from its first sample, each to its last sample (so a lower bound: a backend's last
+    ``every`` seconds before it exits are missed). Only this database's backends: the machine
+    is shared, and the other load's PostgreSQL work is not ours."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seen: dict[int, list[float]] = {}
+    first_round = True
+    with admin_connection() as conn:
+        while time.time() < until:
+            pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                used = (int(fields[11]) + int(fields[12])) / tick
+                if pid not in seen:
+                    seen[pid] = [used if first_round else 0.0, used]
+                seen[pid][1] = used
+            first_round = False
+            time.sleep(every)
+    return sum(last - first for first, last in seen.values())
+
+
 # -- pgbench, the reference ---------------------------------------------------------------
 
 
@@ -165,17 +200,22 @@ def pgbench_connection() -> list[str]:
     return ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
 
 
-def run_pgbench(database: str, *, scale: int = 8, clients: int = 8, threads: int = 2,
-                seconds: int) -> dict[str, Any]:
-    """TPC-B, the benchmarks' reference, on a database of the caller's own (recreated first,
-    so benchmarks running side by side never share one; the caller drops it)."""
-    binary, conn = pgbench_binary(), pgbench_connection()
+def pgbench_init(database: str, *, scale: int = 8) -> None:
+    """A pgbench database of the caller's own (recreated first, so benchmarks running side by
+    side never share one; the caller drops it)."""
     recreate_databases([database])
-    subprocess.run([binary, "-i", "-q", "-s", str(scale), *conn, database], check=True,
+    subprocess.run([pgbench_binary(), "-i", "-q", "-s", str(scale), *pgbench_connection(), database], check=True,
                    capture_output=True, text=True)
+
+
+def pgbench_measure(database: str, *, clients: int = 8, threads: int = 2, seconds: int,
+                    select_only: bool = False) -> dict[str, Any]:
+    """One pgbench run on an initialised database: TPC-B, or its select-only test (one indexed
+    SELECT per transaction: the floor of one round trip), with the machine's CPU per transaction."""
     cpu0 = cpu_busy_seconds()
     done = subprocess.run(
-        [binary, "-c", str(clients), "-j", str(threads), "-T", str(seconds), *conn, database],
+        [pgbench_binary(), *(["-S"] if select_only else []), "-c", str(clients), "-j", str(threads),
+         "-T", str(seconds), *pgbench_connection(), database],
         check=True, capture_output=True, text=True,
     )
     cpu = cpu_busy_seconds() - cpu0
@@ -185,13 +225,22 @@ def run_pgbench(database: str, *, scale: int = 8, clients: int = 8, threads: int
         raise SystemExit(f"could not read pgbench output:\n{done.stdout}\n{done.stderr}")
     tps = float(match.group(1))
     return {
-        "command": f"pgbench -c {clients} -j {threads} -T {seconds} (after pgbench -i -s {scale})",
+        "command": f"pgbench {'-S ' if select_only else ''}-c {clients} -j {threads} -T {seconds}",
         "tps": tps,
         "machine_cpu_ms_per_tx": round(cpu / (tps * seconds) * 1000, 3),
         "machine_cpu_busy_share": round(cpu / seconds / (os.cpu_count() or 1), 3),
         "latency_avg_ms": float(latency.group(1)) if latency else None,
         "output": done.stdout.strip().splitlines()[-6:],
     }
+
+
+def run_pgbench(database: str, *, scale: int = 8, clients: int = 8, threads: int = 2,
+                seconds: int) -> dict[str, Any]:
+    """TPC-B, the benchmarks' reference, on a database of the caller's own (``pgbench_init``)."""
+    pgbench_init(database, scale=scale)
+    result = pgbench_measure(database, clients=clients, threads=threads, seconds=seconds)
+    result["command"] += f" (after pgbench -i -s {scale})"
+    return result
 
 
 def pgbench_reference(database: str, *, seconds: int, scale: int = 8, clients: int = 8,
@@ -208,9 +257,7 @@ def pgbench_reference(database: str, *, seconds: int, scale: int = 8, clients: i
 
 def percentile(sorted_values: list[float], p: float) -> float:
     """The nearest-rank percentile of values already sorted."""
-    if not sorted_values:
-        return 0.0
-    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
+    return 0.0 if not sorted_values else sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
 
 
 def interpolated_percentile(values: list[float], p: float) -> float:

@@ -1,7 +1,7 @@
 """Reconciliation of one business day: a statement of 1,000,000 rows against 1,000,000
 platform request records, with 1,000 planted differences of each kind.
 
-    python -m benchmarks.reconciliation [--rows 1000000] [--planted 1000]
+    python -m benchmarks.reconciliation [--rows 1000000] [--planted 1000] [--allocations 10000]
 
 On the PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) it drops and recreates
 wanxin_bench_recon and wanxin_bench_recon_bank, migrates them and generates, in SQL (no row
@@ -9,7 +9,10 @@ passes through Python, so the process's peak memory is the reconciliation's own)
   - the bank's statement of yesterday (stored as the bank stores a closed day's statement);
   - the platform's request records: the statement's requests less ``--planted`` the platform
     never recorded, plus ``--planted`` successful ones the bank never saw; of the shared
-    ones ``--planted`` with another amount and ``--planted`` still pending on the platform.
+    ones ``--planted`` with another amount and ``--planted`` still pending on the platform;
+  - ``--allocations`` customers with a running allocation, both sides agreeing at the close,
+    ``--planted`` of them with the allocation's risk-fund record lost
+    (``benchmarks/reconciliation_allocations.py``; the allocations level must find exactly those).
 It serves the bank with gunicorn (a separate service, as in production) and times
 ``reconciliation.services.day_reconcile`` end to end: both downloads over HTTP (signed
 envelope), verification (base64, sha256, header, row count), COPY into a temporary table
@@ -48,10 +51,12 @@ from benchmarks.common import (
     stop_server,
     tree_cpu_seconds,
 )
+from benchmarks.reconciliation_allocations import generate as allocations_generate
 
 PLATFORM_DB, BANK_DB = "wanxin_bench_recon", "wanxin_bench_recon_bank"
 TARGET_SECONDS, TARGET_RATIO = 15.0, 2.0
-KINDS = ("MISSING_ON_PLATFORM", "MISSING_AT_BANK", "AMOUNT_DIFFERS", "STATUS_DIFFERS")
+ALLOCATION_KIND = "ALLOCATION_DIFFERS"
+KINDS = ("MISSING_ON_PLATFORM", "MISSING_AT_BANK", "AMOUNT_DIFFERS", "STATUS_DIFFERS", ALLOCATION_KIND)
 
 # Rows n = 1..rows are the statement; n = rows+1..rows+planted the platform's extra records.
 #   n <= p            the bank only (missing on the platform)
@@ -102,11 +107,11 @@ def generate(rows: int, planted: int, day: dt.date) -> dict[str, Any]:
     with connections["default"].cursor() as cur:
         cur.execute(
             "INSERT INTO depository_depositoryrequest (request_no, service_name, user_no, amount, payload, status, "
-            " resp_code, resp_msg, applied_from, gateway_req_data, gateway_signature, attempts, created_at, "
-            " updated_at, finished_at) "
+            " resp_code, resp_msg, applied_from, gateway_req_data, gateway_signature, attempts, owner_type, "
+            " created_at, updated_at, finished_at) "
             "SELECT request_no, service_name, user_no, amount, %(payload)s, "
             " CASE WHEN n > 2 * %(p)s AND n <= 3 * %(p)s THEN 'PENDING' ELSE 'SUCCESS' END, "
-            " CASE WHEN n > 2 * %(p)s AND n <= 3 * %(p)s THEN '' ELSE '00000' END, '', 'sync', '', '', 1, "
+            " CASE WHEN n > 2 * %(p)s AND n <= 3 * %(p)s THEN '' ELSE '00000' END, '', 'sync', '', '', 1, '', "
             " finished_at - interval '50 milliseconds', finished_at, "
             " CASE WHEN n > 2 * %(p)s AND n <= 3 * %(p)s THEN NULL ELSE finished_at END "
             f"FROM ({ROW}) g WHERE n > %(p)s",
@@ -166,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.reconciliation", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="statement rows (and platform records)")
     parser.add_argument("--planted", type=int, default=1_000, help="differences planted of each kind")
+    parser.add_argument("--allocations", type=int, default=10_000,
+                        help="customers with a running allocation (the allocations level; 0: none)")
     parser.add_argument("--output", type=Path, default=RESULTS / "reconciliation.json")
     args = parser.parse_args(argv)
 
@@ -195,11 +202,21 @@ def main(argv: list[str] | None = None) -> int:
     day = timezone.localdate() - dt.timedelta(days=1)
     print("Generating both data sets in SQL…", flush=True)
     seed = generate(args.rows, args.planted, day)
-    print(f"  {seed['seconds']} s", flush=True)
+    lost_allocations: set[str] = set()
+    if args.allocations:
+        from wanxin.reconciliation.services import day_bounds
+
+        t_alloc = time.monotonic()
+        lost_allocations = allocations_generate(args.allocations, min(args.planted, args.allocations),
+                                                day_bounds(day)[0])
+        seed["allocations_seconds"] = round(time.monotonic() - t_alloc, 1)
+    print(f"  {seed['seconds']} s (+ {seed.get('allocations_seconds', 0)} s for {args.allocations:,} allocations)",
+          flush=True)
     connections.close_all()
 
     bank = start_gunicorn(port, "wanxin.settings", threads=2, workers=1, env={"WANXIN_ROLE": "all"})
     try:
+        from wanxin.audit.guards import SYSTEM
         from wanxin.reconciliation import services
         from wanxin.reconciliation.models import Difference
 
@@ -215,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         backend_cpu0 = tree_cpu_seconds(backend)
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
-        recon = services.day_reconcile(day=day, timings=timings)
+        recon = services.day_reconcile(day=day, actor=SYSTEM, timings=timings)
         seconds = time.perf_counter() - t0
         usage1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu = {"platform_process_s": round(usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime, 2),
@@ -232,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             "STATUS_DIFFERS": {f"RB{n:09d}" for n in range(2 * args.planted + 1, 3 * args.planted + 1)},
             "MISSING_AT_BANK": {f"RB{n:09d}" for n in range(args.rows + 1, args.rows + args.planted + 1)},
         }
-        found = {kind: {no for k, no, _ in found_rows if k == kind} for kind in KINDS}
+        planted[ALLOCATION_KIND] = lost_allocations  # by customer: the balance file has account totals only
+        found = {kind: {no or account for k, no, account in found_rows if k == kind} for kind in KINDS}
         others = [r for r in found_rows if r[0] not in KINDS]
         exact = all(found[k] == planted[k] for k in KINDS) and not others
 

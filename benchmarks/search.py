@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import random
 import statistics
 import sys
@@ -28,8 +27,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, result_head, start_gunicorn, stop_server
-from benchmarks.fund_records import drop_database, machine_facts, pg_url, recreate_databases
+from benchmarks.common import configure_environment as configure_bench_environment
+from benchmarks.common import (
+    drop_database,
+    free_port,
+    machine_facts,
+    recreate_databases,
+    result_head,
+    start_gunicorn,
+    stop_server,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -65,10 +72,7 @@ FILLER = ["The borrower has run the business for {y} years.", "Monthly turnover 
 
 
 def configure_environment() -> None:
-    from benchmarks import fund_records
-
-    fund_records.configure_environment()
-    os.environ.update({"DATABASE_URL": pg_url(PLATFORM_DB), "BANK_DATABASE_URL": pg_url(BANK_DB)})
+    configure_bench_environment(PLATFORM_DB, BANK_DB)
 
 
 def pick(rng: random.Random, weighted: list[tuple]) -> tuple:

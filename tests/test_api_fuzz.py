@@ -23,7 +23,7 @@ from schemathesis.core.control import SkipTest
 from schemathesis.core.failures import FailureGroup
 
 from wanxin.accounts.auth import token_issue
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories
 from wanxin.bank import invariants
 from wanxin.lending.tests.conftest import collecting

@@ -10,7 +10,7 @@ from django.test import Client
 
 from wanxin.accounts.auth import token_issue
 from wanxin.accounts.models import ApiToken
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories
 from wanxin.funds.models import FundRecord
 from wanxin.kyc.models import KycDocument

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -15,17 +15,23 @@ HUGE = str(10**30)
 VALUES = ["9999-12-31", "0001-01-01", "1e999999", "1e-999999", "NaN", HUGE, f"-{HUGE}", "x" * 3000]
 PARAMS = ["page", "q", "status", "type", "sort", "date_from", "date_to", "rate_min", "rate_max", "months_min",
           "months_max", "amount_min", "amount_max", "amount", "after", "before", "start", "rate", "months",
-          "method", "actor", "action", "target_type", "target_id", "mobile", "next", "requestNo", "respCode"]
+          "method", "actor", "action", "target_type", "target_id", "mobile", "next", "requestNo", "respCode",
+          "queue", "borrower", "days"]
 CUSTOMER_PAGES = ["/loans/", "/loans/mine", "/loans/apply", "/funds/", "/funds/records", "/funds/records.csv",
                   "/funds/statistics", "/funds/withdraw/quote", "/funds/back", "/funds/recharge", "/funds/withdraw",
                   "/kyc/", "/kyc/declare", "/repayments/", "/repayments/portfolio", "/calculator", "/accounts/",
-                  "/accounts/login", "/accounts/register", "/accounts/password-reset", "/accounts/login/sms"]
+                  "/accounts/login", "/accounts/register", "/accounts/password-reset", "/accounts/login/sms",
+                  "/disclosure"]
 OPERATOR_PAGES = ["/backoffice/", "/backoffice/audit/", "/backoffice/customers/", "/backoffice/operators/",
                   "/backoffice/kyc/", "/loans/review/", "/loans/review/disbursements/", "/loans/review/overdue",
                   "/loans/review/releases", "/backoffice/risk/", "/backoffice/risk/blacklist/",
-                  "/backoffice/risk/score/", "/backoffice/risk/checks/", "/backoffice/risk/rules/new/AGE"]
+                  "/backoffice/risk/score/", "/backoffice/risk/checks/", "/backoffice/risk/rules/new/AGE",
+                  "/allocation/desk/risk-board",
+                  "/loans/review/targets/", "/loans/review/targets/export.csv", "/loans/review/targets/repayments",
+                  "/backoffice/statistics/", "/backoffice/statistics/export.csv"]
 ID_PAGES = ["/loans/{}", "/funds/records/{}", "/kyc/documents/{}", "/backoffice/customers/{}", "/loans/review/{}",
-            "/backoffice/kyc/{}", "/backoffice/kyc/documents/{}", "/backoffice/risk/rules/{}"]
+            "/backoffice/kyc/{}", "/backoffice/kyc/documents/{}", "/backoffice/risk/rules/{}",
+            "/loans/review/targets/{}"]
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ PGDATA = Path(os.environ.get("WANXIN_VAR_DIR", ROOT / "var")) / "pg"
 
 _server = None
 # Headroom over initdb's default for the served processes' pools; the test suite itself fits
-# in 100 (its big races share bounded pools, wanxin/testing.py).
+# in 100 (its big races share bounded pools, wanxin/testing/__init__.py).
 MAX_CONNECTIONS = 500
 
 

@@ -35,6 +35,8 @@ def jobs() -> list[Job]:
         ]
     if settings.SERVES_PLATFORM:
         found.append(Job("depository.recover_pending", 30, "wanxin.depository.tasks.recover_pending"))
+        # The outbox senders drain on NOTIFY (decision record 0007); this is their safety net.
+        found.append(Job("depository.outbox_drain", 60, "wanxin.depository.tasks.outbox_drain"))
         found.append(Job("lending.miscarry_due", 60, "wanxin.lending.tasks.miscarry_due"))
         found.append(Job("repayments.overdue_mark", 3600, "wanxin.repayments.tasks.overdue_mark"))
         found.append(Job("repayments.auto_repay", 3600, "wanxin.repayments.tasks.auto_repay"))
@@ -43,6 +45,7 @@ def jobs() -> list[Job]:
         found.append(Job("allocation.charge_fees", 600, "wanxin.allocation.tasks.charge_fees"))
         found.append(Job("reconciliation.reconcile_yesterday", 3600,
                          "wanxin.reconciliation.tasks.reconcile_yesterday"))
+        found.append(Job("audit.verify_chain", 3600, "wanxin.audit.tasks.verify_chain"))
         found.append(Job("depository.idempotency_expire", 3600, "wanxin.depository.tasks.idempotency_expire"))
     return found
 

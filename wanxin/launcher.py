@@ -2,7 +2,8 @@
 
 Starts the embedded PostgreSQL unless DATABASE_URL is set, migrates both databases,
 seeds the demo, serves platform and bank with gunicorn (a production-grade server),
-runs the background jobs on a scheduler thread of this process and, once the servers
+runs the background jobs on a scheduler thread of this process (and the outbox senders on
+threads of their own: they wake on PostgreSQL NOTIFY) and, once the servers
 answer, builds the demo market through them (``wanxin.demo.market``).
 
 The demo is served with ``DEBUG`` off, like production (Django's debug pages would show a
@@ -79,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
 
     scheduler = Scheduler()
     scheduler.start()
+    if settings.SERVES_PLATFORM:
+        from wanxin.depository.outbox import senders_start
+
+        senders_start()  # the outbox sender threads (decision record 0007)
     if not args.no_seed and settings.SERVES_PLATFORM and settings.SERVES_BANK:
         _seed_market(settings.BANK_URL)
     from wanxin.web.management.commands.seed_demo import DEMO_STAFF

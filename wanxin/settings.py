@@ -8,11 +8,11 @@ PLATFORM_BASE_URL, PLATFORM_NOTIFY_URL, WANXIN_KEY_DIR, *_KEY / *_KEY_FILE.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from wanxin import config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WANXIN_VAR_DIR", BASE_DIR / "var"))
@@ -39,68 +39,17 @@ ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "*" if not PRODUCTIO
 # -- databases ---------------------------------------------------------------------------
 
 
-def _answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def _databases() -> dict[str, dict]:
-    # Served processes keep a psycopg pool per process (DESIGN §2); the test runner manages
-    # its own connections, so tests use plain ones.
-    pooled = ENV != "test" and os.environ.get("WANXIN_DB_POOL", "1") == "1"
-    pool = {"min_size": 2, "max_size": int(os.environ.get("WANXIN_DB_POOL_SIZE", "20")), "timeout": 10}
-    options = {"OPTIONS": {"pool": pool} if pooled else {}, "CONN_MAX_AGE": 0}
-    platform_url = os.environ.get("DATABASE_URL")
-    bank_url = os.environ.get("BANK_DATABASE_URL")
-    if platform_url:
-        platform = dj_database_url.parse(platform_url)
-        bank = dj_database_url.parse(bank_url) if bank_url else {**platform, "NAME": f"{platform['NAME']}_bank"}
-    elif os.environ.get("WANXIN_LOCAL_SERVICES") == "1" and _answers("127.0.0.1", 5432):
-        # Development machines and CI run PostgreSQL on localhost with trust auth.
-        local = {"HOST": "127.0.0.1", "PORT": "5432", "USER": os.environ.get("PGUSER", "postgres"), "PASSWORD": ""}
-        platform, bank = {**local, "NAME": "wanxin"}, {**local, "NAME": "wanxin_bank"}
-    else:
-        if PRODUCTION:
-            raise ImproperlyConfigured("DATABASE_URL must be set in production")
-        from wanxin import embedded
-
-        platform, bank = embedded.database("wanxin"), embedded.database("wanxin_bank")
-    for entry in (platform, bank):
-        entry["ENGINE"] = "django.db.backends.postgresql"
-        entry.setdefault("OPTIONS", {}).update(options["OPTIONS"])
-        entry["CONN_MAX_AGE"] = options["CONN_MAX_AGE"]
-    # A suffix lets several test runs share one server without dropping each other's databases.
-    suffix = os.environ.get("WANXIN_TEST_DB_SUFFIX", "")
-    platform.setdefault("TEST", {})["NAME"] = f"test_{platform['NAME']}{suffix}"
-    bank.setdefault("TEST", {})["NAME"] = f"test_{bank['NAME']}{suffix}"
-    if ROLE == "bank":
-        return {"default": bank, "bank": bank}
-    return {"default": platform, "bank": bank}
-
-
-DATABASES = _databases()
+# Where they are and how they are pooled: wanxin/config.py.
+DATABASES = config.databases(env=ENV, role=ROLE, production=PRODUCTION)
 DATABASE_ROUTERS = ["wanxin.dbrouter.ServiceRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 # -- cache --------------------------------------------------------------------------------
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if not REDIS_URL and os.environ.get("WANXIN_LOCAL_SERVICES") == "1" and _answers("127.0.0.1", 6379):
-    REDIS_URL = "redis://127.0.0.1:6379/0"
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    if ENV == "test":
-        # Test databases are recreated, so ids repeat: a run must not meet the keys (SMS
-        # codes, double-submit guards) an earlier or parallel run left in the shared Redis.
-        # Set once, inherited by the processes a test starts.
-        os.environ.setdefault("WANXIN_TEST_CACHE_PREFIX", f"test-{os.getpid()}-{os.urandom(4).hex()}")
-        CACHES["default"]["KEY_PREFIX"] = os.environ["WANXIN_TEST_CACHE_PREFIX"]
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "wanxin_cache"}}
+REDIS_URL = config.redis_url()
+# Redis when there is one (key prefix per test run), the database cache otherwise.
+CACHES = config.caches(env=ENV, redis=REDIS_URL)
 
 
 # -- apps ---------------------------------------------------------------------------------
@@ -127,6 +76,7 @@ if SERVES_PLATFORM:
         "wanxin.notifications",
         "wanxin.depository",
         "wanxin.funds",
+        "wanxin.audit",
         "wanxin.kyc",
         "wanxin.risk",
         "wanxin.backoffice",
@@ -135,6 +85,8 @@ if SERVES_PLATFORM:
         "wanxin.allocation",
         "wanxin.reconciliation",
         "wanxin.charts",
+        "wanxin.targets",
+        "wanxin.statistics",
     ]
 # The platform's own user model; a bank-only process keeps Django's for its staff.
 AUTH_USER_MODEL = "accounts.User" if SERVES_PLATFORM else "auth.User"
@@ -297,18 +249,10 @@ PLATFORM_NOTIFY_URL = os.environ.get(
 KEY_DIR = Path(os.environ.get("WANXIN_KEY_DIR", VAR_DIR / "keys"))
 
 
-def _key(env_name: str, pair: str, suffix: str) -> str:
-    """PEM text from $NAME, from the file named by $NAME_FILE, or (development) a generated pair."""
-    if os.environ.get(env_name):
-        return os.environ[env_name]
-    if os.environ.get(f"{env_name}_FILE"):
-        return Path(os.environ[f"{env_name}_FILE"]).read_text()
-    if PRODUCTION:
-        raise ImproperlyConfigured(f"{env_name} or {env_name}_FILE must be set in production")
-    from wanxin.protocol.signing import ensure_key_pair
 
-    private_path, public_path = ensure_key_pair(KEY_DIR, pair)
-    return (private_path if suffix == "key" else public_path).read_text()
+
+def _key(env_name: str, pair: str, suffix: str) -> str:
+    return config.pem(env_name, pair, suffix, production=PRODUCTION, key_dir=KEY_DIR)
 
 
 # What the platform holds: its own private key and the bank's public key.
@@ -336,6 +280,17 @@ BANK_GATEWAY_EXPIRY_SECONDS = int(os.environ.get("BANK_GATEWAY_EXPIRY_SECONDS", 
 # under test; logged and counted (IgnoredBankResult UNROUTED) elsewhere.
 DEPOSITORY_UNROUTED_RAISES = ENV == "test"
 DEPOSITORY_RECOVERY_AFTER_SECONDS = int(os.environ.get("DEPOSITORY_RECOVERY_AFTER_SECONDS", "60"))
+# The outbox sender (decision record 0007): a BATCH of 1,000 items may take the bank seconds, so
+# it waits up to DEPOSITORY_OUTBOX_SEND_TIMEOUT for an answer; a claimed request is the claiming
+# sender's for DEPOSITORY_OUTBOX_LEASE_SECONDS (well over a BATCH's worst send: 3 tries), then
+# another sender or recovery takes it back; senders that find nothing wait this long for a
+# NOTIFY at most.
+DEPOSITORY_OUTBOX_SEND_TIMEOUT = float(os.environ.get("DEPOSITORY_OUTBOX_SEND_TIMEOUT", "60"))
+DEPOSITORY_OUTBOX_LEASE_SECONDS = int(os.environ.get("DEPOSITORY_OUTBOX_LEASE_SECONDS", "300"))
+DEPOSITORY_OUTBOX_IDLE_SECONDS = float(os.environ.get("DEPOSITORY_OUTBOX_IDLE_SECONDS", "30"))
+DEPOSITORY_OUTBOX_BATCH = int(os.environ.get("DEPOSITORY_OUTBOX_BATCH", "1000"))
+# Sender threads of a `make run` process and of each Celery worker process (0: none there).
+DEPOSITORY_OUTBOX_SENDERS = int(os.environ.get("DEPOSITORY_OUTBOX_SENDERS", "1"))
 
 # Celery (production); the embedded mode runs the same jobs on a scheduler thread.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
@@ -401,6 +356,12 @@ KYC_MAX_UPLOAD_BYTES = int(os.environ.get("KYC_MAX_UPLOAD_BYTES", str(5 * 1024 *
 KYC_MAX_DOCUMENTS = int(os.environ.get("KYC_MAX_DOCUMENTS", "20"))
 
 
+# -- statistics and disclosure (issue 13 items 6-7) ------------------------------------------------
+# The public disclosure page's figures are computed at most once per this many seconds (it
+# aggregates whole tables and anyone may ask for it); 0: every request.
+DISCLOSURE_CACHE_SECONDS = int(os.environ.get("DISCLOSURE_CACHE_SECONDS", "60"))
+
+
 # -- repayments (issue 4 items 6-9) ---------------------------------------------------------------
 # Days after the due date before an unpaid period becomes overdue (then counted from the due date).
 REPAYMENT_GRACE_DAYS = int(os.environ.get("REPAYMENT_GRACE_DAYS", "3"))
@@ -411,6 +372,15 @@ REPAYMENT_PREPAYMENT_FEE_RATE = os.environ.get("REPAYMENT_PREPAYMENT_FEE_RATE", 
 # Threads of the automatic repayment job: loans repaid at once, each with its own database
 # connection and bank round trips (one period per loan per run either way; 1 = one by one).
 REPAYMENT_AUTO_WORKERS = int(os.environ.get("REPAYMENT_AUTO_WORKERS", "8"))
+# The allocation fee run: allocations decided in one transaction and transfers sent in one
+# bank BATCH (at most 1,000), and the threads taking such chunks at once, each with its own
+# database connection (allocation/services/fees.py).
+ALLOCATION_FEE_BATCH = int(os.environ.get("ALLOCATION_FEE_BATCH", "1000"))
+# Seconds to wait for a BATCH's answer (a thousand items take longer than one request).
+ALLOCATION_FEE_BATCH_TIMEOUT = float(os.environ.get("ALLOCATION_FEE_BATCH_TIMEOUT", "60"))
+# Loans the automatic repayment job starts per transaction (set-based; their freezes then go
+# to the bank as BATCHes through the depository outbox, decision record 0007).
+REPAYMENT_AUTO_CHUNK = int(os.environ.get("REPAYMENT_AUTO_CHUNK", "500"))
 # Threads of the allocation fee run: allocations charged at once, each with its own database
 # connection and bank round trips (1 = one by one).
 ALLOCATION_FEE_WORKERS = int(os.environ.get("ALLOCATION_FEE_WORKERS", "8"))

@@ -19,6 +19,7 @@ if settings.SERVES_BANK:
 if settings.SERVES_PLATFORM:
     from wanxin.api import api
     from wanxin.repayments import pages as repayment_pages
+    from wanxin.statistics import views as statistics_views
 
     urlpatterns += [
         path("", include("wanxin.depository.urls")),
@@ -29,11 +30,14 @@ if settings.SERVES_PLATFORM:
         path("funds/", include("wanxin.funds.urls")),
         path("kyc/", include("wanxin.kyc.urls")),
         path("backoffice/reconciliation/", include("wanxin.reconciliation.urls")),
+        path("backoffice/statistics/", include("wanxin.statistics.urls")),
         path("backoffice/", include("wanxin.backoffice.urls")),
+        path("disclosure", statistics_views.disclosure, name="disclosure"),
         path("loans/review/overdue", repayment_pages.overdue_review, name="loans-overdue"),
         path("loans/review/releases", repayment_pages.releases_refused, name="loans-releases"),
         re_path(r"^loans/review/releases/(?P<kind>tender|repayment)/(?P<object_id>[0-9]+)/retry$",
                 repayment_pages.release_retry, name="loans-release-retry"),
+        path("loans/review/targets/", include("wanxin.targets.urls")),
         path("loans/", include("wanxin.lending.urls")),
         path("repayments/", include("wanxin.repayments.pages_urls")),
         path("allocation/", include("wanxin.allocation.urls")),

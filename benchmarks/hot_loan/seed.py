@@ -56,7 +56,7 @@ def seed(n: int, rng: random.Random, oversubscribe: float) -> dict[str, Any]:
     from django.utils import timezone
 
     from wanxin.accounts.auth import token_issue
-    from wanxin.backoffice import roles
+    from wanxin.audit import roles
     from wanxin.backoffice.services import roles_sync
     from wanxin.bank import accounts, staff
     from wanxin.bank.models import Account

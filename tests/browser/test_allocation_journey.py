@@ -1,7 +1,7 @@
 """The stock-allocation journey in headless Chromium (issue 12), on a phone-sized screen
 with a Chinese browser: apply for a monthly allocation → pay the deposit only → make up
 the risk fund → an operator records the call, approves and assigns a sub-account → the
-customer reveals the password → the operator records a status under the warning line (the
+customer reveals the password and turns automatic renewal on (a confirmation) → the operator records a status under the warning line (the
 SMS goes) → the customer tops up, the operator approves → the customer applies to
 terminate → the operator proposes, a finance officer approves the settlement → the
 customer's money at the bank is free and right.
@@ -28,7 +28,8 @@ from playwright.sync_api import Page, expect  # noqa: E402
 from wanxin.allocation import domain, selectors  # noqa: E402
 from wanxin.allocation.models import Allocation, Product, SubAccount  # noqa: E402
 from wanxin.allocation.tests.conftest import ALLOCATION_AUTH, allocations_agree_with_bank  # noqa: E402
-from wanxin.backoffice import roles  # noqa: E402
+from wanxin.audit import roles  # noqa: E402
+from wanxin.audit.guards import SYSTEM  # noqa: E402
 from wanxin.backoffice import services as backoffice  # noqa: E402
 from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
 from wanxin.bank import invariants  # noqa: E402
@@ -73,7 +74,7 @@ def journey(live_urls, settings):
 
 def _operator(role: str, name: str):
     ensure_roles()
-    user, _ = backoffice.operator_create(actor=None, username=f"{name}_{secrets.token_hex(3)}",
+    user, _ = backoffice.operator_create(actor=SYSTEM, username=f"{name}_{secrets.token_hex(3)}",
                                          password=OPERATOR_PASSWORD, role_names=[role])
     return user
 
@@ -181,6 +182,26 @@ def test_allocation_journey_on_a_phone(phone, journey):
     page.click("#reveal-form button[type=submit]")
     expect(page.locator("#sa-password")).to_have_text("Journey-Pw-1")
     _fits(page)
+
+    # The customer turns automatic renewal on: the first confirmation is dismissed (nothing
+    # changes), the second accepted.
+    page.goto(f"{live}/allocation/mine/{allocation.pk}")
+    expect(page.locator("#auto-renew")).to_contain_text("自动续约未开启")
+    _fits(page)
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("#auto-renew-form button[type=submit]")
+    expect(page.locator("#auto-renew")).to_contain_text("自动续约未开启")
+    allocation.refresh_from_db()
+    assert allocation.auto_renew is False
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.click("#auto-renew-form button[type=submit]")
+    expect(page.locator("#auto-renew")).to_contain_text("自动续约已开启")
+    assert asked and "¥450.00" in asked[0] and "开启自动续约" in asked[0]
+    allocation.refresh_from_db()
+    assert allocation.auto_renew is True
+    _fits(page)
+    _labels_only(page)
 
     # The operator records a status under the warning line: the margin-call SMS goes.
     _login(page, f"{live}/backoffice/login", allocation_operator.username, OPERATOR_PASSWORD, desk)

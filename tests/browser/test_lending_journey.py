@@ -21,7 +21,8 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from wanxin.backoffice import roles  # noqa: E402
+from wanxin.audit import roles  # noqa: E402
+from wanxin.audit.guards import SYSTEM  # noqa: E402
 from wanxin.backoffice import services as backoffice  # noqa: E402
 from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
 from wanxin.bank import invariants, outbox  # noqa: E402
@@ -53,7 +54,7 @@ def journey_settings(live_urls, settings):
 
 def operator(role: str, name: str):
     ensure_roles()
-    user, _ = backoffice.operator_create(actor=None, username=f"{name}_{secrets.token_hex(3)}",
+    user, _ = backoffice.operator_create(actor=SYSTEM, username=f"{name}_{secrets.token_hex(3)}",
                                          password=OPERATOR_PASSWORD, role_names=[role])
     return user
 

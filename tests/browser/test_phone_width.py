@@ -20,7 +20,7 @@ if not CHROMIUM.exists():
 from django.utils import timezone  # noqa: E402
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
-from wanxin.backoffice import roles  # noqa: E402
+from wanxin.audit import roles  # noqa: E402
 from wanxin.backoffice.tests import factories as f  # noqa: E402
 from wanxin.funds.models import FundRecord  # noqa: E402
 from wanxin.kyc.models import KycApplication  # noqa: E402
@@ -40,7 +40,7 @@ CUSTOMER_PASSWORD = "x-pass-9"  # the lending helpers' customers
 
 # Pages anyone sees, and pages of a logged-in customer with data ({loan} is a collecting loan).
 PUBLIC_PAGES = ["/", "/accounts/login", "/accounts/login/sms", "/accounts/register", "/accounts/password-reset",
-                "/loans/", "/loans/{loan}", "/calculator", "/bank/"]
+                "/loans/", "/loans/{loan}", "/calculator", "/bank/", "/disclosure"]
 CUSTOMER_PAGES = ["/", "/accounts/", "/funds/", "/funds/recharge", "/funds/withdraw", "/funds/records",
                   "/funds/statistics", "/funds/records/{record}", "/kyc/", "/loans/", "/loans/{loan}",
                   "/loans/{loan}/invest", "/loans/mine", "/loans/apply", "/repayments/", "/repayments/portfolio",

@@ -16,7 +16,8 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from wanxin.backoffice import roles  # noqa: E402
+from wanxin.audit import roles  # noqa: E402
+from wanxin.audit.guards import SYSTEM  # noqa: E402
 from wanxin.backoffice import services as backoffice  # noqa: E402
 from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
 from wanxin.fields import blind_index  # noqa: E402
@@ -73,7 +74,7 @@ def test_risk_officer_blacklists_an_id_number_and_an_application_is_blocked(page
     borrower = customer(kyc_limit=100_000_00)
     KycApplication.objects.filter(customer=borrower).update(id_number=ID_NUMBER, id_number_index=blind_index(ID_NUMBER))
     ensure_roles()
-    officer, _ = backoffice.operator_create(actor=None, username=f"risk_{secrets.token_hex(3)}",
+    officer, _ = backoffice.operator_create(actor=SYSTEM, username=f"risk_{secrets.token_hex(3)}",
                                             password=OPERATOR_PASSWORD, role_names=[roles.RISK_OFFICER])
     page.set_viewport_size({"width": 768, "height": 900})
 

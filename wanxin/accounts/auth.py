@@ -1,8 +1,7 @@
 """Who is calling: browser sessions for pages, bearer tokens for API clients.
 
 - API operations for customers: ``auth=customer_auth``; the customer is ``request.auth``.
-- Pages for customers: decorate the view with ``@customer_required``; the customer is
-  ``request.user`` (anonymous visitors go to the login page, operators get a 403).
+- Pages for customers: ``@customer_required`` of ``wanxin.audit.guards`` (the one guard module).
 """
 
 from __future__ import annotations
@@ -10,16 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable
-from functools import cache, wraps
-from urllib.parse import urlencode
+from functools import cache
 
 from axes.helpers import get_client_ip_address
-from django.conf import settings
 from django.db import connection
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
@@ -117,18 +112,3 @@ class CustomerSession(SessionAuth):
 
 # Use as ``auth=customer_auth`` on API operations.
 customer_auth = [CustomerBearerToken(), CustomerSession()]
-
-
-def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Page decorator: a logged-in customer, else the login page (or 403 for operators)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            return HttpResponseRedirect(f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
-        if not user.is_customer:
-            return render(request, "accounts/operator_refused.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped

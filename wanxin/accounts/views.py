@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from wanxin.audit.guards import customer_required
 from wanxin.core.errors import WanxinError
 from wanxin.core.identity import mask_mobile
 
 from . import selectors, services, sms_codes
-from .auth import client_ip, customer_required
+from .auth import client_ip
 from .forms import LoginForm, PasswordResetForm, RegisterForm, SmsLoginForm
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -5,6 +5,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from wanxin.admin_support import ReadOnly
+
 from .models import Allocation, Holiday, Product, ProductMultiple, SubAccount
 
 
@@ -53,17 +55,8 @@ class SubAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Allocation)
-class AllocationAdmin(admin.ModelAdmin):
+class AllocationAdmin(ReadOnly):
     list_display = ("allocation_no", "customer", "product", "status", "deposit", "allocated", "warning_line",
                     "liquidation_line", "latest_total_assets")
     list_filter = ("status", "product_type")
     search_fields = ("allocation_no",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from wanxin.backoffice import tiles
+from wanxin.audit import tiles
 
 from . import domain
 from .models import Allocation, Request, Settlement
 
 
-@tiles.register("review_allocations", label=_("Allocations in liquidation or below the warning line"),
-                url="/allocation/desk/#at-risk", order=30)
+@tiles.register("review_allocations", "manage_risk_rules", label=_("Allocations in liquidation or below the warning line"),
+                url="/allocation/desk/risk-board", order=30)
 def at_risk() -> int:
     return Allocation.objects.filter(status__in=[domain.LIQUIDATION, domain.WARNING]).count()
 

@@ -5,18 +5,16 @@ Each action is a service call; refusals come back as messages."""
 
 from __future__ import annotations
 
-import re
-from functools import wraps
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wanxin.backoffice.access import require_operator, require_operator_permission
+from wanxin.audit.guards import require_any_operator_permission, require_operator_permission
+from wanxin.core import money
 from wanxin.core.errors import NotFound, WanxinError
-from wanxin.funds.domain import AmountError, yuan_to_fen
+from wanxin.i18n import translated
 
 from . import domain, selectors, services
 from .chart import assets_chart
@@ -28,16 +26,8 @@ APPROVE = "backoffice.settle_allocation"  # settlements move money: the finance 
 MAX_YUAN_FEN = 10**15
 
 
-def _desk_reader(view):
-    """Allocation operators, and finance officers (who approve settlements), may read the desk."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not (request.user.has_perm(REVIEW) or request.user.has_perm(APPROVE)):
-            return render(request, "backoffice/forbidden.html", {"missing": [REVIEW]}, status=403)
-        return view(request, *args, **kwargs)
-
-    return require_operator(wrapped)
+# Allocation operators, and finance officers (who approve settlements), may read the desk.
+_desk_reader = require_any_operator_permission(REVIEW, APPROVE)
 
 
 @require_GET
@@ -80,21 +70,13 @@ def _act(request: HttpRequest, allocation_id: int, action, done: str) -> HttpRes
     return redirect("allocation:desk-allocation", allocation_id)
 
 
-_ZERO = re.compile(r"0+(?:\.0*)?")
-
-
 def _fen(request: HttpRequest, name: str, *, signed: bool = False) -> int:
     """An amount typed in yuan, zero allowed (refused as a message naming the field)."""
-    text = request.POST.get(name, "").strip()
-    negative = signed and text.startswith("-")
-    body = text.removeprefix("-").strip() if negative else text
-    if _ZERO.fullmatch(body):
-        return 0
     try:
-        value = yuan_to_fen(body, maximum=MAX_YUAN_FEN)
-    except AmountError as exc:
-        raise WanxinError(f"{name}: {exc}", code=f"invalid_{name}") from exc
-    return -value if negative else value
+        return money.parse_yuan(request.POST.get(name, ""), maximum=MAX_YUAN_FEN,
+                                minimum=-MAX_YUAN_FEN if signed else 0)
+    except money.AmountError as exc:
+        raise WanxinError(f"{name}: {translated(exc)}", code=f"invalid_{name}") from exc
 
 
 @require_POST

@@ -7,30 +7,19 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from wanxin.funds.domain import AmountError, yuan_to_fen
+from wanxin.inputs import YuanField
 
 from .models import Product
 
 
-class YuanField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in (None, ""):
-            return None
-        try:
-            return yuan_to_fen(value, maximum=settings.FUNDS_MAX_AMOUNT_FEN * 100)
-        except AmountError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+def _max_fen() -> int:
+    return settings.FUNDS_MAX_AMOUNT_FEN * 100
 
 
 class QuoteForm(forms.Form):
     """The customer's choice on one product: deposit, multiple, duration and a wished start."""
 
-    deposit = YuanField(label=_("Deposit (yuan)"))
+    deposit = YuanField(label=_("Deposit (yuan)"), maximum=_max_fen)
     multiple = forms.TypedChoiceField(label=_("Leverage multiple"), coerce=int)
     duration = forms.TypedChoiceField(label=_("Duration"), coerce=int)
     start = forms.DateField(label=_("Start (optional: the first trading day from today)"), required=False,

@@ -4,6 +4,8 @@ loan rows → allocation → its bank requests → depository request → custom
 
 from __future__ import annotations
 
+from django.db.models import F
+
 from .models import Allocation, BankRequest
 
 
@@ -19,3 +21,10 @@ def allocation_and_bank_request_lock(bank_request_id: int) -> tuple[Allocation |
         return None, None
     allocation = allocation_lock(allocation_id)
     return allocation, BankRequest.objects.select_for_update().filter(pk=bank_request_id).first()
+
+
+def allocations_lock(allocation_ids: list[int]) -> list[Allocation]:
+    """Many allocations under their row locks, by primary key, each with its customer's
+    ``user_no`` (the customer row itself is not locked)."""
+    return list(Allocation.objects.select_for_update(of=("self",)).filter(pk__in=allocation_ids)
+                .annotate(user_no=F("customer__user_no")).order_by("pk"))

@@ -5,9 +5,12 @@ transaction, exactly once per request (it settles a record once)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import NamedTuple
 
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -15,7 +18,8 @@ from django.utils.translation import gettext_noop
 from wanxin.depository.models import DepositoryRequest
 from wanxin.depository.results import OwnerGone, ResultHandler, Route, owner_type_of
 from wanxin.funds.domain import MoneyEvent
-from wanxin.funds.services import fund_events_apply
+from wanxin.funds.services import FundEvents, fund_events_apply, fund_events_apply_many
+from wanxin.protocol import codes
 
 from . import domain, locks, services
 from .models import Allocation, BankRequest, FeeCharge, FundRecord, Request
@@ -278,3 +282,113 @@ RESULTS: dict[Route, ResultHandler] = {
     (BANK_REQUEST, "TRANSFER"): apply,
     (BANK_REQUEST, "CANCEL_PRE_TRANSACTION"): apply,
 }
+
+
+# -- the fee run's batches (services/fee_sending.py) -----------------------------------------
+
+
+def fee_results_apply(answers: list[dict]) -> int:
+    """Apply the answers of one BATCH of the fee run's transfers in one transaction, a few
+    statements whatever their number, with exactly the effects ``apply`` (``_on_fee``) has
+    one by one: each depository request still pending is settled once (its row is the
+    "applied once" guard, locked first as ``result_apply`` does; one already settled by a
+    notification or query changes nothing), then, under the allocations' locks
+    (docs/decisions/0003), a paid fee moves ``fees_paid``, gets its FEE_PAID fund
+    record and the customer's mirror; a refused one becomes arrears. An answer that is not
+    final (still processing) is left to its notification. Returns the number applied."""
+    final = {a["requestNo"]: a for a in answers if a.get("respCode") not in codes.NOT_FINAL
+             and a.get("respCode") != codes.REQUEST_NO_REUSED and a.get("requestNo")}
+    if not final:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        settled = _records_settle(final, now)
+        if not settled:
+            return 0
+        allocations = {a.pk: a for a in locks.allocations_lock(sorted({c.allocation_id for c in settled.values()}))}
+        ok = {no: final[no].get("respCode") == codes.SUCCESS for no in settled}
+        with connection.cursor() as cursor:
+            _values_update(cursor, BankRequest._meta.db_table, "t.request_no = v.no",
+                           [(no, "SUCCESS" if ok[no] else "FAIL") for no in settled])
+            _values_update(cursor, FeeCharge._meta.db_table, "t.allocation_id = v.a AND t.request_no = v.no",
+                           [(c.allocation_id, no, FeeCharge.Status.PAID if ok[no] else FeeCharge.Status.ARREARS)
+                            for no, c in settled.items()])
+        paid: dict[int, int] = {}
+        owed: dict[int, int] = {}
+        records, mirrors = [], []
+        for no, c in settled.items():
+            a = allocations[c.allocation_id]
+            if ok[no]:
+                paid[a.pk] = paid.get(a.pk, 0) + c.amount
+                records.append(FundRecord(allocation_id=a.pk, kind=Kind.FEE_PAID, amount=-c.amount, request_no=no))
+                mirrors.append(FundEvents(a.user_no, no, [MoneyEvent(
+                    "ALLOCATION_FEE", -c.amount, -c.amount, remark=f"allocation {a.allocation_no}")]))
+            else:
+                owed[a.pk] = owed.get(a.pk, 0) + c.amount
+                said = f"{final[no].get('respMsg', '')} ({final[no].get('respCode', '')})"
+                records.append(FundRecord(allocation_id=a.pk, kind=Kind.FEE_ARREARS, amount=-c.amount,
+                                          note=f"{c.date.isoformat()} {said}"[:300]))
+        with connection.cursor() as cursor:
+            table = Allocation._meta.db_table
+            rows = [(pk, paid.get(pk, 0), owed.get(pk, 0)) for pk in sorted({*paid, *owed})]
+            if rows:
+                values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(rows))
+                cursor.execute(f"UPDATE {table} AS a SET fees_paid = a.fees_paid + v.paid, "  # noqa: S608
+                               f"arrears = a.arrears + v.owed, updated_at = %s FROM (VALUES {values}) "
+                               "AS v(id, paid, owed) WHERE a.id = v.id", [now, *(x for r in rows for x in r)])
+        FundRecord.objects.bulk_create(records)
+        fund_events_apply_many(mirrors, at=now)
+    return len(settled)
+
+
+_RESPONSE = DepositoryRequest._meta.get_field("response")
+
+
+class _Settled(NamedTuple):
+    record_id: int
+    allocation_id: int
+    amount: int
+    date: dt.date
+
+
+def _records_settle(final: dict[str, dict], now) -> dict[str, _Settled]:
+    """Settle the depository requests of ``final`` that are fee-run charges still pending,
+    locked by id; returns those settled now by requestNo (any other request is left to the
+    one-by-one path: recovery looks it up). The charge is found through its allocation (the
+    ``(allocation, date)`` index), not by request number (no index)."""
+    table = DepositoryRequest._meta.db_table
+    owners, charges = BankRequest._meta.db_table, FeeCharge._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT d.id, d.request_no, b.allocation_id, b.amount, f.date FROM {table} d "  # noqa: S608
+                       f"JOIN {owners} b ON b.id = d.owner_id "
+                       f"JOIN {charges} f ON f.allocation_id = b.allocation_id AND f.request_no = d.request_no "
+                       "WHERE d.request_no = ANY(%s) AND d.status = 'PENDING' AND d.owner_type = %s "
+                       "ORDER BY d.id FOR UPDATE OF d", [list(final), BANK_REQUEST])
+        settled = {no: _Settled(pk, allocation, amount, date) for pk, no, allocation, amount, date in cursor.fetchall()}
+        if not settled:
+            return {}
+        rows = []
+        for no, c in settled.items():
+            answer = final[no]
+            code = str(answer.get("respCode", ""))
+            rows.append((c.record_id, "SUCCESS" if code == codes.SUCCESS else "FAIL", code[:5],
+                         str(answer.get("respMsg", ""))[:300], _RESPONSE.get_prep_value(answer)))
+        values = ", ".join(["(%s::bigint, %s, %s, %s, %s)"] * len(rows))
+        cursor.execute(
+            f"UPDATE {table} AS d SET status = v.status, resp_code = v.code, resp_msg = v.msg, "  # noqa: S608
+            f"response = v.response, applied_from = 'sync', finished_at = %s, updated_at = %s, "
+            f"attempts = d.attempts + 1 FROM (VALUES {values}) AS v(id, status, code, msg, response) "
+            "WHERE d.id = v.id", [now, now, *(x for r in rows for x in r)])
+    return settled
+
+
+def _values_update(cursor, table: str, match: str, rows: list[tuple]) -> None:
+    """``UPDATE table t SET status = v.value FROM (VALUES (…, value) …) v WHERE match``: one
+    statement; the VALUES columns are ``no`` (a request number) and ``value``, after ``a``
+    (an allocation id) when the rows have three."""
+    if not rows:
+        return
+    columns = "a, no, value" if len(rows[0]) == 3 else "no, value"
+    row = "(%s::bigint, %s, %s)" if len(rows[0]) == 3 else "(%s, %s)"
+    cursor.execute(f"UPDATE {table} AS t SET status = v.value FROM (VALUES {', '.join([row] * len(rows))}) "  # noqa: S608
+                   f"AS v({columns}) WHERE {match}", [x for r in rows for x in r])

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +26,7 @@ from . import domain
 from .errors import Invalid, invalid
 from .models import (
     Allocation,
+    BankRequest,
     DailyStatus,
     FundRecord,
     Holiday,
@@ -91,14 +103,28 @@ def fund_dynamics(allocation: Allocation) -> QuerySet[FundRecord]:
 # -- the operators' desk --------------------------------------------------------------------------------
 
 
+def by_liquidation_distance(statuses=domain.RUNNING) -> QuerySet[Allocation]:
+    """Allocations in ``statuses`` nearest their liquidation line first, annotated with
+    ``distance`` (latest recorded total assets − liquidation line, fen); those with no account
+    status recorded yet come last. The desk's at-risk queue and the risk board both read it."""
+    return (Allocation.objects.select_related("customer", "product").filter(status__in=statuses)
+            .annotate(distance=F("latest_total_assets") - F("liquidation_line"))
+            .order_by(F("distance").asc(nulls_last=True), "pk"))
+
+
+def running_counts() -> dict[str, int]:
+    """How many running allocations are in each running status."""
+    counted = dict(Allocation.objects.filter(status__in=domain.RUNNING).values_list("status")
+                   .annotate(n=Count("pk")).values_list("status", "n"))
+    return {status: counted.get(status, 0) for status in domain.RUNNING}
+
+
 def desk_queues(*, day: dt.date | None = None) -> dict[str, list]:
     """Every queue of allocation work, each in the order it should be done: allocations at
     risk nearest their liquidation line first."""
     day = day or today()
     base = Allocation.objects.select_related("customer", "product")
-    at_risk = (base.filter(status__in=[domain.LIQUIDATION, domain.WARNING], latest_total_assets__isnull=False)
-               .annotate(distance=F("latest_total_assets") - F("liquidation_line"))
-               .order_by("distance", "pk"))
+    at_risk = by_liquidation_distance((domain.LIQUIDATION, domain.WARNING)).filter(latest_total_assets__isnull=False)
     recorded_today = DailyStatus.objects.filter(allocation=OuterRef("pk"), day=day)
     return {
         "at_risk": list(at_risk[:200]),
@@ -123,3 +149,33 @@ def desk_allocation(allocation_id: int) -> Allocation:
 
 def available_sub_accounts() -> QuerySet[SubAccount]:
     return SubAccount.objects.filter(status=SubAccount.Status.AVAILABLE).order_by("account_id")
+
+
+# -- what reconciliation reads (it sits above allocation; allocation never imports it) -----------
+
+# What each kind of fund record does to the money the allocation holds frozen at the bank: a
+# freeze adds its amount; a release (recorded positive, as the customer's money comes back to
+# available) removes it; a loss or arrears taken out of a freeze is recorded negative already.
+FROZEN_EFFECT = {
+    FundRecord.Kind.DEPOSIT_FROZEN: 1, FundRecord.Kind.RISK_FUND_FROZEN: 1, FundRecord.Kind.TOP_UP_FROZEN: 1,
+    FundRecord.Kind.INCREASE_FROZEN: 1, FundRecord.Kind.RELEASED: -1, FundRecord.Kind.LOSS_TAKEN: 1,
+    FundRecord.Kind.ARREARS_PAID: 1,
+}
+
+
+def frozen_by_allocation(end: dt.datetime) -> QuerySet:
+    """Per allocation, what its fund records say it holds frozen at the bank at ``end``
+    (deposit, top-ups, increases and risk fund, less releases and what settlement took out):
+    rows ``(customer_ref, allocation_ref, frozen)``, one per allocation with a record before
+    ``end``. A queryset, so reconciliation can join it in SQL against the bank's file."""
+    effect = Case(*[When(kind=kind, then=F("amount") * sign) for kind, sign in FROZEN_EFFECT.items()],
+                  default=Value(0), output_field=BigIntegerField())
+    return (FundRecord.objects.filter(created_at__lt=end)
+            .values(customer_ref=F("allocation__customer_id"), allocation_ref=F("allocation__allocation_no"))
+            .annotate(frozen=Sum(effect)).order_by())
+
+
+def bank_request_numbers() -> QuerySet:
+    """The request numbers of every bank request an allocation owns (the customer's fund
+    records of those requests are the allocation's money)."""
+    return BankRequest.objects.values("request_no").order_by()

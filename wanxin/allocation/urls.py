@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import desk, views
+from . import board, desk, views
 
 app_name = "allocation"
 desk_patterns = [
     path("desk/", desk.queues, name="desk"),
+    path("desk/risk-board", board.risk_board, name="desk-risk-board"),
     path("desk/statuses", desk.statuses_upload, name="desk-statuses"),
     path("desk/<int:allocation_id>", desk.allocation, name="desk-allocation"),
     path("desk/<int:allocation_id>/call", desk.call, name="desk-call"),
@@ -27,5 +28,6 @@ urlpatterns = [*desk_patterns,
     path("mine/<int:allocation_id>/risk-fund", views.risk_fund, name="risk-fund"),
     path("mine/<int:allocation_id>/sub-account", views.reveal, name="reveal"),
     path("mine/<int:allocation_id>/terminate", views.terminate, name="terminate"),
+    path("mine/<int:allocation_id>/auto-renew", views.auto_renew, name="auto-renew"),
     path("mine/<int:allocation_id>/requests", views.ask, name="ask"),
 ]

@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wanxin.accounts.auth import customer_required
+from wanxin.audit.guards import customer_required
+from wanxin.core import money
 from wanxin.core.errors import NotFound, WanxinError
-from wanxin.funds.domain import AmountError, fen_to_yuan_text, yuan_to_fen
+from wanxin.funds.domain import fen_to_yuan_text
+from wanxin.i18n import translated
 
 from . import domain, selectors, services
 from .forms import ApplyForm, QuoteForm
@@ -91,6 +93,7 @@ def _detail(request: HttpRequest, allocation, *, revealed=None, reveal_error: st
         "allocation": allocation, "records": selectors.fund_dynamics(allocation),
         "can_make_up": allocation.status == domain.DEPOSIT_PAID and allocation.risk_fund_due > 0,
         "can_terminate": allocation.status in domain.RUNNING, "revealed": revealed, "reveal_error": reveal_error,
+        "can_auto_renew": allocation.product_type == domain.MONTHLY and allocation.status in services.RENEWABLE,
         "requests": allocation.requests.order_by("-created_at")[:20],
     })
     response["Cache-Control"] = "private, no-store"
@@ -129,10 +132,10 @@ def ask(request: HttpRequest, allocation_id: int) -> HttpResponse:
                                      months=int(months) if months.isdigit() and len(months) < 4 else None)
             messages.success(request, _("Your request was sent; an operator reviews it."))
             return redirect("allocation:detail", allocation_id)
-        amount = yuan_to_fen(request.POST.get("amount", ""), maximum=settings.FUNDS_MAX_AMOUNT_FEN * 100)
+        amount = money.parse_yuan(request.POST.get("amount", ""), maximum=settings.FUNDS_MAX_AMOUNT_FEN * 100)
         services.request_apply(customer=request.user, allocation_id=allocation_id, kind=kind, amount=amount)
-    except AmountError as exc:
-        messages.error(request, str(exc))
+    except money.AmountError as exc:
+        messages.error(request, translated(exc))
     except WanxinError as exc:
         messages.error(request, exc.message)
     else:
@@ -151,6 +154,24 @@ def terminate(request: HttpRequest, allocation_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Your termination request was sent; an operator settles it."))
+    return redirect("allocation:detail", allocation_id)
+
+
+@customer_required
+@require_POST
+def auto_renew(request: HttpRequest, allocation_id: int) -> HttpResponse:
+    """Turn automatic renewal of a monthly allocation on (``on=1``) or off (``on=0``)."""
+    allocation = _own(request, allocation_id)
+    on = {"1": True, "0": False}.get(request.POST.get("on", ""))
+    try:
+        allocation = services.auto_renew_set(customer=request.user, allocation_id=allocation_id, on=on)
+    except WanxinError as exc:
+        messages.error(request, exc.message)
+        response = _detail(request, allocation)
+        response.status_code = exc.status
+        return response
+    messages.success(request, _("Automatic renewal is on.") if allocation.auto_renew
+                     else _("Automatic renewal is off."))
     return redirect("allocation:detail", allocation_id)
 
 

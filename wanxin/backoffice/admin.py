@@ -1,22 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.models import Group
 
-from .models import AuditLog, RoleGrant
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from wanxin.admin_support import ReadOnly
+from wanxin.audit.models import AuditLog, RoleGrant
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
+class AuditLogAdmin(ReadOnly):
     """Read-only: audit rows are append-only."""
 
     list_display = ("id", "at", "actor_username", "action", "target_type", "target_id", "ip")
@@ -25,7 +15,7 @@ class AuditLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RoleGrant)
-class RoleGrantAdmin(ReadOnlyAdmin):
+class RoleGrantAdmin(ReadOnly):
     """Read-only: grants are proposed and confirmed on the operators page, by two people."""
 
     list_display = ("id", "operator", "role", "status", "proposed_by", "proposed_at", "decided_by", "decided_at")
@@ -38,6 +28,6 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class RoleAdmin(ReadOnlyAdmin):
+class RoleAdmin(ReadOnly):
     list_display = ("name",)
     filter_horizontal = ("permissions",)

@@ -10,11 +10,12 @@ from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
 
 from wanxin import inputs
+from wanxin.audit import roles
+from wanxin.audit.guards import operator_auth
+from wanxin.audit.models import RoleGrant
 from wanxin.kyc.api import operator_router as kyc_router
 
-from . import roles, selectors, services
-from .access import operator_auth
-from .models import RoleGrant
+from . import selectors, services
 
 MANAGE = "backoffice.manage_operators"
 

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from wanxin import inputs
+from wanxin.audit.actions import AuditAction
 
 from .labels import role_choices
 
@@ -54,7 +55,9 @@ class PasswordChangeForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=150, label=_("Operator"))
-    action = forms.CharField(required=False, max_length=64, label=_("Action"))
+    action = forms.ChoiceField(required=False, label=_("Action"),
+                               choices=[("", _("All actions")), *AuditAction.choices],
+                               error_messages={"invalid_choice": _("Choose an action from the list.")})
     target_type = forms.CharField(required=False, max_length=100, label=_("Object type"))
     target_id = forms.CharField(required=False, max_length=64, label=_("Object id"))
     date_from = inputs.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}),

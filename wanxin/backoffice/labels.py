@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from . import roles
+from wanxin.audit import roles
 
 PERMISSION_LABELS = {
     "review_kyc": _("Review customer KYC and qualifications"),

@@ -10,9 +10,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from wanxin.accounts.models import User
-
-from . import roles
-from .models import AuditLog, RoleGrant
+from wanxin.audit import roles
+from wanxin.audit.models import AuditLog, RoleGrant
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,10 @@ def audit_list(filters: AuditFilters) -> QuerySet[AuditLog]:
     return rows.order_by("-id")
 
 
-def audit_actions() -> list[str]:
-    return list(AuditLog.objects.order_by("action").values_list("action", flat=True).distinct())
+def audit_operators() -> list[str]:
+    """The user names that appear in the log (the filter's suggestions)."""
+    return list(AuditLog.objects.exclude(actor_username="").order_by("actor_username")
+                .values_list("actor_username", flat=True).distinct())
 
 
 def audit_target_types() -> list[str]:

@@ -1,72 +1,36 @@
-"""Writes of the back office: the audit log, role definitions and operator management."""
+"""Writes of the back office: role definitions and operator management (audited through
+``wanxin.audit``)."""
 
 from __future__ import annotations
 
-import contextvars
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from axes.helpers import get_client_ip_address
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.http import HttpRequest
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wanxin.accounts.models import User
+from wanxin.audit import roles
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.guards import (
+    SYSTEM,
+    Forbidden,
+    System,
+    operator_or_system_require,
+    operator_require,
+    person,
+)
+from wanxin.audit.log import audit_record
+from wanxin.audit.models import RoleGrant
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 
-from . import roles, selectors
-from .models import AuditLog, RoleGrant
-
-# The client address of the operator request being served; set by the permission checks
-# (``access``) and cleared at the start of every request (``apps.BackofficeConfig``).
-_audit_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("wanxin_audit_ip", default=None)
-
-
-class Forbidden(WanxinError):
-    status = 403
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address, resolved the way django-axes resolves it for lockouts."""
-    return get_client_ip_address(request) or None
-
-
-def audit_context_set(request: HttpRequest) -> None:
-    _audit_ip.set(client_ip(request))
-
-
-def audit_context_clear(**_: Any) -> None:
-    _audit_ip.set(None)
-
-
-Target = models.Model | tuple[str, Any]
-
-
-def _target(target: Target) -> tuple[str, str]:
-    if isinstance(target, models.Model):
-        return target._meta.label_lower, str(target.pk)
-    kind, ident = target
-    return str(kind), str(ident)
-
-
-def audit_record(*, actor: User | None, action: str, target: Target, before: dict | None,
-                 after: dict | None, ip: str | None = None) -> AuditLog:
-    """Append one audit row. Call inside the transaction of the change it records, so the
-    change and its row commit or vanish together. ``target`` is a model instance or a
-    ``(type, id)`` pair; ``ip`` defaults to the address of the request being served."""
-    target_type, target_id = _target(target)
-    return AuditLog.objects.create(
-        actor=actor, actor_username=actor.get_username() if actor is not None else "",
-        action=action, target_type=target_type, target_id=target_id, before=before, after=after,
-        ip=ip if ip is not None else _audit_ip.get(),
-    )
-
+from . import selectors
 
 # -- roles --------------------------------------------------------------------------------
 
@@ -116,19 +80,14 @@ def _duty_conflict_refuse(role_names: Iterable[str]) -> None:
                        code="duty_conflict")
 
 
-def _require(actor: User | None, codename: str) -> None:
-    if actor is not None and not (actor.is_operator and actor.is_active and actor.has_perm(roles.perm(codename))):
-        raise Forbidden(_("You do not have permission to do this."), code="forbidden")
-
-
-def operator_create(*, actor: User | None, username: str, password: str | None, role_names: Iterable[str],
+def operator_create(*, actor: User | System, username: str, password: str | None, role_names: Iterable[str],
                     email: str = "", full_name: str = "") -> tuple[User, str]:
     """Create an active operator. Roles that need a second administrator
     (``roles.role_needs_confirmation``) become pending grants when an operator creates them
-    and take effect at confirmation; the others at once. ``actor`` None means the system
-    (seed, ``create_operator``): its grants are confirmed at once, recorded as the system's.
+    and take effect at confirmation; the others at once. ``actor`` ``SYSTEM`` (seed,
+    ``create_operator``): its grants are confirmed at once, recorded as the system's.
     Returns the user and the initial password (generated when ``password`` is None)."""
-    _require(actor, "manage_operators")
+    operator_or_system_require(actor, "manage_operators")
     username = username.strip()
     if not username:
         raise WanxinError(_("A username is required."), code="username_required")
@@ -142,7 +101,7 @@ def operator_create(*, actor: User | None, username: str, password: str | None, 
         if User.objects.filter(username__iexact=username).exists():
             raise Conflict(_("This username is taken."), code="username_taken")
         user = User(username=username, email=email.strip(), first_name=full_name.strip()[:150],
-                    is_operator=True, is_active=True, created_by=actor)
+                    is_operator=True, is_active=True, created_by=person(actor))
         if not generated:
             try:
                 validate_password(password, user)
@@ -151,8 +110,8 @@ def operator_create(*, actor: User | None, username: str, password: str | None, 
         user.set_password(password)
         user.save()
         guarded = [g for g in groups if roles.role_needs_confirmation(g.name)]
-        user.groups.set([g for g in groups if g not in guarded or actor is None])
-        audit_record(actor=actor, action="operator.create", target=user, before=None, after=_operator_state(user))
+        user.groups.set([g for g in groups if g not in guarded or actor is SYSTEM])
+        audit_record(actor=actor, action=AuditAction.OPERATOR_CREATE, target=user, before=None, after=_operator_state(user))
         for group in guarded:
             _grant_open(actor=actor, operator=user, role=group.name)
     return user, password
@@ -169,7 +128,7 @@ def operator_roles_set(*, actor: User, operator_id: int, role_names: Iterable[st
     """Make ``role_names`` the operator's roles. Removals and roles that need no second
     administrator apply at once; the others become pending grants (``grant_confirm``); a
     pending grant whose role is left out is cancelled."""
-    _require(actor, "manage_operators")
+    operator_require(actor, "manage_operators")
     groups = _role_groups(role_names)
     wanted = {g.name for g in groups}
     _duty_conflict_refuse(wanted)
@@ -188,8 +147,10 @@ def operator_roles_set(*, actor: User, operator_id: int, role_names: Iterable[st
             raise Conflict(_("Activate the operator before proposing a role for them."), code="inactive")
         if {g.name for g in immediate} != held:
             user.groups.set(immediate)
-            audit_record(actor=actor, action="operator.roles_set", target=user, before=before,
+            audit_record(actor=actor, action=AuditAction.OPERATOR_ROLES_SET, target=user, before=before,
                          after=_operator_state(user))
+        # Grant rows written after the chain lock: every path to them locks this operator's row
+        # first (``_locked_pending_grant``), which we hold, so no one holding them waits for the chain.
         for grant in RoleGrant.objects.filter(operator=user, role__in=to_cancel, status=RoleGrant.Status.PENDING):
             _grant_close(actor=actor, grant=grant, user=user)
         for role in to_propose:
@@ -200,23 +161,28 @@ def operator_roles_set(*, actor: User, operator_id: int, role_names: Iterable[st
 # -- grants of roles that need a second administrator -------------------------------------
 
 
+# The object type grant rows have been logged under since grants existed (the model moved to
+# ``wanxin.audit`` since; the log keeps one name so a grant's history is found in one place).
+GRANT_TARGET = "backoffice.rolegrant"
+
+
 def _grant_state(grant: RoleGrant, user: User) -> dict[str, Any]:
     return {"operator": user.username, "role": grant.role, "status": grant.status, "roles": _roles_of(user)}
 
 
-def _grant_open(*, actor: User | None, operator: User, role: str) -> RoleGrant:
+def _grant_open(*, actor: User | System, operator: User, role: str) -> RoleGrant:
     """Record a proposed grant (an operator's, pending) or a system grant (confirmed at once,
     the role given here). Inside the caller's transaction; audited."""
     now = timezone.now()
-    if actor is None:
+    if actor is SYSTEM:
         grant = RoleGrant.objects.create(operator=operator, role=role, status=RoleGrant.Status.CONFIRMED,
                                          proposed_at=now, decided_at=now)
         operator.groups.add(Group.objects.get(name=role))
-        audit_record(actor=None, action="operator.grant_confirm", target=grant, before=None,
+        audit_record(actor=SYSTEM, action=AuditAction.GRANT_CONFIRM, target=(GRANT_TARGET, grant.pk), before=None,
                      after=_grant_state(grant, operator))
         return grant
     grant = RoleGrant.objects.create(operator=operator, role=role, proposed_by=actor, proposed_at=now)
-    audit_record(actor=actor, action="operator.grant_propose", target=grant, before=None,
+    audit_record(actor=actor, action=AuditAction.GRANT_PROPOSE, target=(GRANT_TARGET, grant.pk), before=None,
                  after=_grant_state(grant, operator))
     return grant
 
@@ -226,7 +192,7 @@ def _grant_close(*, actor: User, grant: RoleGrant, user: User) -> None:
     RoleGrant.objects.filter(pk=grant.pk).update(status=RoleGrant.Status.CANCELLED, decided_by=actor,
                                                  decided_at=timezone.now())
     grant.status = RoleGrant.Status.CANCELLED
-    audit_record(actor=actor, action="operator.grant_cancel", target=grant, before=before,
+    audit_record(actor=actor, action=AuditAction.GRANT_CANCEL, target=(GRANT_TARGET, grant.pk), before=before,
                  after=_grant_state(grant, user))
 
 
@@ -244,7 +210,7 @@ def _locked_pending_grant(grant_id: int) -> tuple[RoleGrant, User]:
 
 def grant_propose(*, actor: User, operator_id: int, role: str) -> RoleGrant:
     """Propose giving an operator a role that needs a second administrator."""
-    _require(actor, "manage_operators")
+    operator_require(actor, "manage_operators")
     _role_groups([role])
     if not roles.role_needs_confirmation(role):
         raise WanxinError(_("The role “%(role)s” needs no confirmation; set it with the operator's roles.")
@@ -268,7 +234,7 @@ def grant_propose(*, actor: User, operator_id: int, role: str) -> RoleGrant:
 def grant_confirm(*, actor: User, grant_id: int) -> RoleGrant:
     """The second administrator confirms a proposed grant: only now does the operator hold
     the role. The proposer and the operator themselves may not confirm it."""
-    _require(actor, "manage_operators")
+    operator_require(actor, "manage_operators")
     with transaction.atomic():
         grant, user = _locked_pending_grant(grant_id)
         if grant.proposed_by_id == actor.pk:
@@ -284,14 +250,14 @@ def grant_confirm(*, actor: User, grant_id: int) -> RoleGrant:
         RoleGrant.objects.filter(pk=grant.pk).update(status=RoleGrant.Status.CONFIRMED, decided_by=actor,
                                                      decided_at=timezone.now())
         grant.refresh_from_db()
-        audit_record(actor=actor, action="operator.grant_confirm", target=grant, before=before,
+        audit_record(actor=actor, action=AuditAction.GRANT_CONFIRM, target=(GRANT_TARGET, grant.pk), before=before,
                      after=_grant_state(grant, user))
     return grant
 
 
 def grant_cancel(*, actor: User, grant_id: int) -> RoleGrant:
     """Withdraw (the proposer) or decline (another administrator) a pending grant."""
-    _require(actor, "manage_operators")
+    operator_require(actor, "manage_operators")
     with transaction.atomic():
         grant, user = _locked_pending_grant(grant_id)
         _grant_close(actor=actor, grant=grant, user=user)
@@ -300,7 +266,7 @@ def grant_cancel(*, actor: User, grant_id: int) -> RoleGrant:
 
 
 def _operator_active_set(*, actor: User, operator_id: int, active: bool) -> User:
-    _require(actor, "manage_operators")
+    operator_require(actor, "manage_operators")
     with transaction.atomic():
         user = _locked_operator(operator_id)
         if user.pk == actor.pk:
@@ -311,7 +277,7 @@ def _operator_active_set(*, actor: User, operator_id: int, active: bool) -> User
         before = _operator_state(user)
         User.objects.filter(pk=user.pk).update(is_active=active)
         user.is_active = active
-        audit_record(actor=actor, action="operator.activate" if active else "operator.deactivate", target=user,
+        audit_record(actor=actor, action=AuditAction.OPERATOR_ACTIVATE if active else AuditAction.OPERATOR_DEACTIVATE, target=user,
                      before=before, after=_operator_state(user))
     return user
 
@@ -335,15 +301,15 @@ def operator_password_change(*, operator: User, old_password: str, new_password:
     with transaction.atomic():
         operator.set_password(new_password)
         operator.save(update_fields=["password"])
-        audit_record(actor=operator, action="operator.password_change", target=operator, before=None, after=None)
+        audit_record(actor=operator, action=AuditAction.OPERATOR_PASSWORD_CHANGE, target=operator, before=None, after=None)
 
 
 def operator_login_record(*, operator: User, ip: str | None) -> None:
-    audit_record(actor=operator, action="auth.login", target=operator, before=None, after=None, ip=ip)
+    audit_record(actor=operator, action=AuditAction.LOGIN, target=operator, before=None, after=None, ip=ip)
 
 
 def operator_logout_record(*, operator: User, ip: str | None) -> None:
-    audit_record(actor=operator, action="auth.logout", target=operator, before=None, after=None, ip=ip)
+    audit_record(actor=operator, action=AuditAction.LOGOUT, target=operator, before=None, after=None, ip=ip)
 
 
 def seed_backoffice_demo(*, stdout=None) -> list[tuple[str, str, str]]:
@@ -353,7 +319,7 @@ def seed_backoffice_demo(*, stdout=None) -> list[tuple[str, str, str]]:
     rows = []
     for username, role in roles.DEMO_OPERATORS:
         if not User.objects.filter(username=username).exists():
-            operator_create(actor=None, username=username, password=roles.DEMO_PASSWORD, role_names=[role])
+            operator_create(actor=SYSTEM, username=username, password=roles.DEMO_PASSWORD, role_names=[role])
         rows.append((username, role, roles.DEMO_PASSWORD))
     if stdout is not None:
         stdout.write("Back-office operators (log in at /backoffice/login):\n")

@@ -14,12 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from wanxin.audit import chain, roles
+from wanxin.audit import tiles as dashboard_tiles
+from wanxin.audit.context import client_ip
+from wanxin.audit.guards import is_operator, require_operator, require_operator_permission
 from wanxin.core.errors import NotFound, WanxinError
 from wanxin.kyc import selectors as kyc_selectors
 
-from . import labels, roles, selectors, services
-from . import tiles as dashboard_tiles
-from .access import is_operator, require_operator, require_operator_permission
+from . import labels, selectors, services
 from .forms import (
     AuditFilterForm,
     OperatorCreateForm,
@@ -45,7 +47,7 @@ class OperatorLoginView(LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        services.operator_login_record(operator=form.get_user(), ip=services.client_ip(self.request))
+        services.operator_login_record(operator=form.get_user(), ip=client_ip(self.request))
         return response
 
 
@@ -57,7 +59,7 @@ login_view = OperatorLoginView.as_view()
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "backoffice/logout.html")
-    services.operator_logout_record(operator=request.user, ip=services.client_ip(request))
+    services.operator_logout_record(operator=request.user, ip=client_ip(request))
     logout(request)
     messages.info(request, _("You are logged out of the back office."))
     return redirect("backoffice:login")
@@ -235,9 +237,14 @@ def audit(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.audit_list(filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("verify", None)
+    # The whole chain is walked on request (it reads every row), else the last verdict is shown
+    # (the hourly job ``audit.verify_chain`` and ``manage.py audit_verify`` keep it).
+    if request.GET.get("verify"):
+        chain.verify_and_remember()
     return render(request, "backoffice/audit.html", {
-        "form": form, "page": page, "query": query.urlencode(), "actions": selectors.audit_actions(),
-        "target_types": selectors.audit_target_types(),
+        "form": form, "page": page, "query": query.urlencode(), "operators": selectors.audit_operators(),
+        "target_types": selectors.audit_target_types(), "verdict": chain.last_verdict(),
     })
 
 

@@ -14,6 +14,7 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from wanxin.admin_support import ReadOnly
 from wanxin.core.money import format_fen
 
 from . import staff
@@ -76,17 +77,6 @@ def _money(field: str, description):
 
     show.__name__ = f"shown_{field}"
     return show
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account, site=bank_console)

@@ -16,7 +16,8 @@ How the one transaction keeps every item independent:
 - The batch's response is stored on the batch's own row, and the client is answered only
   after COMMIT. Items whose fields are bad get their own ``00003`` and are not recorded.
 
-Speed (docs/benchmarks.md): the hot items (USER_PRE_TRANSACTION, TRANSFER out of a freeze)
+Speed (docs/benchmarks.md): the hot items (USER_PRE_TRANSACTION, TRANSFER from a customer to
+a platform account)
 run in runs of consecutive items through one PL/pgSQL function call per run
 (sql/batch_items.sql): one round trip for many items instead of ~6 each. Credits to
 platform accounts (every post pays one) are applied once, just before COMMIT, with one
@@ -155,9 +156,13 @@ def _lock_rows(platform_no: str, items: list[Item]) -> None:
 
 
 def _fast(item: Item) -> bool:
-    """Items that sql/batch_items.sql runs (it checks exactly what their handlers check)."""
+    """Items that sql/batch_items.sql runs (it checks exactly what their handlers check):
+    freezes, and transfers from a customer to a platform account, out of a freeze or plain
+    (a fee run's charges)."""
     return item.pk is not None and (item.service == "USER_PRE_TRANSACTION" or (
-        item.service == "TRANSFER" and "preRequestNo" in item.data))
+        item.service == "TRANSFER" and ("preRequestNo" in item.data or (
+            item.data["payer"] not in messages.PLATFORM_ACCOUNTS
+            and item.data["payee"] in messages.PLATFORM_ACCOUNTS))))
 
 
 def _run(platform_no: str, checked: list[Item | dict[str, Any]], stored: dict[str, tuple[str, str, Any]],

@@ -13,17 +13,21 @@ class Series:
     values: list[int]  # fen, one per category
     color: str = ""
     stack: str = ""  # series with the same stack are drawn on top of each other
+    kind: str = "bar"  # or "line": a level over the categories (a balance) beside bars of flows
 
 
 def bar_chart(categories: list[str], series: list[Series]) -> dict:
-    """A bar chart of money per category (months, periods)."""
+    """A bar chart of money per category (months, periods); a series may be drawn as a line."""
     for s in series:
+        if s.kind not in ("bar", "line"):
+            raise ValueError(f"series {s.name!r} has unknown kind {s.kind!r}")
         if len(s.values) != len(categories):
             raise ValueError(f"series {s.name!r} has {len(s.values)} values for {len(categories)} categories")
     return {
         "kind": "bar",
         "unit": "fen",
         "categories": [str(c) for c in categories],
-        "series": [{"name": str(s.name), "data": [int(v) for v in s.values], "color": s.color, "stack": s.stack}
+        "series": [{"name": str(s.name), "data": [int(v) for v in s.values], "color": s.color, "stack": s.stack,
+                    "type": s.kind}
                    for s in series],
     }

@@ -47,13 +47,21 @@ class DepositoryRequest(models.Model):
     # its own (a query) has no owner.
     owner_type = models.CharField(max_length=64, blank=True)
     owner_id = models.BigIntegerField(null=True, blank=True)
+    # Sent by the outbox sender as part of a BATCH (decision record 0007), not by the process
+    # that created it; ``claimed_at``: when a sender last took it, ``batch_no``: that BATCH.
+    outbox = models.BooleanField(default=False, db_default=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    batch_no = models.CharField(max_length=64, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"], name="dep_req_status_created"),
-                   models.Index(fields=["owner_type", "owner_id"], name="dep_req_owner")]
+                   models.Index(fields=["owner_type", "owner_id"], name="dep_req_owner"),
+                   # What the sender claims: small, only the requests still waiting for it.
+                   models.Index(fields=["id"], condition=models.Q(status="PENDING", outbox=True),
+                                name="dep_req_outbox_waiting")]
 
     def __str__(self) -> str:
         return f"{self.service_name} {self.request_no} {self.status}"

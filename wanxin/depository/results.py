@@ -33,12 +33,18 @@ from .models import DepositoryRequest, IgnoredBankResult
 log = logging.getLogger("wanxin.depository")
 
 ResultHandler = Callable[[DepositoryRequest], None]
+# Settles many records of one route at once (a BATCH's answers, ``result_dispatch_many``) with
+# the effect of the route's single handler called on each in turn; returns those whose owner
+# is gone (counted like ``OwnerGone``).
+BatchHandler = Callable[[list[DepositoryRequest]], list[DepositoryRequest]]
 Route = tuple[str, str]  # (owner type, service name)
 
 # No owner: a request without a business effect of its own.
 NO_OWNER = ""
 
 _routes: dict[Route, ResultHandler] = {}
+# route → (the single handler it stands for, the batch handler)
+_batch_routes: dict[Route, tuple[ResultHandler, BatchHandler]] = {}
 
 
 class UnroutedResult(Exception):
@@ -61,6 +67,12 @@ def results_register(table: Mapping[Route, ResultHandler]) -> None:
         if taken is not None and taken is not handler:
             raise ValueError(f"bank results {route} are already routed to {taken.__module__}.{taken.__qualname__}")
     _routes.update(table)
+
+
+def results_register_many(table: Mapping[Route, tuple[ResultHandler, BatchHandler]]) -> None:
+    """Add batch handlers, each beside the single handler of its route (``results_register``);
+    a batch handler is used only while its route is routed to that single handler."""
+    _batch_routes.update(table)
 
 
 def results_unregister(table: Mapping[Route, ResultHandler]) -> None:
@@ -103,6 +115,24 @@ def result_dispatch(record: DepositoryRequest, *, source: str) -> None:
         log.error("bank result %s %s: its owner %s:%s no longer exists; applied to the record only",
                   record.service_name, record.request_no, record.owner_type, record.owner_id)
         _count(record, source, IgnoredBankResult.Reason.OWNER_GONE)
+
+
+def result_dispatch_many(records: list[DepositoryRequest], *, source: str) -> None:
+    """``result_dispatch`` for many just-settled records (a BATCH's answers, in one transaction):
+    a route with a batch handler gets all its records in one call, the others one by one."""
+    groups: dict[Route, list[DepositoryRequest]] = {}
+    for record in records:
+        groups.setdefault((record.owner_type, record.service_name), []).append(record)
+    for route, group in groups.items():
+        single, many = _batch_routes.get(route, (None, None))
+        if many is None or _routes.get(route) is not single:
+            for record in group:
+                result_dispatch(record, source=source)
+            continue
+        for gone in many(group):
+            log.error("bank result %s %s: its owner %s:%s no longer exists; applied to the record only",
+                      gone.service_name, gone.request_no, gone.owner_type, gone.owner_id)
+            _count(gone, source, IgnoredBankResult.Reason.OWNER_GONE)
 
 
 def result_repeated(record: DepositoryRequest, *, code: str, resp_msg: str, source: str) -> None:

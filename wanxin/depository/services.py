@@ -37,26 +37,48 @@ log = logging.getLogger("wanxin.depository")
 GATEWAY_REUSE = dt.timedelta(seconds=240)
 # After this long unseen by the bank, a gateway envelope can never be accepted any more.
 GATEWAY_DEAD_AFTER = dt.timedelta(seconds=600)
+# What may go through the outbox: the direct money services a BATCH carries (PROTOCOL §5a).
+OUTBOX_SERVICES = messages.BATCH_ITEM_SERVICES - {"QUERY_REQUEST", "QUERY_BALANCE"}
 
 
 def request_create(*, service_name: str, payload: dict[str, Any], owner: models.Model | None = None,
                    user_no: str = "", amount: int | None = None, prefix: str = "WX",
-                   request_no: str | None = None) -> DepositoryRequest:
+                   request_no: str | None = None, outbox: bool = False) -> DepositoryRequest:
     """Record a request to be made; call inside the business change's transaction.
 
     ``owner``: the saved business object the request serves; its result is routed to the
     handler its app registered for (owner type, ``service_name``). None only for a request
     with no business effect of its own. ``request_no``: when the owner had to be created
-    with the number first (``new_request_no``)."""
+    with the number first (``new_request_no``). ``outbox``: sent by the outbox sender in a
+    BATCH once this transaction commits (decision record 0007; do not also call
+    ``request_send_on_commit``); only the services a BATCH carries."""
+    record = request_build(service_name=service_name, payload=payload, owner=owner, user_no=user_no,
+                           amount=amount, prefix=prefix, request_no=request_no, outbox=outbox)
+    record.save(force_insert=True)
+    return record
+
+
+def request_build(*, service_name: str, payload: dict[str, Any], owner: models.Model | None = None,
+                  user_no: str = "", amount: int | None = None, prefix: str = "WX",
+                  request_no: str | None = None, outbox: bool = False) -> DepositoryRequest:
+    """An unsaved record, checked as ``request_create`` checks it: for ``requests_create``."""
     if service_name not in messages.SERVICE_FIELDS:
         raise ValueError(f"unknown service {service_name}")
+    if outbox and service_name not in OUTBOX_SERVICES:
+        raise ValueError(f"{service_name} cannot go through the outbox (not a BATCH item)")
     if owner is not None and owner.pk is None:
         raise ValueError("the owner of a bank request must be saved first")
-    return DepositoryRequest.objects.create(
+    return DepositoryRequest(
         request_no=request_no or new_request_no(prefix), service_name=service_name, payload=payload,
-        user_no=user_no, amount=amount,
+        user_no=user_no, amount=amount, outbox=outbox,
         owner_type=owner_type_of(owner) if owner is not None else "", owner_id=owner.pk if owner is not None else None,
     )
+
+
+def requests_create(records: list[DepositoryRequest]) -> list[DepositoryRequest]:
+    """Insert records made by ``request_build`` in one statement (a set-based job's requests);
+    call inside the business change's transaction."""
+    return DepositoryRequest.objects.bulk_create(records) if records else []
 
 
 def request_send_on_commit(record: DepositoryRequest) -> None:
@@ -124,6 +146,8 @@ def direct_call(*, service_name: str, payload: dict[str, Any], user_no: str = ""
     return request_send(record=record, client=client)
 
 
+# Answers to this platform's own sends: alone (``sync``) or as an item of a BATCH (``batch``).
+OWN_ANSWERS = frozenset({"sync", "batch"})
 _APPLIED_FIELDS = ["status", "resp_code", "resp_msg", "response", "applied_from", "finished_at", "updated_at"]
 
 
@@ -153,7 +177,7 @@ def result_apply(*, resp_data: dict[str, Any], source: str, count_attempt: bool 
     it reports; another than the record's is refused."""
     request_no = resp_data.get("requestNo", "")
     code = resp_data.get("respCode", "")
-    if source != "sync" and code in codes.NOT_RECORDED:
+    if source not in OWN_ANSWERS and code in codes.NOT_RECORDED:
         result_ignore(resp_data=resp_data, source=source, reason=IgnoredBankResult.Reason.UNRECORDED_CODE)
         return None
     with transaction.atomic():
@@ -225,12 +249,19 @@ def pending_recover(*, older_than: dt.timedelta | None = None, limit: int = 200,
     older_than = older_than if older_than is not None else dt.timedelta(seconds=settings.DEPOSITORY_RECOVERY_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
     counts: dict[str, int] = defaultdict(int)
+    # An outbox request is the sender's until its claim lapses: one never claimed was never
+    # sent (the sender will send it), one claimed lately is in a sender's hands (decision 0007).
+    lapsed = timezone.now() - dt.timedelta(seconds=settings.DEPOSITORY_OUTBOX_LEASE_SECONDS)
     pending = list(
         DepositoryRequest.objects.filter(status=DepositoryRequest.Status.PENDING, created_at__lte=cutoff)
         .exclude(service_name="QUERY_REQUEST")
+        .exclude(outbox=True, claimed_at__isnull=True).exclude(outbox=True, claimed_at__gt=lapsed)
         .order_by("created_at")[:limit]
     )
     for record in pending:
+        if record.outbox and not _claim_lapsed(record, lapsed):
+            counts["claimed"] += 1  # a sender took it back meanwhile
+            continue
         try:
             outcome = _recover_one(record, client)
         except Exception:
@@ -239,6 +270,13 @@ def pending_recover(*, older_than: dt.timedelta | None = None, limit: int = 200,
             outcome = "error"
         counts[outcome] += 1
     return dict(counts)
+
+
+def _claim_lapsed(record: DepositoryRequest, lapsed: dt.datetime) -> bool:
+    """Take an outbox request whose sender's claim lapsed (the sender died or lost the
+    answer), so no sender sends it while recovery looks it up."""
+    return bool(DepositoryRequest.objects.filter(pk=record.pk, status=DepositoryRequest.Status.PENDING,
+                                                 claimed_at__lte=lapsed).update(claimed_at=timezone.now()))
 
 
 def _recover_one(record: DepositoryRequest, client: BankClient) -> str:

@@ -1,71 +1,16 @@
-"""Pure rules of the funds app: amounts typed in yuan, the withdrawal commission, the
+"""Pure rules of the funds app: amounts as yuan text, the withdrawal commission, the
 kinds of money events and what each does to a balance. No Django here."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from wanxin.core.labels import TranslatableError, gettext_noop
-from wanxin.core.money import FEN_PER_YUAN, MAX_AMOUNT_FEN, format_fen, round_half_up
+from wanxin.core.labels import gettext_noop
+from wanxin.core.money import FEN_PER_YUAN, AmountError, format_fen, round_half_up
 
-
-class AmountError(TranslatableError):
-    """An amount a person typed cannot be used; the message says why."""
-
-
-# -- amounts --------------------------------------------------------------------------------
-
-# ASCII digits only (``\d`` would accept full-width and other scripts' digits), an optional
-# decimal point, optional thousands separators in the integer part.
-_YUAN_RE = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]*))?$", re.ASCII)
-
-
-def yuan_to_fen(text: str, *, maximum: int) -> int:
-    """Convert an amount typed in yuan (``"1,000.5"``, ``"99.99"``) to integer fen, exactly.
-
-    Refuses anything that is not a plain non-negative decimal number, zero, negative
-    amounts, fractions of a fen and amounts above ``maximum`` fen."""
-    if not isinstance(text, str):
-        raise AmountError(gettext_noop("Enter the amount in yuan, for example 1000 or 99.50."))
-    value = text.strip().removeprefix("¥").strip()
-    if not value:
-        raise AmountError(gettext_noop("Enter an amount."))
-    if value.startswith("-"):
-        raise AmountError(gettext_noop("The amount must be positive."))
-    if value.startswith("+"):
-        value = value[1:]
-    match = _YUAN_RE.fullmatch(value)
-    if match is None:
-        raise AmountError(gettext_noop("Enter the amount in yuan, for example 1000 or 99.50."))
-    decimals = (match.group(1) or "").rstrip("0")
-    if len(decimals) > 2:
-        raise AmountError(gettext_noop("The amount can have at most 2 decimal places (whole fen)."))
-    digits = value.replace(",", "")
-    if len(digits.split(".")[0].lstrip("0")) > 16:
-        raise AmountError(gettext_noop("The amount is too large: at most %(max)s."), max=format_fen(maximum))
-    try:
-        fen = Decimal(digits) * FEN_PER_YUAN
-    except InvalidOperation as exc:  # pragma: no cover - the pattern already guards
-        raise AmountError(gettext_noop("Enter the amount in yuan, for example 1000 or 99.50.")) from exc
-    if fen != fen.to_integral_value():  # pragma: no cover - guarded by the decimals check
-        raise AmountError(gettext_noop("The amount can have at most 2 decimal places (whole fen)."))
-    return check_fen(int(fen), maximum=maximum)
-
-
-def check_fen(amount: object, *, maximum: int) -> int:
-    """An amount given directly in fen (API clients): a positive int, never a float or bool."""
-    if type(amount) is not int:
-        raise AmountError(gettext_noop("The amount must be a whole number of fen."))
-    if amount < 0:
-        raise AmountError(gettext_noop("The amount must be positive."))
-    if amount == 0:
-        raise AmountError(gettext_noop("The amount must be more than zero."))
-    if amount > min(maximum, MAX_AMOUNT_FEN):
-        raise AmountError(gettext_noop("The amount is too large: at most %(max)s."),
-                          max=format_fen(min(maximum, MAX_AMOUNT_FEN)))
-    return amount
+# Amounts typed in yuan or given in fen are parsed and checked by ``wanxin.core.money``
+# (``parse_yuan``, ``check_fen``); its ``AmountError`` is the refusal of every amount rule here.
 
 
 def fen_to_yuan_text(amount: int) -> str:
@@ -133,7 +78,7 @@ def withdraw_quote(amount: int, rule: CommissionRule) -> WithdrawQuote:
     """What a withdrawal of ``amount`` fen costs; refuses one the commission would eat."""
     commission = rule.commission(amount)
     if commission >= amount:
-        raise AmountError(gettext_noop("The amount must be more than the commission of %(commission)s."),
+        raise AmountError("commission", gettext_noop("The amount must be more than the commission of %(commission)s."),
                           commission=format_fen(commission))
     return WithdrawQuote(amount=amount, commission=commission, net=amount - commission)
 

@@ -21,7 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wanxin.core import identity
+from wanxin.audit.guards import customer_require
+from wanxin.core import identity, money
 from wanxin.core.errors import Conflict, WanxinError
 from wanxin.core.money import format_fen
 from wanxin.depository import idempotency
@@ -71,8 +72,7 @@ def _callback_url() -> str:
 
 
 def _customer(user) -> None:
-    if user is None or not user.is_authenticated or getattr(user, "is_operator", False):
-        raise WanxinError(_("Only customers have depository accounts."), code="not_customer", status=403)
+    customer_require(user, _("Only customers have depository accounts."))
 
 
 def _ensure_user_no(user) -> str:
@@ -195,21 +195,21 @@ def open_account_required(user) -> DepositoryAccount:
 
 def parse_amount(*, yuan: str | None = None, fen: object = None) -> int:
     """Exactly one of an amount typed in yuan or an int of fen (API clients)."""
+    if yuan is not None and fen is not None:
+        raise Invalid(_("Give the amount once: in yuan or in fen, not both."), code="amount")
+    if yuan is None and fen is None:
+        raise Invalid(_("Enter an amount."), code="amount")
     try:
-        if yuan is not None and fen is not None:
-            raise AmountError(_("Give the amount once: in yuan or in fen, not both."))
         if yuan is not None:
-            return domain.yuan_to_fen(yuan, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
-        if fen is None:
-            raise AmountError(_("Enter an amount."))
-        return domain.check_fen(fen, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
+            return money.parse_yuan(yuan, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
+        return money.check_fen(fen, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
     except AmountError as exc:
         raise Invalid(translated(exc), code="amount") from exc
 
 
 def withdraw_quote(*, amount: int) -> WithdrawQuote:
     try:
-        amount = domain.check_fen(amount, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
+        amount = money.check_fen(amount, maximum=settings.FUNDS_MAX_AMOUNT_FEN)
         return domain.withdraw_quote(amount, commission_rule())
     except AmountError as exc:
         raise Invalid(translated(exc), code="amount") from exc

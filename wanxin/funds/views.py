@@ -3,13 +3,10 @@ hand-off to the bank, fund records, CSV export and statistics."""
 
 from __future__ import annotations
 
-import functools
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from wanxin.audit.guards import customer_required
 from wanxin.charts.data import Series, bar_chart
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.identity import mask_mobile
@@ -32,20 +30,6 @@ from .models import DepositoryAccount
 IN_COLOUR, OUT_COLOUR = "#1e7e34", "#c0392b"
 SERVICE_LABELS = {"PERSONAL_REGISTER": _("Account opening"), "RECHARGE": _("Recharge"), "WITHDRAW": _("Withdrawal"),
                   "AUTHORIZE": _("Authorisation")}
-
-
-def customer_required(view):
-    """Logged-in customers only: anonymous visitors go to the login page, operators are refused."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        if getattr(request.user, "is_operator", False):
-            raise PermissionDenied(_("Operators have no customer pages."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _add_error(form, exc: WanxinError) -> None:

@@ -15,7 +15,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import StrictInt
 
 from wanxin.accounts.auth import customer_auth
-from wanxin.backoffice.access import operator_auth
+from wanxin.audit.guards import operator_auth
 from wanxin.core import identity
 from wanxin.core.errors import NotFound
 from wanxin.core.money import MAX_AMOUNT_FEN

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from wanxin.backoffice.access import require_operator_permission
+from wanxin.audit.guards import require_operator_permission
 from wanxin.core.errors import NotFound, WanxinError
 
 from . import selectors, services

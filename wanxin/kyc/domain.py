@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from wanxin.core import money
 from wanxin.core.labels import TranslatableError, gettext_noop
 from wanxin.core.money import FEN_PER_YUAN, MAX_AMOUNT_FEN
 
@@ -143,25 +144,18 @@ def submission_problems(*, real_name: str, id_number: str, annual_income: int | 
 
 # -- declarations -------------------------------------------------------------------------
 
-_YUAN_RE = re.compile(r"^(\d{1,13})(?:\.(\d{1,2}))?$")
 _NAME_RE = re.compile(r"^[^\d\x00-\x1f\x7f<>]{2,40}$")
 
 
-def parse_yuan(text: str) -> int:
-    """``"12,345.6"`` → 1234560 fen. Refuses negatives, fractions of a fen and absurd sums."""
-    match = _YUAN_RE.fullmatch(text.strip().replace(",", ""))
-    if not match:
-        raise KycError(gettext_noop("Enter an amount in yuan, e.g. 120000 or 120000.50 (at most two decimals)."))
-    fen = int(match.group(1)) * FEN_PER_YUAN + int((match.group(2) or "0").ljust(2, "0"))
-    return check_amount(fen)
-
-
 def check_amount(fen: int) -> int:
-    if type(fen) is not int or fen < 0:
-        raise KycError(gettext_noop("An amount must be a whole number of fen, zero or more."))
-    if fen > MAX_AMOUNT_FEN:
-        raise KycError(gettext_noop("This amount is too large."))
-    return fen
+    """A declared amount (income, assets): int fen, zero or more (amounts typed in yuan are
+    parsed by ``wanxin.core.money.parse_yuan`` in the form)."""
+    try:
+        return money.check_fen(fen, minimum=0, maximum=MAX_AMOUNT_FEN)
+    except money.AmountError as exc:
+        if exc.code == "too_large":
+            raise KycError(gettext_noop("This amount is too large.")) from exc
+        raise KycError(gettext_noop("An amount must be a whole number of fen, zero or more.")) from exc
 
 
 def check_real_name(value: str) -> str:

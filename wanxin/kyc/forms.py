@@ -5,33 +5,27 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wanxin.i18n import translated
+from wanxin.core.money import MAX_AMOUNT_FEN
+from wanxin.inputs import YuanField
 
-from . import domain
 from .models import KycDocument
 
+# One message for every malformed declaration amount; zero is a valid income or asset figure.
+_TYPED = _("Enter an amount in yuan, e.g. 120000 or 120000.50 (at most two decimals).")
 
-class YuanField(forms.Field):
-    """An amount typed in yuan; cleaned to integer fen."""
 
-    widget = forms.TextInput(attrs={"inputmode": "decimal", "maxlength": 20})
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if len(str(value)) > 20:
-            raise forms.ValidationError(_("This amount is too long."))
-        try:
-            return domain.parse_yuan(str(value))
-        except domain.KycError as exc:
-            raise forms.ValidationError(translated(exc)) from exc
+def _yuan(label) -> YuanField:
+    return YuanField(label=label, minimum=0, maximum=MAX_AMOUNT_FEN,
+                     widget=forms.TextInput(attrs={"inputmode": "decimal", "maxlength": 20}),
+                     error_messages={"invalid": _TYPED, "negative": _TYPED, "decimals": _TYPED,
+                                     "too_large": _("This amount is too large.")})
 
 
 class DeclarationForm(forms.Form):
     real_name = forms.CharField(max_length=40, label=_("Real name (as on your ID card)"))
     id_number = forms.CharField(max_length=18, min_length=18, label=_("Resident ID number"))
-    annual_income = YuanField(label=_("Annual income (yuan)"))
-    assets = YuanField(label=_("Total assets (yuan)"))
+    annual_income = _yuan(_("Annual income (yuan)"))
+    assets = _yuan(_("Total assets (yuan)"))
 
     def __init__(self, *args, ask_identity: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wanxin.accounts.models import User
-from wanxin.backoffice.roles import perm
-from wanxin.backoffice.services import Forbidden, audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.guards import customer_require, operator_require
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.identity import IdentityError, parse_resident_id
 from wanxin.fields import blind_index
@@ -38,8 +39,7 @@ def _invalid(exc: Exception, code: str) -> WanxinError:
 
 
 def _customer_check(customer: User) -> None:
-    if not customer.is_authenticated or customer.is_operator or not customer.is_active:
-        raise Forbidden(_("Only customers have qualifications."), code="forbidden")
+    customer_require(customer, _("Only customers have qualifications."), code="forbidden")
 
 
 def _editable_application(customer: User) -> KycApplication:
@@ -182,8 +182,7 @@ def _review_state(application: KycApplication) -> dict:
 
 
 def _reviewable(*, operator: User, application_id: int) -> KycApplication:
-    if not (operator.is_operator and operator.is_active and operator.has_perm(perm("review_kyc"))):
-        raise Forbidden(_("You do not have permission to review qualifications."), code="forbidden")
+    operator_require(operator, "review_kyc", _("You do not have permission to review qualifications."))
     application = KycApplication.objects.select_for_update().filter(pk=application_id).first()
     if application is None:
         raise NotFound(_("No such application."), code="not_found")
@@ -193,7 +192,7 @@ def _reviewable(*, operator: User, application_id: int) -> KycApplication:
     return application
 
 
-_ACTIONS = {domain.Status.APPROVED: "kyc.approve", domain.Status.REJECTED: "kyc.reject"}
+_ACTIONS = {domain.Status.APPROVED: AuditAction.KYC_APPROVE, domain.Status.REJECTED: AuditAction.KYC_REJECT}
 
 
 def _decide(application: KycApplication, *, operator: User, decision: str, reason: str, before: dict,
@@ -265,12 +264,11 @@ def document_open_for_owner(*, customer: User, document_id: int) -> tuple[KycDoc
 
 def document_open_for_reviewer(*, operator: User, document_id: int) -> tuple[KycDocument, IO[bytes]]:
     """Any document (removed ones too, for the history) to a reviewer. Each view is audited."""
-    if not (operator.is_operator and operator.is_active and operator.has_perm(perm("review_kyc"))):
-        raise Forbidden(_("You do not have permission to view qualification documents."), code="forbidden")
+    operator_require(operator, "review_kyc", _("You do not have permission to view qualification documents."))
     document = KycDocument.objects.filter(pk=document_id).first()
     if document is None:
         raise NotFound(_("No such document."), code="not_found")
     handle = storage.open_file(document.storage_name)
-    audit_record(actor=operator, action="kyc.document_view", target=document, before=None,
+    audit_record(actor=operator, action=AuditAction.KYC_DOCUMENT_VIEW, target=document, before=None,
                  after={"application": document.application_id, "kind": document.kind})
     return document, handle

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from wanxin.audit.guards import customer_page
 from wanxin.core.errors import NotFound, WanxinError
 from wanxin.core.identity import mask_id_number
 
@@ -21,17 +18,8 @@ from . import domain, selectors, services
 from .forms import DeclarationForm, UploadForm
 from .models import KycDocument
 
-
-def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if request.user.is_operator:
-            return render(request, "kyc/operators_elsewhere.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# Operators are pointed to the reviewers' pages of the back office.
+customer_required = customer_page("kyc/operators_elsewhere.html")
 
 
 def document_response(document: KycDocument, handle) -> FileResponse:

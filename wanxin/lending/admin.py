@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from wanxin.admin_support import ReadOnly
+
 from .models import Disbursement, LoanProduct, Project, Tender
 
 
@@ -7,19 +9,6 @@ from .models import Disbursement, LoanProduct, Project, Tender
 class LoanProductAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "borrower_rate", "investor_rate", "service_fee_rate", "window_days",
                     "min_investment", "increment", "per_investor_cap")
-
-
-class ReadOnly(admin.ModelAdmin):
-    """Money state changes only through the services (and the bank's results)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Project)

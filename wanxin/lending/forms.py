@@ -10,22 +10,19 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from wanxin.funds.domain import AmountError, yuan_to_fen
+from wanxin.inputs import YuanField
 
 from . import domain
 from .labels import method_choices, status_label
 
 
-class YuanField(forms.CharField):
-    def clean(self, value):
-        value = super().clean(value)
-        if value in (None, ""):
-            return None
-        try:
-            return yuan_to_fen(value, maximum=settings.FUNDS_MAX_AMOUNT_FEN * 100)
-        except AmountError as exc:
-            # The funds domain speaks English; its fixed messages are in the catalogue.
-            raise forms.ValidationError(gettext(str(exc))) from exc
+def _max_fen() -> int:
+    return settings.FUNDS_MAX_AMOUNT_FEN * 100
+
+
+def _yuan(label, *, required: bool = True) -> YuanField:
+    return YuanField(label=label, maximum=_max_fen, required=required,
+                     error_messages={"required": _("Enter the amount in yuan.")})
 
 
 def _percent(label, *, maximum: int, required: bool = True) -> forms.DecimalField:
@@ -50,7 +47,7 @@ def _months(label, *, required: bool = True) -> forms.IntegerField:
 
 
 class ApplicationForm(forms.Form):
-    amount = YuanField(label=_("Amount (yuan)"), error_messages={"required": _("Enter the amount in yuan.")})
+    amount = _yuan(_("Amount (yuan)"))
     months = _months(_("Term (months)"))
     method = forms.ChoiceField(label=_("Repayment method"), choices=method_choices,
                                error_messages={"required": _("Choose a repayment method."),
@@ -78,8 +75,8 @@ class HallForm(forms.Form):
     rate_max = _percent(_("Rate to (%)"), maximum=36, required=False)
     months_min = _months(_("Term from (months)"), required=False)
     months_max = _months(_("Term to (months)"), required=False)
-    amount_min = YuanField(label=_("Amount from (yuan)"), required=False)
-    amount_max = YuanField(label=_("Amount to (yuan)"), required=False)
+    amount_min = _yuan(_("Amount from (yuan)"), required=False)
+    amount_max = _yuan(_("Amount to (yuan)"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[
         ("newest", _("Newest")), ("-rate", _("Rate ↓")), ("rate", _("Rate ↑")), ("term", _("Term ↑")),
         ("-term", _("Term ↓")), ("amount", _("Amount ↑")), ("-amount", _("Amount ↓"))])
@@ -98,7 +95,7 @@ class HallForm(forms.Form):
 
 
 class InvestForm(forms.Form):
-    amount = YuanField(label=_("Amount (yuan)"), error_messages={"required": _("Enter the amount in yuan.")})
+    amount = _yuan(_("Amount (yuan)"))
     token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
 
@@ -111,11 +108,9 @@ class TermsForm(forms.Form):
                                                      "invalid": _("Enter a whole number of days."),
                                                      "min_value": _("Enter 1 to 30 days."),
                                                      "max_value": _("Enter 1 to 30 days.")})
-    min_investment = YuanField(label=_("Minimum investment (yuan)"),
-                               error_messages={"required": _("Enter the amount in yuan.")})
-    increment = YuanField(label=_("Increment (yuan)"), error_messages={"required": _("Enter the amount in yuan.")})
-    per_investor_cap = YuanField(label=_("Per-investor cap (yuan)"),
-                                 error_messages={"required": _("Enter the amount in yuan.")})
+    min_investment = _yuan(_("Minimum investment (yuan)"))
+    increment = _yuan(_("Increment (yuan)"))
+    per_investor_cap = _yuan(_("Per-investor cap (yuan)"))
 
     def terms(self) -> domain.Terms:
         d, pct = self.cleaned_data, Decimal(100)

@@ -13,6 +13,11 @@ def project_lock(project_id: int) -> Project | None:
     return Project.objects.select_for_update().filter(pk=project_id).first()
 
 
+def projects_lock(project_ids) -> dict[int, Project]:
+    """Several loans at once, locked in primary-key order (a BATCH's repayment answers)."""
+    return {p.pk: p for p in Project.objects.select_for_update().filter(pk__in=project_ids).order_by("pk")}
+
+
 def proposal_lock(disbursement_id: int) -> Disbursement | None:
     return Disbursement.objects.select_for_update().filter(pk=disbursement_id).first()
 

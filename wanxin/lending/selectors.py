@@ -12,9 +12,9 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet, Sum, TextField
 from django.db.models.expressions import RawSQL
 
+from wanxin.core import schedules
 from wanxin.funds.models import DepositoryAccount
 from wanxin.kyc.selectors import approved_credit
-from wanxin.repayments import domain as schedules
 
 from . import domain
 from .models import Disbursement, LoanProduct, Project, Tender

@@ -15,8 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wanxin.accounts.auth import customer_required
-from wanxin.backoffice.access import require_operator_permission
+from wanxin.audit.guards import customer_required, require_operator_permission
 from wanxin.core.errors import NotFound, WanxinError
 from wanxin.funds.domain import fen_to_yuan_text
 

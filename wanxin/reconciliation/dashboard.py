@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from wanxin.backoffice import tiles
+from wanxin.audit import tiles
 
 from .models import Difference
 

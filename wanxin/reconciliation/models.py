@@ -7,12 +7,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReconciliationDay(models.Model):
     class Status(models.TextChoices):
-        OPEN = "OPEN", _("Open")
-        CLOSED = "CLOSED", _("Closed")
+        # In context: other apps' "Open"/"Closed" are accounts (opened, closed), which take
+        # precedence (earlier in INSTALLED_APPS).
+        OPEN = "OPEN", pgettext_lazy("reconciliation day", "Open")
+        CLOSED = "CLOSED", pgettext_lazy("reconciliation day", "Closed")
 
     date = models.DateField(unique=True)
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
@@ -48,9 +51,10 @@ class Difference(models.Model):
         AMOUNT_DIFFERS = "AMOUNT_DIFFERS", _("Amount differs")
         STATUS_DIFFERS = "STATUS_DIFFERS", _("Status differs")
         BALANCE_DIFFERS = "BALANCE_DIFFERS", _("Balance differs")
+        ALLOCATION_DIFFERS = "ALLOCATION_DIFFERS", _("Allocation freezes differ")
 
     class Status(models.TextChoices):
-        OPEN = "OPEN", _("Open")
+        OPEN = "OPEN", pgettext_lazy("reconciliation difference", "Open")
         RESOLVED = "RESOLVED", _("Resolved by re-query")
         EXPLAINED = "EXPLAINED", _("Explained")
 
@@ -58,7 +62,7 @@ class Difference(models.Model):
 
     day = models.ForeignKey(ReconciliationDay, on_delete=models.PROTECT, related_name="differences")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    # A transaction difference names the request; a balance difference the account.
+    # A transaction difference names the request; a balance or allocation difference the account.
     request_no = models.CharField(max_length=64, blank=True)
     account = models.CharField(max_length=64, blank=True, help_text="userNo or PLATFORM_INCOME/PLATFORM_CAPITAL")
     service_name = models.CharField(max_length=32, blank=True)
@@ -70,6 +74,10 @@ class Difference(models.Model):
     bank_frozen = models.BigIntegerField(null=True, blank=True)
     platform_available = models.BigIntegerField(null=True, blank=True)
     platform_frozen = models.BigIntegerField(null=True, blank=True)
+    # An allocation difference: the customer's allocations holding freezes at the close, by
+    # number (the bank's file has account totals only, so the difference is the customer's).
+    # A database default, as the other levels insert their rows in SQL without it.
+    allocations = models.CharField(max_length=300, blank=True, db_default="")
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.OPEN)
     comment = models.TextField(blank=True)
     bank_answer = models.CharField(max_length=300, blank=True, help_text="what the last re-query returned")
@@ -95,3 +103,7 @@ class Difference(models.Model):
     @property
     def is_transaction(self) -> bool:
         return self.kind in self.TRANSACTION_KINDS
+
+    @property
+    def is_allocation(self) -> bool:
+        return self.kind == self.Kind.ALLOCATION_DIFFERS

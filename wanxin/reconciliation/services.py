@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wanxin.accounts.models import User
-from wanxin.backoffice import roles
-from wanxin.backoffice.services import Forbidden, audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.guards import SYSTEM, System, operator_or_system_require, operator_require
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.depository import services as depository
 from wanxin.depository.client import BankClient, BankUnavailable
@@ -26,7 +27,7 @@ from wanxin.depository.models import DepositoryRequest
 from wanxin.protocol import codes
 from wanxin.protocol.codes import ProtocolError
 
-from . import domain, loading, matching
+from . import allocations, domain, loading, matching
 from .domain import FileRefused
 from .models import Difference, ReconciliationDay
 
@@ -34,12 +35,6 @@ log = logging.getLogger("wanxin.reconciliation")
 
 RUN = "run_reconciliation"
 CLOSE = "close_reconciliation_day"
-
-
-def _require(actor: User | None, codename: str) -> None:
-    """``None`` is the system (the daily job, the management command)."""
-    if actor is not None and not (actor.is_operator and actor.is_active and actor.has_perm(roles.perm(codename))):
-        raise Forbidden(_("You do not have permission to do this."), code="forbidden")
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -88,11 +83,12 @@ def _refuse_day(day: dt.date) -> None:
                        code="day_closed")
 
 
-def day_reconcile(*, day: dt.date, actor: User | None = None, client: BankClient | None = None,
+def day_reconcile(*, day: dt.date, actor: User | System, client: BankClient | None = None,
                   timings: dict[str, float] | None = None) -> ReconciliationDay:
     """Reconcile a past business day (again, if it is still open). Open differences of an
-    earlier run are found afresh; differences already handled keep their handling."""
-    _require(actor, RUN)
+    earlier run are found afresh; differences already handled keep their handling. ``actor`` is
+    a finance officer, or ``SYSTEM`` for the daily job and the command."""
+    operator_or_system_require(actor, RUN)
     _refuse_day(day)
     clock = _Clock(timings)
     # Both files are downloaded and proved before anything is written.
@@ -114,12 +110,13 @@ def day_reconcile(*, day: dt.date, actor: User | None = None, client: BankClient
             matching.customer_balances_match(recon.pk, end)
             _platform_accounts_match(recon, end)
             clock.lap("balances")
-            # Allocation level: see levels.py (the allocation app registers nothing yet).
+            allocations.allocations_match(recon.pk, end)
+            clock.lap("allocations")
             recon.statement_sha256, recon.statement_rows = statement.sha256, statement.rows
             recon.balances_sha256, recon.balance_rows = balances.sha256, balances.rows
             recon.matched, recon.runs, recon.last_run_at = counts.matched, recon.runs + 1, timezone.now()
             recon.save()
-            audit_record(actor=actor, action="reconciliation.run", target=recon, before=None,
+            audit_record(actor=actor, action=AuditAction.RECONCILIATION_RUN, target=recon, before=None,
                          after={"date": day.isoformat(), "matched": recon.matched,
                                 "open_differences": recon.differences.filter(status=Difference.Status.OPEN).count(),
                                 "statement_sha256": statement.sha256, "balances_sha256": balances.sha256})
@@ -202,7 +199,7 @@ def _state(difference: Difference) -> dict:
 
 
 def difference_explain(*, actor: User, difference_id: int, comment: str) -> Difference:
-    _require(actor, RUN)
+    operator_require(actor, RUN)
     comment = (comment or "").strip()
     if not comment:
         raise WanxinError(_("Say why the difference is explained: a comment is required."), code="comment_required")
@@ -213,7 +210,7 @@ def difference_explain(*, actor: User, difference_id: int, comment: str) -> Diff
         difference.status, difference.comment = Difference.Status.EXPLAINED, comment[:2000]
         difference.handled_by, difference.handled_at = actor, timezone.now()
         difference.save(update_fields=["status", "comment", "handled_by", "handled_at"])
-        audit_record(actor=actor, action="reconciliation.explain", target=difference, before=before,
+        audit_record(actor=actor, action=AuditAction.RECONCILIATION_EXPLAIN, target=difference, before=before,
                      after=_state(difference))
     return difference
 
@@ -222,11 +219,13 @@ def difference_requery(*, actor: User, difference_id: int, client: BankClient | 
     """Ask the bank again and apply what it says through the depository's idempotent
     ``result_apply``; the difference is resolved when the platform then agrees with the
     bank's file, else it stays open with the bank's answer beside it."""
-    _require(actor, RUN)
+    operator_require(actor, RUN)
     difference = _open_difference(difference_id)
     try:
         if difference.is_transaction:
             resolved, answer = _requery_request(difference, client)
+        elif difference.is_allocation:
+            resolved, answer = allocations.difference_recheck(difference, day_bounds(difference.day.date)[1], client)
         else:
             resolved, answer = _requery_balance(difference, client)
     except BankUnavailable as exc:
@@ -241,7 +240,7 @@ def difference_requery(*, actor: User, difference_id: int, client: BankClient | 
             locked.status = Difference.Status.RESOLVED
             locked.handled_by, locked.handled_at = actor, timezone.now()
         locked.save(update_fields=["bank_answer", "status", "handled_by", "handled_at"])
-        audit_record(actor=actor, action="reconciliation.requery", target=locked, before=before, after=_state(locked))
+        audit_record(actor=actor, action=AuditAction.RECONCILIATION_REQUERY, target=locked, before=before, after=_state(locked))
     return locked
 
 
@@ -295,7 +294,7 @@ def _requery_balance(difference: Difference, client: BankClient | None) -> tuple
 
 
 def day_close(*, actor: User, day: dt.date) -> ReconciliationDay:
-    _require(actor, CLOSE)
+    operator_require(actor, CLOSE)
     with transaction.atomic():
         recon = ReconciliationDay.objects.select_for_update().filter(date=day).first()
         if recon is None or recon.runs == 0:
@@ -309,7 +308,7 @@ def day_close(*, actor: User, day: dt.date) -> ReconciliationDay:
                            % {"day": day.isoformat(), "n": still_open}, code="open_differences")
         recon.status, recon.closed_by, recon.closed_at = ReconciliationDay.Status.CLOSED, actor, timezone.now()
         recon.save(update_fields=["status", "closed_by", "closed_at"])
-        audit_record(actor=actor, action="reconciliation.close_day", target=recon, before={"status": "OPEN"},
+        audit_record(actor=actor, action=AuditAction.RECONCILIATION_CLOSE_DAY, target=recon, before={"status": "OPEN"},
                      after={"status": "CLOSED", "date": day.isoformat(), "matched": recon.matched,
                             "differences": _handled_counts(recon.differences.values_list("status", flat=True))})
     return recon
@@ -327,4 +326,4 @@ def yesterday_reconcile() -> ReconciliationDay | None:
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     if ReconciliationDay.objects.filter(date=yesterday, runs__gt=0).exists():
         return None
-    return day_reconcile(day=yesterday)
+    return day_reconcile(day=yesterday, actor=SYSTEM)

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wanxin.backoffice.access import require_operator_permission
+from wanxin.audit.guards import require_operator_permission
 from wanxin.core.errors import WanxinError
 
 from . import levels, selectors, services

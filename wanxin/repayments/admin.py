@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from wanxin.admin_support import ReadOnly
+
 from .models import ReceivablePlan, Repayment, RepaymentPlan
-
-
-class ReadOnly(admin.ModelAdmin):
-    """Money state changes only through the services (and the bank's results)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RepaymentPlan)

@@ -11,8 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wanxin.accounts.auth import customer_required
-from wanxin.backoffice.access import require_operator
+from wanxin.audit.guards import (
+    customer_required,
+    require_any_operator_permission,
+    require_operator_permission,
+)
 from wanxin.charts.data import Series, bar_chart
 from wanxin.core.errors import WanxinError
 from wanxin.core.money import format_fen
@@ -94,10 +97,8 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@require_operator
+@require_any_operator_permission(*OVERDUE_PERMISSIONS)
 def overdue_review(request: HttpRequest) -> HttpResponse:
-    if not any(request.user.has_perm(p) for p in OVERDUE_PERMISSIONS):
-        return render(request, "backoffice/forbidden.html", {"missing": list(OVERDUE_PERMISSIONS)}, status=403)
     buckets = selectors.overdue(timezone.localdate())
     return render(request, "repayments/overdue.html", {
         "buckets": buckets, "totals": selectors.overdue_totals(buckets)})
@@ -107,16 +108,14 @@ RELEASE_PERMISSION = "backoffice.approve_disbursement"
 
 
 @require_GET
-@require_operator
+@require_operator_permission(RELEASE_PERMISSION)
 def releases_refused(request: HttpRequest) -> HttpResponse:
     """Money the bank would not release: a finance officer retries once the cause is known."""
-    if not request.user.has_perm(RELEASE_PERMISSION):
-        return render(request, "backoffice/forbidden.html", {"missing": [RELEASE_PERMISSION]}, status=403)
     return render(request, "repayments/releases.html", {"rows": selectors.releases_refused()})
 
 
 @require_POST
-@require_operator
+@require_operator_permission(RELEASE_PERMISSION)
 def release_retry(request: HttpRequest, kind: str, object_id: str) -> HttpResponse:
     object_id = int(object_id)
     retry = {"tender": lambda: lending_services.tender_release_retry(operator=request.user, tender_id=object_id),

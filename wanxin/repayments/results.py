@@ -13,6 +13,8 @@ Money path of one repayment (PROTOCOL §5):
    fee. **The penalty goes to the platform in full** (investors receive exactly their
    scheduled receivable; the late-payment risk and collection cost sit with the platform).
    Freeze FAIL: the repayment FAILED, the period free again.
+   An automatic repayment's requests go through the depository outbox as BATCHes, and a
+   batch's answers are applied a route at a time by ``results_many`` (same effects).
 3. Confirm SUCCESS: periods REPAID, receivables RECEIVED, fund records REPAYMENT (borrower)
    and RECEIVABLE (each investor); when nothing is left unpaid the project is FINISHED
    (lending's transition table) and MODIFY_PROJECT FINISHED goes to the bank.
@@ -60,6 +62,13 @@ log = logging.getLogger("wanxin.repayments")
 REPAYMENT = owner_type_of(Repayment)
 
 
+def _send(record: DepositoryRequest) -> None:
+    """An automatic repayment's next request goes through the outbox (written with
+    ``outbox=True``; decision record 0007); a borrower's own is sent after the commit."""
+    if not record.outbox:
+        depository.request_send_on_commit(record)
+
+
 def _repayment(record: DepositoryRequest) -> Repayment:
     repayment = locks.repayment_lock(record.owner_id)
     if repayment is None:
@@ -82,9 +91,9 @@ def _on_freeze(record: DepositoryRequest) -> None:
         "preRequestNo": repayment.request_no, "projectNo": record.payload["projectNo"],
         "commission": repayment.commission,
         "details": [{k: d[k] for k in ("userNo", "principal", "interest", "commission")} for d in repayment.details]},
-        owner=repayment, user_no=record.user_no, amount=repayment.total, prefix="WXC")
+        owner=repayment, user_no=record.user_no, amount=repayment.total, prefix="WXC", outbox=repayment.auto)
     repayment_move(repayment, CONFIRMING, confirm_request_no=confirm.request_no)
-    depository.request_send_on_commit(confirm)
+    _send(confirm)
 
 
 def _on_confirm(record: DepositoryRequest) -> None:
@@ -98,10 +107,10 @@ def _on_confirm(record: DepositoryRequest) -> None:
         cancel = depository.request_create(service_name="CANCEL_PRE_TRANSACTION",
                                            payload={"preRequestNo": repayment.request_no},
                                            owner=repayment, user_no=record.user_no, amount=repayment.total,
-                                           prefix="WXU")
+                                           prefix="WXU", outbox=repayment.auto)
         repayment_move(repayment, CANCELLING, cancel_request_no=cancel.request_no,
                         fail_reason=f"{record.resp_msg} ({record.resp_code})"[:300])
-        depository.request_send_on_commit(cancel)
+        _send(cancel)
         return
     now = timezone.now()
     repayment_move(repayment, DONE, finished_at=now)
@@ -115,7 +124,7 @@ def _on_confirm(record: DepositoryRequest) -> None:
         else:  # a prepayment's whole amount is booked on its first period
             plan.paid_amount = repayment.total if number == 0 else 0
     RepaymentPlan.objects.bulk_update(plans, ["status", "repaid_at", "penalty", "paid_amount"])
-    _receivables_received(repayment, now)
+    receivables_received([repayment], now)
     # Every investor's RECEIVABLE and the borrower's REPAYMENT: three statements in all.
     items = []
     for detail in repayment.details:
@@ -133,10 +142,10 @@ def _on_confirm(record: DepositoryRequest) -> None:
         project_status_report(project, lending_domain.FINISHED)
 
 
-def _receivables_received(repayment: Repayment, now: dt.datetime) -> None:
-    """Every receivable of the repayment RECEIVED with the amount its detail carries, in one UPDATE."""
-    rows = [(int(pk), principal + interest) for detail in repayment.details
-            for pk, (principal, interest) in detail["receivables"].items()]
+def receivables_received(repayments: list[Repayment], now: dt.datetime) -> None:
+    """Every receivable of the repayments RECEIVED with the amount its detail carries, in one UPDATE."""
+    rows = sorted((int(pk), principal + interest) for repayment in repayments for detail in repayment.details
+                  for pk, (principal, interest) in detail["receivables"].items())
     if not rows:
         return
     values = ", ".join(["(%s::bigint, %s::bigint)"] * len(rows))
@@ -144,7 +153,7 @@ def _receivables_received(repayment: Repayment, now: dt.datetime) -> None:
         cursor.execute(
             f"UPDATE {ReceivablePlan._meta.db_table} AS r SET status = %s, received_at = %s, "  # noqa: S608
             f"received_amount = v.amount FROM (VALUES {values}) AS v(id, amount) WHERE r.id = v.id",
-            [RECEIVED, now, *(x for row in sorted(rows) for x in row)])
+            [RECEIVED, now, *(x for row in rows for x in row)])
 
 
 def _on_cancel(record: DepositoryRequest) -> None:

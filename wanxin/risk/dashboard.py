@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from wanxin.backoffice import tiles
+from wanxin.audit import tiles
 
 from . import domain
 from .models import RuleCheck

@@ -38,21 +38,11 @@ def _int(label, **kwargs) -> forms.IntegerField:
     return forms.IntegerField(label=label, required=False, min_value=-BIG, max_value=BIG, **kwargs)
 
 
-class YuanField(forms.DecimalField):
-    """Yuan with at most two decimals → fen (negative values pass, for the service to refuse)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(max_digits=16, decimal_places=2, required=False, **kwargs)
-
-    def clean(self, value):
-        yuan = super().clean(value)
-        return None if yuan is None else int(yuan * 100)
-
-
 class RuleForm(forms.Form):
     scope = forms.CharField(label=_("Applies to (credit rating, or ip / phone)"), required=False, max_length=8)
     action = forms.ChoiceField(label=_("When hit"), choices=Action.choices)
-    amount = YuanField(label=_("Amount limit (yuan)"))
+    # Negative amounts pass, for the service to refuse with the rule's own message.
+    amount = inputs.YuanField(label=_("Amount limit (yuan)"), required=False, minimum=-BIG, maximum=BIG)
     count = _int(_("Count"))
     percent = forms.DecimalField(label=_("Share (%)"), required=False, max_digits=9, decimal_places=4)
     multiple = forms.DecimalField(label=_("Multiple"), required=False, max_digits=9, decimal_places=4)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wanxin.backoffice.access import require_operator_permission
+from wanxin.audit.guards import require_operator_permission
 from wanxin.core.errors import NotFound, WanxinError
 
 from . import domain, selectors, services

@@ -291,7 +291,7 @@ def test_logout_page_asks_then_logs_out_on_post(client, customer):
 
 def test_profile_page_is_for_logged_in_customers_only(client, customer, operator):
     anonymous = client.get("/accounts/")
-    assert anonymous.status_code == 302 and anonymous["Location"] == "/accounts/login?next=%2Faccounts%2F"
+    assert anonymous.status_code == 302 and anonymous["Location"] == "/accounts/login?next=/accounts/"
     client.force_login(operator)
     refused = client.get("/accounts/")
     assert refused.status_code == 403 and "back office" in refused.content.decode()

@@ -55,6 +55,7 @@ from .lifecycle import (
     check_account_status,
     check_move,
     line_status,
+    liquidation_distance,
 )
 from .quote import Quote, parse_date, parse_whole, quote
 from .rules import (
@@ -92,7 +93,7 @@ __all__ = [
     "IllegalTransition", "Lines", "ProductTerms", "Quote", "RuleError", "Settlement", "TradingCalendar",
     "allocated_for", "assess", "charge_dates", "charge_fee", "check_account_status", "check_choice",
     "check_exposure", "check_move", "check_product", "check_profit_withdrawal", "check_span", "end_date",
-    "ends_at", "exposure_limit", "fee_per_charge", "fee_schedule", "gettext_noop", "line_status", "lines",
+    "ends_at", "exposure_limit", "fee_per_charge", "fee_schedule", "gettext_noop", "line_status", "lines", "liquidation_distance",
     "month_offset", "overall_result", "parse_date", "parse_whole", "quote", "risk_fund", "settle",
     "trading_start", "withdrawable_profit",
 ]

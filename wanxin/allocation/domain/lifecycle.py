@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from wanxin.core.money import MAX_AMOUNT_FEN
 
@@ -71,6 +72,13 @@ def line_status(total_assets: int, *, warning_line: int, liquidation_line: int) 
     if total_assets <= warning_line:
         return WARNING
     return IN_PROGRESS
+
+
+def liquidation_distance(total_assets: int, *, liquidation_line: int, deposit: int) -> tuple[int, Decimal]:
+    """How far the total assets are above the liquidation line: in fen, and as a percentage of
+    the deposit (what the customer stands to lose), two places rounded half up. Negative: below."""
+    distance = total_assets - liquidation_line
+    return distance, (Decimal(distance) * 100 / Decimal(deposit)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

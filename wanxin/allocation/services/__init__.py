@@ -15,7 +15,7 @@ from .common import (
     release_issue,
     require,
 )
-from .fees import FeeRun, arrears_add, auto_renew_set, fees_charge
+from .fees import RENEWABLE, FeeRun, arrears_add, auto_renew_set, fees_charge
 from .paying import ApplicationInput, allocation_apply, risk_fund_make_up
 from .requests import extension_apply, request_apply, request_approve, request_for, request_reject
 from .review import (
@@ -41,6 +41,7 @@ from .status import ImportResult, status_record, statuses_import
 __all__ = [
     "PLATFORM_CAPITAL",
     "PLATFORM_INCOME",
+    "RENEWABLE",
     "SETTLING",
     "ApplicationInput",
     "FeeRun",

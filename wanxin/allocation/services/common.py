@@ -9,9 +9,8 @@ import logging
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wanxin.backoffice import roles
-from wanxin.backoffice.services import Forbidden
-from wanxin.core.errors import Conflict, NotFound, WanxinError
+from wanxin.audit.guards import customer_require, operator_require
+from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.ids import new_request_no
 from wanxin.depository import services as depository
 from wanxin.funds.models import DepositoryAccount
@@ -26,16 +25,9 @@ REQUIRED_AUTH = ("ALLOCATION", "ALLOCATION_FEE")
 Purpose = BankRequest.Purpose
 
 
-def require(actor, codename: str) -> None:
-    """An active operator holding ``backoffice.<codename>``."""
-    if actor is None or not (getattr(actor, "is_operator", False) and actor.is_active
-                             and actor.has_perm(roles.perm(codename))):
-        raise Forbidden(_("You do not have permission to do this."), code="forbidden")
-
-
-def customer_only(user) -> None:
-    if user is None or not user.is_authenticated or not getattr(user, "is_customer", False):
-        raise WanxinError(_("Only customers can do this."), code="not_customer", status=403)
+# The foundation's guards, under the names the allocation services use.
+require = operator_require
+customer_only = customer_require
 
 
 def open_account(user) -> DepositoryAccount:

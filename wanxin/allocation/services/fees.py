@@ -1,13 +1,16 @@
 """The fee run: every running allocation pays each charge of its schedule that has come
 (after the first, paid up front), once per (allocation, date) whatever the number of
 runs; a charge the available balance cannot cover becomes arrears (as does one the bank
-refuses). The same run starts termination of allocations whose term has ended.
+refuses). The same run renews or starts termination of allocations whose term has ended.
 
-Each allocation is charged in its own transaction under its row lock; its transfers are
-sent after that commit and their results applied in ``results.py``. Different allocations
-are charged concurrently by ``ALLOCATION_FEE_WORKERS`` threads, each with its own database
-connection, so the bank's round trips overlap (the row lock and the unique
-``FeeCharge(allocation, date)`` keep each charge to one whatever runs beside it)."""
+The running allocations are taken in chunks of ``ALLOCATION_FEE_BATCH`` (at most 1,000):
+each chunk is decided and written in one transaction, set-based (``fee_plan``), and its
+transfers are sent after that commit as bank ``BATCH``es whose answers are applied in one
+transaction each (``fee_sending``, ``results.fee_results_apply``). ``ALLOCATION_FEE_WORKERS``
+threads, each with its own database connection, take chunks at once, so one chunk's round
+trip overlaps the next one's writing. A run first sends again the transfers an earlier run
+left waiting (killed between its commit and the bank's answer): each allocation is charged
+once for a date whatever was killed where (docs/benchmarks.md, allocation fee run)."""
 
 from __future__ import annotations
 
@@ -23,12 +26,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wanxin.core.errors import Conflict
-from wanxin.funds.models import DepositoryAccount
 
 from .. import domain, selectors
 from ..errors import Invalid
-from ..models import Allocation, FeeCharge, FundRecord
-from .common import customer_only, fee_issue, locked, move, owned_locked
+from ..models import Allocation, FundRecord
+from .common import customer_only, owned_locked
+from .fee_plan import Schedules, chunk_plan
+from .fee_sending import batch_size, pending_transfers, transfers_send
 
 log = logging.getLogger("wanxin.allocation")
 
@@ -38,8 +42,9 @@ class FeeRun:
     charged: int = 0  # transfers sent to the bank
     arrears: int = 0  # charges the balance could not cover
     ended: int = 0  # allocations whose term ended: termination started
-    errors: int = 0  # allocations whose charging failed unexpectedly (logged; the others go on)
+    errors: int = 0  # chunks whose charging failed unexpectedly (logged; the others go on)
     renewed: int = 0  # MONTHLY allocations renewed automatically by a month
+    resent: int = 0  # transfers an earlier run left waiting, sent again (not in ``counts``)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **counts: int) -> None:
@@ -50,69 +55,6 @@ class FeeRun:
     def counts(self) -> dict[str, int]:
         return {"charged": self.charged, "arrears": self.arrears, "ended": self.ended, "errors": self.errors,
                 "renewed": self.renewed}
-
-
-def _term_over(allocation: Allocation, now: dt.datetime, calendar: domain.TradingCalendar) -> bool:
-    if allocation.end_date is None:
-        return False
-    ends = domain.ends_at(allocation.product_type, allocation.start_date, allocation.duration, calendar)
-    return now >= ends
-
-
-def _charge_one(allocation_id: int, today: dt.date, now: dt.datetime, run: FeeRun,
-                calendar: domain.TradingCalendar) -> None:
-    """``calendar`` is the run's (every holiday from the earliest running start on)."""
-    with transaction.atomic():
-        allocation = locked(allocation_id)
-        if allocation.status not in domain.RUNNING or allocation.start_date is None:
-            return
-        dates = domain.charge_dates(allocation.product_type, allocation.start_date, allocation.duration, calendar)
-        charged = set(allocation.fee_charges.values_list("date", flat=True))
-        account = DepositoryAccount.objects.filter(user_id=allocation.customer_id).first()
-        available = account.available if account else 0
-        for day in dates[1:]:  # the first was paid up front
-            if day > today or day in charged:
-                continue
-            outcome = domain.charge_fee(allocation.fee, max(available, 0))
-            if outcome.paid:
-                owned = fee_issue(allocation, allocation.fee)
-                FeeCharge.objects.create(allocation=allocation, date=day, amount=allocation.fee,
-                                         request_no=owned.request_no)
-                available -= outcome.paid
-                run.add(charged=1)
-            else:
-                FeeCharge.objects.create(allocation=allocation, date=day, amount=allocation.fee,
-                                         status=FeeCharge.Status.ARREARS)
-                arrears_add(allocation, allocation.fee, note=day.isoformat())
-                run.add(arrears=1)
-        # A MONTHLY allocation set to renew takes one more month while its balance covers
-        # the next month's fee (dated start + duration months: the end it passes); without
-        # renewal, or without the money, reaching the end starts termination.
-        while allocation.status in domain.RUNNING and _term_over(allocation, now, calendar):
-            if not (allocation.auto_renew and allocation.product_type == domain.MONTHLY
-                    and domain.charge_fee(allocation.fee, max(available, 0)).paid):
-                move(allocation, domain.TERMINATION_REQUESTED, note=_("the term ended"))
-                run.add(ended=1)
-                break
-            _renew(allocation, calendar)
-            available -= allocation.fee
-            run.add(charged=1, renewed=1)
-
-
-def _renew(allocation: Allocation, calendar: domain.TradingCalendar) -> None:
-    """One more month: the fee of the month that starts at the old end is charged (a
-    transfer, as any charge of the run) and the end moves a month on, still counted from
-    the original start."""
-    day = domain.end_date(allocation.product_type, allocation.start_date, allocation.duration, calendar)
-    duration = allocation.duration + 1
-    end = domain.end_date(allocation.product_type, allocation.start_date, duration, calendar)
-    Allocation.objects.filter(pk=allocation.pk).update(duration=duration, end_date=end, updated_at=timezone.now())
-    allocation.duration, allocation.end_date = duration, end
-    owned = fee_issue(allocation, allocation.fee)
-    FeeCharge.objects.create(allocation=allocation, date=day, amount=allocation.fee, request_no=owned.request_no)
-    FundRecord.objects.create(allocation=allocation, kind=FundRecord.Kind.STATUS, status_from=allocation.status,
-                              status_to=allocation.status, note=_("renewed automatically until %(end)s")
-                              % {"end": end.isoformat()})
 
 
 # Before the end: from applying until termination is asked for.
@@ -145,40 +87,58 @@ def fee_workers() -> int:
     return max(1, int(settings.ALLOCATION_FEE_WORKERS))
 
 
+def _chunk_charge(ids: list[int], *, today: dt.date, now: dt.datetime, schedules: Schedules, run: FeeRun) -> None:
+    plan = chunk_plan(ids, today=today, now=now, schedules=schedules)
+    run.add(charged=plan.charged, arrears=plan.arrears, renewed=plan.renewed, ended=plan.ended)
+    transfers_send(plan.transfers)
+
+
 def fees_charge(*, today: dt.date | None = None, now: dt.datetime | None = None,
                 workers: int | None = None) -> FeeRun:
-    """Charge every running allocation what has come due by ``today`` (Beijing), with up to
-    ``workers`` threads (``ALLOCATION_FEE_WORKERS``)."""
+    """Charge every running allocation what has come due by ``today`` (Beijing), in chunks
+    taken by up to ``workers`` threads (``ALLOCATION_FEE_WORKERS``)."""
     now = now or timezone.now()
     today = today or now.astimezone(domain.BEIJING).date()
     run = FeeRun()
+    leftovers = pending_transfers(created_before=timezone.now())
+    if leftovers:
+        log.warning("sending again %s fee transfers an earlier run left waiting", len(leftovers))
+        run.add(resent=len(leftovers))
+        transfers_send(leftovers)
+    # A customer's allocations go in one chunk where they fit, so the chunk spends each
+    # mirrored balance once (chunks are locked by primary key within).
     running = list(Allocation.objects.filter(status__in=domain.RUNNING, start_date__isnull=False)
-                   .order_by("pk").values_list("pk", "start_date"))
+                   .order_by("customer_id", "pk").values_list("pk", "start_date"))
     if not running:
         return run
-    calendar = selectors.trading_calendar(min(start for _, start in running))
-    todo = iter([pk for pk, _ in running])
+    schedules = Schedules(selectors.trading_calendar(min(start for _, start in running)))
+    size = batch_size()
+    chunks = [[pk for pk, _ in running[i:i + size]] for i in range(0, len(running), size)]
+    todo = iter(chunks)
     lock = threading.Lock()
+
+    def charge(ids: list[int]) -> None:
+        try:
+            _chunk_charge(ids, today=today, now=now, schedules=schedules, run=run)
+        except Exception:
+            log.exception("charging the fees of allocations %s…%s failed", ids[0], ids[-1])
+            run.add(errors=1)
 
     def work() -> None:
         try:
             while True:
                 with lock:
-                    pk = next(todo, None)
-                if pk is None:
+                    ids = next(todo, None)
+                if ids is None:
                     return
-                try:
-                    _charge_one(pk, today, now, run, calendar)
-                except Exception:
-                    log.exception("charging the fees of allocation %s failed", pk)
-                    run.add(errors=1)
+                charge(ids)
         finally:
             connections.close_all()  # this thread's connections (or back to the pool)
 
-    workers = min(fee_workers() if workers is None else max(1, workers), len(running))
-    if workers == 1:
-        for pk, _ in running:
-            _charge_one(pk, today, now, run, calendar)
+    workers = min(fee_workers() if workers is None else max(1, workers), len(chunks))
+    if workers == 1:  # in this thread; an error propagates, as it did one by one
+        for ids in chunks:
+            _chunk_charge(ids, today=today, now=now, schedules=schedules, run=run)
         return run
     threads = [threading.Thread(target=work, name=f"allocation-fees-{n}", daemon=True) for n in range(workers)]
     for thread in threads:

@@ -11,7 +11,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wanxin.backoffice.services import audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.money import MAX_AMOUNT_FEN, format_fen
 
@@ -102,6 +103,10 @@ def request_apply(*, customer, allocation_id: int, kind: str, amount: object) ->
                            code="request_open") from exc
 
 
+_APPROVED = {domain.TOP_UP: AuditAction.ALLOCATION_TOP_UP_APPROVE, domain.INCREASE: AuditAction.ALLOCATION_INCREASE_APPROVE,
+             domain.PROFIT_WITHDRAWAL: AuditAction.ALLOCATION_PROFIT_WITHDRAWAL_APPROVE}
+
+
 def _locked_request(request_id: int) -> tuple[Request, Allocation]:
     allocation_id = Request.objects.filter(pk=request_id).values_list("allocation_id", flat=True).first()
     if allocation_id is None:
@@ -128,7 +133,7 @@ def request_approve(*, operator, request_id: int) -> Request:
                            % {"status": allocation.status_label()}, code="bad_status")
         if request.kind == domain.EXTENSION:
             _extend(operator, request, allocation)
-            audit_record(actor=operator, action="allocation.extension_approve", target=allocation, before=None,
+            audit_record(actor=operator, action=AuditAction.ALLOCATION_EXTENSION_APPROVE, target=allocation, before=None,
                          after={"request": request.pk, "months": request.months})
             request.refresh_from_db()
             return request
@@ -155,7 +160,7 @@ def request_approve(*, operator, request_id: int) -> Request:
         domain.check_move(domain.REQUEST_MOVES, request.status, domain.R_APPROVED)
         Request.objects.filter(pk=request.pk).update(status=domain.R_APPROVED, decided_by=operator,
                                                      decided_at=timezone.now(), bank_request_no=owned.request_no)
-        audit_record(actor=operator, action=f"allocation.{request.kind.lower()}_approve", target=allocation,
+        audit_record(actor=operator, action=_APPROVED[request.kind], target=allocation,
                      before=None, after={"request": request.pk, "amount": request.amount})
     request.refresh_from_db()
     return request
@@ -172,7 +177,7 @@ def request_reject(*, operator, request_id: int, reason: str) -> Request:
             raise Conflict(_("This request is not waiting for approval."), code="bad_status")
         Request.objects.filter(pk=request.pk).update(status=domain.R_REJECTED, decided_by=operator,
                                                      decided_at=timezone.now(), note=reason)
-        audit_record(actor=operator, action="allocation.request_reject", target=allocation, before=None,
+        audit_record(actor=operator, action=AuditAction.ALLOCATION_REQUEST_REJECT, target=allocation, before=None,
                      after={"request": request.pk, "reason": reason})
     request.refresh_from_db()
     return request

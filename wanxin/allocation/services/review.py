@@ -17,7 +17,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wanxin.backoffice.services import audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict, WanxinError
 from wanxin.depository import services as depository
 
@@ -65,7 +66,7 @@ def call_record(*, operator, allocation_id: int, outcome: str, note: str = "",
                            % {"status": allocation.status_label()}, code="bad_status")
         call = CallRecord.objects.create(allocation=allocation, operator=operator, called_at=called_at,
                                          outcome=outcome, note=note)
-        audit_record(actor=operator, action="allocation.call", target=allocation, before=None,
+        audit_record(actor=operator, action=AuditAction.ALLOCATION_CALL, target=allocation, before=None,
                      after={"outcome": outcome, "called_at": called_at.isoformat()})
     return call
 
@@ -129,7 +130,7 @@ def allocation_approve(*, operator, allocation_id: int, sub_account_id: int,
              reviewed_by=operator, approved_at=now)
         if start == today:
             move(allocation, domain.IN_PROGRESS, note=_("trading starts today"))
-        audit_record(actor=operator, action="allocation.approve", target=allocation, before=before,
+        audit_record(actor=operator, action=AuditAction.ALLOCATION_APPROVE, target=allocation, before=before,
                      after=_state(allocation))
     return allocation
 
@@ -171,7 +172,7 @@ def allocation_reject(*, operator, allocation_id: int, reason: str) -> Allocatio
                          payload={"bizType": "ALLOCATION_FEE", "payer": PLATFORM_INCOME,
                                   "payee": allocation.customer.user_no, "amount": allocation.fees_paid},
                          prefix="WXAR")
-        audit_record(actor=operator, action="allocation.reject", target=allocation, before=before,
+        audit_record(actor=operator, action=AuditAction.ALLOCATION_REJECT, target=allocation, before=before,
                      after={**_state(allocation), "reason": reason})
     return allocation
 

@@ -15,8 +15,9 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wanxin.backoffice.duties import checker_independence_require
-from wanxin.backoffice.services import audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.duties import checker_independence_require
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.depository import services as depository
 
@@ -104,7 +105,7 @@ def settlement_propose(*, operator, allocation_id: int, final_total_assets: obje
         move(allocation, domain.SETTLEMENT_PROPOSED, actor=operator)
         Request.objects.filter(allocation=allocation, kind=domain.TERMINATION, status=domain.R_PENDING).update(
             status=domain.R_APPROVED, decided_by=operator, decided_at=timezone.now())
-        audit_record(actor=operator, action="allocation.settlement_propose", target=allocation, before=None,
+        audit_record(actor=operator, action=AuditAction.SETTLEMENT_PROPOSE, target=allocation, before=None,
                      after={"final_total_assets": final_total_assets, "settle": parts.settle})
     return settlement
 
@@ -165,7 +166,7 @@ def settlement_approve(*, checker, settlement_id: int) -> Settlement:
                                       actor=checker)
         Allocation.objects.filter(pk=allocation.pk).update(arrears=settlement.arrears_unpaid)
         settlement_progress(allocation)
-        audit_record(actor=checker, action="allocation.settlement_approve", target=allocation, before=None,
+        audit_record(actor=checker, action=AuditAction.SETTLEMENT_APPROVE, target=allocation, before=None,
                      after={"settlement": settlement.pk, "settle": settlement.settle})
     settlement.refresh_from_db()
     return settlement
@@ -212,7 +213,7 @@ def settlement_retry(*, operator, settlement_id: int) -> list[BankRequest]:
         before = set(allocation.bank_requests.values_list("pk", flat=True))
         settlement_progress(allocation)
         issued += list(allocation.bank_requests.exclude(pk__in=before))
-        audit_record(actor=operator, action="allocation.settlement_retry", target=allocation, before=None,
+        audit_record(actor=operator, action=AuditAction.SETTLEMENT_RETRY, target=allocation, before=None,
                      after={"refused": [r.request_no for r in refused], "issued": [r.request_no for r in issued]})
     return issued
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from wanxin.backoffice.services import audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict, WanxinError
 from wanxin.core.money import format_fen
 from wanxin.notifications.services import sms_send
@@ -76,7 +77,7 @@ def _apply(operator, allocation: Allocation, status: domain.AccountStatus) -> Da
                                                                  "day": status.day.isoformat()})
         if verdict.margin_call:
             _margin_call_after_commit(allocation, status.total_assets)
-    audit_record(actor=operator, action="allocation.status", target=allocation, before=None,
+    audit_record(actor=operator, action=AuditAction.ALLOCATION_STATUS, target=allocation, before=None,
                  after={"day": status.day.isoformat(), "total_assets": status.total_assets,
                         "status": allocation.status})
     return row

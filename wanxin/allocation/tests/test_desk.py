@@ -11,7 +11,7 @@ from django.test import Client
 
 from wanxin.allocation import domain, selectors, services
 from wanxin.allocation.models import Allocation, Product, Settlement, SubAccount
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.notifications import backends
 

@@ -10,7 +10,7 @@ import pytest
 
 from wanxin.allocation import domain, services
 from wanxin.allocation.models import Allocation, FeeCharge, Holiday, Product, SubAccount
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 
 from .conftest import allocation_customer, bank_balance, bank_income, books_balance

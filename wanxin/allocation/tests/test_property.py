@@ -1,5 +1,5 @@
 """A hypothesis property against the bank over live HTTP: for any sequence of statuses,
-top-ups, profit withdrawals, fee runs and a final settlement, what the bank moved equals
+top-ups, increases, profit withdrawals, fee runs and a final settlement, what the bank moved equals
 what the allocation's fund records say, the bank's accounts sum to zero, and nothing stays
 frozen."""
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from wanxin.allocation import domain, selectors, services
 from wanxin.allocation.models import Allocation, Product, SubAccount
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank.models import Account
 from wanxin.bank.staff import fund_platform_capital
@@ -30,6 +30,7 @@ DEPOSIT = 1_000_000  # the seeded daily product at ×2: allocated 2,000,000, fee
 ops = st.lists(st.one_of(
     st.tuples(st.just("status"), st.integers(2_000_000, 4_000_000)),
     st.tuples(st.just("top_up"), st.integers(1_000, 150_000)),
+    st.tuples(st.just("increase"), st.integers(1_000, 100_000)),
     st.tuples(st.just("withdraw"), st.integers(1, 100)),
     st.tuples(st.just("next_day"), st.just(0)),
 ), max_size=12)
@@ -68,6 +69,10 @@ def test_the_bank_moves_what_the_fund_records_say(live, steps, spare, final_shar
                     day=day, total_assets=value, market_value=value, available_cash=0, profit_loss=0))
             elif op == "top_up":
                 request = services.request_apply(customer=user, allocation_id=a.pk, kind=domain.TOP_UP, amount=value)
+                services.request_approve(operator=operator, request_id=request.pk)
+            elif op == "increase":
+                request = services.request_apply(customer=user, allocation_id=a.pk, kind=domain.INCREASE,
+                                                  amount=value)
                 services.request_approve(operator=operator, request_id=request.pk)
             elif op == "withdraw":
                 most = domain.withdrawable_profit(a.latest_total_assets or 0, a.total_capital)

@@ -11,7 +11,7 @@ import pytest
 
 from wanxin.allocation import domain, services
 from wanxin.allocation.models import Allocation, Product, Request, SubAccount
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank.models import Account
 from wanxin.core.errors import WanxinError

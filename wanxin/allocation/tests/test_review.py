@@ -10,8 +10,8 @@ from django.conf import settings as django_settings
 
 from wanxin.allocation import domain, services
 from wanxin.allocation.models import Allocation, Holiday, Product, SubAccount
-from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog
+from wanxin.audit import roles
+from wanxin.audit.models import AuditLog
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank.models import Account
 from wanxin.bank.staff import fund_platform_capital

@@ -10,7 +10,7 @@ from django.test import Client
 
 from wanxin.allocation import domain, services
 from wanxin.allocation.models import Allocation, Product, SubAccount
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 
 from .conftest import allocation_customer
@@ -108,3 +108,34 @@ def test_api_and_page_ask_for_an_extension(running):
                         follow=True).content.decode()
     assert "already open" in again
     assert Request.objects.filter(allocation=allocation, kind="EXTENSION").count() == 1
+
+
+def test_page_turns_auto_renew_on_and_off_for_its_owner_only(running):
+    allocation, client = running
+    url = f"/allocation/mine/{allocation.pk}/auto-renew"
+    page = client.get(f"/allocation/mine/{allocation.pk}").content.decode()
+    assert 'id="auto-renew" class="off"' in page
+    assert 'data-confirm="Renew automatically? At each end the next month' in page and "fee of ¥450.00" in page
+    stranger = Client()
+    stranger.force_login(allocation_customer(0))
+    assert stranger.post(url, {"on": "1"}).status_code == 404
+    assert stranger.get(f"/allocation/mine/{allocation.pk}").status_code == 404
+    bad = client.post(url, {"on": "yes"})
+    assert bad.status_code == 400 and "Say whether to renew automatically (true or false)." in bad.content.decode()
+    assert Allocation.objects.get(pk=allocation.pk).auto_renew is False
+
+    on = client.post(url, {"on": "1"}, follow=True).content.decode()
+    assert "Automatic renewal is on." in on and 'id="auto-renew" class="on"' in on
+    assert "Stop renewing automatically? Without an extension the allocation then ends on 2026-12-29." in on
+    assert Allocation.objects.get(pk=allocation.pk).auto_renew is True
+    chinese = client.get(f"/allocation/mine/{allocation.pk}", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "自动续约已开启" in chinese
+    off = client.post(url, {"on": "0"}, follow=True).content.decode()
+    assert "Automatic renewal is off." in off and 'id="auto-renew" class="off"' in off
+    assert Allocation.objects.get(pk=allocation.pk).auto_renew is False
+
+    client.post(f"/allocation/mine/{allocation.pk}/terminate", {"reason": "enough"})  # ending: no renewal any more
+    assert 'id="auto-renew-form"' not in client.get(f"/allocation/mine/{allocation.pk}").content.decode()
+    late = client.post(url, {"on": "1"})
+    assert late.status_code == 409 and "Only a monthly allocation that is not yet ending" in late.content.decode()
+    assert Allocation.objects.get(pk=allocation.pk).auto_renew is False

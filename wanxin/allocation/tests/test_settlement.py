@@ -11,7 +11,7 @@ import pytest
 
 from wanxin.allocation import domain, services
 from wanxin.allocation.models import Allocation, Product, Settlement, SubAccount
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank.models import Account
 from wanxin.core.errors import WanxinError
@@ -160,7 +160,7 @@ def test_approval_needs_settle_allocation_from_a_checker_independent_of_the_prop
     from django.contrib.auth.models import Group, Permission
 
     from wanxin.accounts.models import User
-    from wanxin.backoffice.models import RoleGrant
+    from wanxin.audit.models import RoleGrant
 
     settlement = services.settlement_propose(operator=operator, allocation_id=terminating.pk,
                                              final_total_assets=4_000_004)

@@ -9,7 +9,7 @@ import pytest
 
 from wanxin.allocation import domain, services
 from wanxin.allocation.models import Allocation, DailyStatus, Product, SubAccount
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.core.errors import WanxinError
 from wanxin.notifications import backends

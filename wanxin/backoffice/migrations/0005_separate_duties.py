@@ -8,7 +8,7 @@ from django.utils import timezone
 
 
 def forward(apps, schema_editor):
-    from wanxin.backoffice import roles
+    from wanxin.audit import roles
     from wanxin.backoffice.services import roles_sync
 
     roles_sync(apps)

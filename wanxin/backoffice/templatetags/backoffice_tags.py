@@ -5,7 +5,8 @@ import json
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 
-from wanxin.backoffice import audit_display, labels
+from wanxin.audit import display as audit_display
+from wanxin.backoffice import labels
 
 register = template.Library()
 

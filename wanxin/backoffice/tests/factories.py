@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from wanxin.accounts.models import User
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.services import roles_sync
 
 _seq = itertools.count(1)

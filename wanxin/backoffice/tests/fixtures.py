@@ -27,6 +27,6 @@ def stored_files(root) -> list:
 def _audit_context_cleared():
     # The audit address lives in a context variable that the last request of a previous
     # test may have left set; a test calling audit_record directly must not inherit it.
-    from wanxin.backoffice.services import audit_context_clear
+    from wanxin.audit.context import audit_context_clear
 
     audit_context_clear()

@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 
 from wanxin.accounts.models import User
-from wanxin.backoffice import duties, roles
-from wanxin.backoffice.models import AuditLog, RoleGrant
+from wanxin.audit import duties, roles
+from wanxin.audit.guards import Forbidden
+from wanxin.audit.models import AuditLog, RoleGrant
 from wanxin.backoffice.services import (
-    Forbidden,
     grant_cancel,
     grant_confirm,
     grant_propose,
@@ -266,4 +266,4 @@ def test_django_admin_cannot_edit_roles_or_grants(client):
                                Group.objects.get(name=roles.FINANCE_OFFICER).permissions.values_list("pk", flat=True))})
     assert response.status_code == 403
     assert set(group.permissions.values_list("codename", flat=True)) == before
-    assert client.get("/backoffice/admin/backoffice/rolegrant/add/").status_code == 403
+    assert client.get("/backoffice/admin/audit/rolegrant/add/").status_code == 403

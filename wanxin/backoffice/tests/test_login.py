@@ -6,7 +6,7 @@ import pytest
 from axes.models import AccessAttempt
 
 from wanxin.accounts.models import User
-from wanxin.backoffice.models import AuditLog
+from wanxin.audit.models import AuditLog
 
 from . import factories as f
 

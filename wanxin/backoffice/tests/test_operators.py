@@ -9,10 +9,10 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
 from wanxin.accounts.models import User
-from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog, RoleGrant
+from wanxin.audit import roles
+from wanxin.audit.guards import Forbidden
+from wanxin.audit.models import AuditLog, RoleGrant
 from wanxin.backoffice.services import (
-    Forbidden,
     operator_create,
     operator_deactivate,
     operator_roles_set,

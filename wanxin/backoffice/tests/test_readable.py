@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from wanxin.accounts.models import User
-from wanxin.backoffice import roles
-from wanxin.backoffice.services import audit_record
+from wanxin.audit import roles
+from wanxin.audit.log import audit_record
 
 from . import factories as f
 

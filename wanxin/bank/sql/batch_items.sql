@@ -1,5 +1,6 @@
 -- The BATCH fast path (PROTOCOL §5a; wanxin/bank/batch.py): a run of consecutive
--- USER_PRE_TRANSACTION items and TRANSFER-out-of-a-freeze items, each already claimed
+-- USER_PRE_TRANSACTION items and TRANSFER items from a customer to a platform account (out
+-- of a freeze, or plain from the available balance: the fee runs' transfers), each already claimed
 -- (its bank_bankrequest row exists, PROCESSING), executed in list order in ONE round trip.
 --
 -- Each item runs in its own BEGIN … EXCEPTION block (a subtransaction: a refusal undoes that
@@ -11,7 +12,8 @@
 -- [account id, amount]) for the caller to apply with the batch's other platform-account
 -- credits, one history row per item, just before COMMIT (hot rows locked briefly).
 --
--- Changing this file needs a new migration that runs it again (0003 read it once).
+-- Changing this file needs a new migration that runs it again (0004 read it once; 0005 the
+-- plain transfers).
 CREATE OR REPLACE FUNCTION bank_batch_items(p_platform text, p_items jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -69,7 +71,7 @@ BEGIN
                 VALUES (v_id, acc.id, d->>'bizType', v_project, v_amount, v_amount, 'FROZEN', v_now);
                 fields := jsonb_build_object('userNo', acc.account_no, 'amount', v_amount, 'frozen', v_amount);
                 v_biz := d->>'bizType'; v_user := acc.account_no; v_cp := v_project;
-            ELSE  -- TRANSFER out of a freeze: a customer payer, a platform payee (validated before)
+            ELSE  -- TRANSFER, out of a freeze or plain: a customer payer, a platform payee (batch._fast)
                 SELECT id, kind, status, account_no, auth_list INTO acc FROM bank_account
                  WHERE platform_no = p_platform AND account_no = d->>'payer';
                 IF NOT FOUND OR acc.kind <> 'CUSTOMER' OR acc.status <> 'OPEN' THEN
@@ -81,38 +83,52 @@ BEGIN
                     RAISE SQLSTATE 'WX001' USING MESSAGE = '30002',
                         DETAIL = (d->>'bizType') || ' is not authorised by ' || acc.account_no;
                 END IF;
-                SELECT f.id, f.account_id, f.biz_type, f.remaining, f.status INTO frz
-                  FROM bank_freeze f JOIN bank_bankrequest r ON r.id = f.request_id
-                 WHERE r.platform_no = p_platform AND r.request_no = d->>'preRequestNo' FOR UPDATE OF f;
-                IF NOT FOUND OR frz.status <> 'FROZEN' THEN
-                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30010',
-                        DETAIL = 'pre-transaction ' || (d->>'preRequestNo') || ' is not frozen';
+                IF d ? 'preRequestNo' THEN
+                    SELECT f.id, f.account_id, f.biz_type, f.remaining, f.status INTO frz
+                      FROM bank_freeze f JOIN bank_bankrequest r ON r.id = f.request_id
+                     WHERE r.platform_no = p_platform AND r.request_no = d->>'preRequestNo' FOR UPDATE OF f;
+                    IF NOT FOUND OR frz.status <> 'FROZEN' THEN
+                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30010',
+                            DETAIL = 'pre-transaction ' || (d->>'preRequestNo') || ' is not frozen';
+                    END IF;
+                    IF frz.account_id <> acc.id THEN
+                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30010',
+                            DETAIL = 'the pre-transaction belongs to another customer';
+                    END IF;
+                    IF frz.biz_type <> 'ALLOCATION' THEN
+                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30010',
+                            DETAIL = 'a ' || frz.biz_type || ' freeze cannot pay a TRANSFER';
+                    END IF;
+                    IF frz.remaining < v_amount THEN
+                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30011', DETAIL = 'only ' || frz.remaining || ' remains frozen';
+                    END IF;
+                    UPDATE bank_freeze SET remaining = remaining - v_amount,
+                           status = CASE WHEN remaining = v_amount THEN 'POSTED' ELSE 'FROZEN' END
+                     WHERE id = frz.id;
+                    v_after := NULL;
+                    WITH u AS (UPDATE bank_account SET frozen = frozen - v_amount
+                                WHERE id = acc.id AND frozen - v_amount >= 0 RETURNING id, available, frozen)
+                    INSERT INTO bank_balancechange (account_id, request_id, delta_available, delta_frozen,
+                                                    available_after, frozen_after, created_at)
+                    SELECT id, v_id, 0, -v_amount, available, frozen, v_now FROM u RETURNING id INTO v_after;
+                    IF v_after IS NULL THEN
+                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30042', DETAIL = 'insufficient available balance';
+                    END IF;
+                    INSERT INTO bank_transfer (request_id, debit_id, credit_id, amount, freeze_id, created_at)
+                    VALUES (v_id, acc.id, payee.id, v_amount, frz.id, v_now);
+                ELSE  -- a plain TRANSFER: the customer's available balance to the platform account
+                    v_after := NULL;
+                    WITH u AS (UPDATE bank_account SET available = available - v_amount
+                                WHERE id = acc.id AND available - v_amount >= 0 RETURNING id, available, frozen)
+                    INSERT INTO bank_balancechange (account_id, request_id, delta_available, delta_frozen,
+                                                    available_after, frozen_after, created_at)
+                    SELECT id, v_id, -v_amount, 0, available, frozen, v_now FROM u RETURNING id INTO v_after;
+                    IF v_after IS NULL THEN
+                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30042', DETAIL = 'insufficient available balance';
+                    END IF;
+                    INSERT INTO bank_transfer (request_id, debit_id, credit_id, amount, freeze_id, created_at)
+                    VALUES (v_id, acc.id, payee.id, v_amount, NULL, v_now);
                 END IF;
-                IF frz.account_id <> acc.id THEN
-                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30010',
-                        DETAIL = 'the pre-transaction belongs to another customer';
-                END IF;
-                IF frz.biz_type <> 'ALLOCATION' THEN
-                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30010',
-                        DETAIL = 'a ' || frz.biz_type || ' freeze cannot pay a TRANSFER';
-                END IF;
-                IF frz.remaining < v_amount THEN
-                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30011', DETAIL = 'only ' || frz.remaining || ' remains frozen';
-                END IF;
-                UPDATE bank_freeze SET remaining = remaining - v_amount,
-                       status = CASE WHEN remaining = v_amount THEN 'POSTED' ELSE 'FROZEN' END
-                 WHERE id = frz.id;
-                v_after := NULL;
-                WITH u AS (UPDATE bank_account SET frozen = frozen - v_amount
-                            WHERE id = acc.id AND frozen - v_amount >= 0 RETURNING id, available, frozen)
-                INSERT INTO bank_balancechange (account_id, request_id, delta_available, delta_frozen,
-                                                available_after, frozen_after, created_at)
-                SELECT id, v_id, 0, -v_amount, available, frozen, v_now FROM u RETURNING id INTO v_after;
-                IF v_after IS NULL THEN
-                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30042', DETAIL = 'insufficient available balance';
-                END IF;
-                INSERT INTO bank_transfer (request_id, debit_id, credit_id, amount, freeze_id, created_at)
-                VALUES (v_id, acc.id, payee.id, v_amount, frz.id, v_now);
                 credit := jsonb_build_array(payee.id, v_amount);
                 fields := jsonb_build_object('payer', acc.account_no, 'payee', payee.account_no, 'amount', v_amount);
                 v_biz := d->>'bizType'; v_user := acc.account_no; v_cp := payee.account_no;

@@ -20,6 +20,7 @@ from wanxin.bank.models import Account, BankRequest, Freeze
 from wanxin.bank.tests.helpers import open_account, recharge
 from wanxin.protocol import codes, envelope
 from wanxin.testing import fits_connections
+from wanxin.testing.bank import bank_balance as balance
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "bank"])
 DB = "bank"
@@ -34,11 +35,6 @@ def customer(platform_key, user_no: str, n: int, funds: int) -> None:
     assert open_account(platform_key, user_no, id_suffix=f"{n:08d}").status == "SUCCESS"
     if funds:
         assert recharge(platform_key, user_no, funds).status == "SUCCESS"
-
-
-def balance(user_no: str) -> tuple[int, int]:
-    a = Account.objects.using(DB).get(account_no=user_no)
-    return a.available, a.frozen
 
 
 def recorded() -> int:
@@ -147,6 +143,53 @@ def test_each_item_gets_exactly_its_result_alone(bank, platform_key):
     content, _ = statements.render(settings.PLATFORM_NO, BankRequest.objects.using(DB)
                                    .get(request_no="Br1").finished_at.astimezone().date())
     assert "\nBr4,TRANSFER,ALLOCATION_FEE,Bu1,PLATFORM_INCOME,100," in content
+    assert_ledger_sound()
+
+
+def plain_transfers(side: str) -> list[tuple[str, dict[str, Any]]]:
+    """Plain TRANSFERs from customers to a platform account (the fee runs' charges, on the
+    fast path) between items that change what they see."""
+    u1 = f"{side}u1"
+
+    def fee(n: str, payer: str, amount: int, **change: Any) -> tuple[str, dict[str, Any]]:
+        return ("TRANSFER", {"requestNo": f"{side}p{n}", "bizType": "ALLOCATION_FEE", "payer": payer,
+                             "payee": "PLATFORM_INCOME", "amount": amount, **change})
+
+    return [
+        fee("1", u1, 400),                                                                 # succeeds
+        ("USER_PRE_TRANSACTION", {"requestNo": f"{side}p2", "userNo": u1, "bizType": "ALLOCATION",
+                                  "amount": 500}),                                         # leaves 100
+        fee("3", u1, 101),                                                                 # 30042
+        fee("4", u1, 100),                                                                 # all that is left
+        fee("5", f"{side}u3", 1),                                                          # 30002
+        fee("6", f"{side}nobody", 1),                                                      # 30001
+        fee("7", u1, 1, payee="PLATFORM_CAPITAL", bizType="ALLOCATION_SETTLE"),            # 30042: nothing left
+        ("TRANSFER", {"requestNo": f"{side}p8", "bizType": "COMPENSATION", "payer": "PLATFORM_INCOME",
+                      "payee": u1, "amount": 50}),                                         # the slow path
+        fee("9", u1, 50),                                                                  # sees item 8
+    ]
+
+
+def test_plain_transfers_on_the_fast_path_get_exactly_their_result_alone(bank, platform_key):
+    for side, n in (("S", 11), ("B", 13)):
+        customer(platform_key, f"{side}u1", n, 1_000)
+        assert open_account(platform_key, f"{side}u3", auth=["TENDER"], id_suffix=f"{n + 1:08d}").status == "SUCCESS"
+    alone = [bank.call(service, **data) for service, data in plain_transfers("S")]
+    batched = send_batch(bank, "Bplain", plain_transfers("B"))
+
+    assert [r["respCode"] for r in batched["results"]] == [
+        "00000", "00000", "30042", "00000", "30002", "30001", "30042", "00000", "00000"]
+    def unsided(results: list[dict[str, Any]], side: str) -> Any:
+        return json.loads(re.sub(rf'(?<=["\s]){side}(?=u1|u3|nobody|p\d)', "", json.dumps(results, sort_keys=True)))
+
+    assert unsided(batched["results"], "B") == unsided(alone, "S")
+    assert balance("Bu1") == balance("Su1") == (0, 500)
+    again = send_batch(bank, "Bplain2", plain_transfers("B")[:1])  # a repeat in another batch: stored
+    assert again["results"] == batched["results"][:1] and balance("Bu1") == (0, 500)
+    rows = {r: list(BankRequest.objects.using(DB).filter(request_no=f"{r}p4").values_list(
+        "biz_type", "user_no", "counterparty", "amount", "moved_money")) for r in "SB"}
+    assert rows["B"] == [("ALLOCATION_FEE", "Bu1", "PLATFORM_INCOME", 100, True)]
+    assert rows["S"] == [("ALLOCATION_FEE", "Su1", "PLATFORM_INCOME", 100, True)]
     assert_ledger_sound()
 
 

@@ -21,6 +21,7 @@ from wanxin.bank.models import Account, BalanceChange, BankRequest, Freeze, Tran
 from wanxin.bank.tests.helpers import open_account, recharge
 from wanxin.protocol import codes, envelope
 from wanxin.testing import fits_connections
+from wanxin.testing.bank import bank_balance as balance
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,11 +41,6 @@ def customer(platform_key, user_no: str, n: int, funds: int) -> None:
     assert open_account(platform_key, user_no, id_suffix=f"{n:08d}").status == "SUCCESS"
     if funds:
         assert recharge(platform_key, user_no, funds).status == "SUCCESS"
-
-
-def balance(account_no: str) -> tuple[int, int]:
-    a = Account.objects.using(DB).get(account_no=account_no)
-    return a.available, a.frozen
 
 
 def race(bank, envelopes: list[dict[str, str]]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from wanxin.bank.models import Account, BankRequest, Freeze
 from wanxin.bank.tests.helpers import open_account, recharge
 from wanxin.core.ids import new_request_no
 from wanxin.protocol import codes, envelope, signing
+from wanxin.testing.bank import bank_balance as balance
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "bank"])
 
@@ -36,11 +37,6 @@ def funded(bank, platform_key):
 
 def recorded() -> int:
     return BankRequest.objects.using("bank").count()
-
-
-def balance(user_no: str) -> tuple[int, int]:
-    a = Account.objects.using("bank").get(account_no=user_no)
-    return a.available, a.frozen
 
 
 def assert_ledger_sound():

@@ -18,11 +18,12 @@ from django.test import Client
 from django.utils import timezone
 
 from wanxin.bank import gateway
-from wanxin.bank.models import Account, BankRequest, Freeze, Notification
+from wanxin.bank.models import BankRequest, Freeze, Notification
 from wanxin.bank.tests.helpers import TRADE_PASSWORD, open_account, recharge
 from wanxin.depository import results, services
 from wanxin.depository.models import DepositoryRequest
 from wanxin.protocol import messages
+from wanxin.testing.bank import bank_balance as balance
 
 CUSTOMER = "cust1"
 FUNDED = 1_000_000
@@ -110,11 +111,6 @@ def anonymous() -> Iterator[httpx.Client]:
 
 
 # -- bank-side observations -----------------------------------------------------------------
-
-
-def balance(account_no: str) -> tuple[int, int]:
-    a = Account.objects.using("bank").get(account_no=account_no)
-    return a.available, a.frozen
 
 
 def bank_requests(request_no: str) -> list[BankRequest]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 
 from wanxin.bank import invariants
-from wanxin.bank.models import Account, BalanceChange, BankRequest
+from wanxin.bank.models import BalanceChange, BankRequest
 from wanxin.bank.tests.helpers import open_account, recharge
 from wanxin.depository.client import batch_items, get_client
 from wanxin.protocol import codes
 from wanxin.protocol.codes import ProtocolError
+from wanxin.testing.bank import bank_balance as balance
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "bank"])
 DB = "bank"
@@ -25,11 +26,6 @@ def fast_trade_passwords(settings):
 def customer(platform_key, user_no: str, n: int, funds: int) -> None:
     assert open_account(platform_key, user_no, id_suffix=f"{n:08d}").status == "SUCCESS"
     assert recharge(platform_key, user_no, funds).status == "SUCCESS"
-
-
-def balance(user_no: str) -> tuple[int, int]:
-    a = Account.objects.using(DB).get(account_no=user_no)
-    return a.available, a.frozen
 
 
 def recorded() -> int:

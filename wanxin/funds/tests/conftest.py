@@ -13,13 +13,14 @@ from django.test import Client
 from django.utils import timezone
 
 from wanxin.bank import gateway, outbox
-from wanxin.bank.models import Account, BankRequest, Notification
+from wanxin.bank.models import BankRequest, Notification
 from wanxin.bank.tests.helpers import TRADE_PASSWORD
 from wanxin.core.identity import resident_id_check_char
 from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.models import DepositoryAccount, FundRecord
 from wanxin.testing import at_once
+from wanxin.testing.bank import bank_balance, bank_income  # noqa: F401  (shared; tests import them from here)
 
 User = get_user_model()
 _numbers = itertools.count(1)
@@ -115,16 +116,6 @@ def replay_notifications(request_no: str, *, copies: int = 1) -> int:
     if copies == 1:
         return outbox.deliver_due()
     return sum(at_once(lambda: outbox.deliver_due(limit=1), copies))
-
-
-def bank_balance(user_no: str) -> tuple[int, int]:
-    account = Account.objects.using("bank").get(account_no=user_no)
-    return account.available, account.frozen
-
-
-def bank_income() -> int:
-    account = Account.objects.using("bank").filter(account_no="PLATFORM_INCOME").first()
-    return account.available if account else 0
 
 
 def open_account(user, *, id_number: str | None = None) -> DepositoryAccount:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wanxin.accounts.auth import token_issue
-from wanxin.backoffice.models import AuditLog
+from wanxin.audit.models import AuditLog
 from wanxin.backoffice.tests import factories as f
 from wanxin.backoffice.tests.fixtures import stored_files
 from wanxin.kyc import services

@@ -122,7 +122,7 @@ def test_kyc_journey(browser, live_server, tmp_path):
 
 def test_super_admin_manages_operators_and_reads_the_audit_log(browser, live_server):
     from wanxin.accounts.models import User
-    from wanxin.backoffice import roles
+    from wanxin.audit import roles
 
     ARTIFACTS.mkdir(exist_ok=True)
     admin = f.operator(roles.SUPER_ADMIN, username="boss")

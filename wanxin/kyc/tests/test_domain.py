@@ -89,20 +89,6 @@ def test_size_limit_message(limit, message):
     assert str(refused.value) == f"The file is larger than {message}."
 
 
-@pytest.mark.parametrize(("text", "fen"), [
-    ("120000", 12_000_000), ("1,234.5", 123_450), ("0.01", 1), ("0", 0), (" 7.00 ", 700),
-    ("9999999999999.99", 999_999_999_999_999),
-])
-def test_parse_yuan(text, fen):
-    assert domain.parse_yuan(text) == fen
-
-
-@pytest.mark.parametrize("text", ["-1", "1.234", "abc", "1e5", "", "12.", ".5", "99999999999999", "NaN"])
-def test_parse_yuan_refuses(text):
-    with pytest.raises(KycError):
-        domain.parse_yuan(text)
-
-
 @pytest.mark.parametrize("value", [-1, 10**15 + 1, 1.0, True, "5"])
 def test_check_amount_refuses(value):
     with pytest.raises(KycError):

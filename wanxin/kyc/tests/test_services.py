@@ -9,9 +9,9 @@ import pytest
 from django.db import connection, connections
 from django.db import transaction as db_transaction
 
-from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog
-from wanxin.backoffice.services import Forbidden
+from wanxin.audit import roles
+from wanxin.audit.guards import Forbidden
+from wanxin.audit.models import AuditLog
 from wanxin.backoffice.tests import factories as f
 from wanxin.backoffice.tests.fixtures import stored_files
 from wanxin.core.errors import Conflict, NotFound, WanxinError

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wanxin.audit.guards import customer_require
 from wanxin.core.errors import Conflict
 from wanxin.core.money import format_fen
 from wanxin.funds.models import DepositoryAccount
@@ -17,7 +18,6 @@ from wanxin.kyc.selectors import approved_credit
 from wanxin.risk import services as risk
 
 from .. import domain, selectors
-from ..guards import customer_require
 from ..models import LoanApplication, Project
 from .transitions import project_move, rule_invalid
 

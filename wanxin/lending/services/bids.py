@@ -10,6 +10,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wanxin.audit.guards import customer_require
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.ids import new_request_no
 from wanxin.core.money import format_fen
@@ -20,7 +21,6 @@ from wanxin.funds.models import DepositoryAccount
 from wanxin.risk import services as risk
 
 from .. import domain, selectors
-from ..guards import customer_require
 from ..models import Project, Tender
 from .transitions import rule_invalid
 

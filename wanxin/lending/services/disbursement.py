@@ -9,13 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wanxin.backoffice.duties import checker_independence_require
-from wanxin.backoffice.services import audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.duties import checker_independence_require
+from wanxin.audit.guards import operator_require
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.depository import services as depository
 
 from .. import domain, locks, selectors
-from ..guards import operator_require
 from ..models import Disbursement, Tender
 from .transitions import Invalid, project_locked
 
@@ -34,7 +35,7 @@ def disbursement_propose(*, operator, project_id: int) -> Disbursement:
         proposal = Disbursement.objects.create(
             project=project, proposed_by=operator,
             commission=domain.service_fee(project.amount, project.service_fee_rate or Decimal(0)))
-        audit_record(actor=operator, action="loan.disbursement_propose", target=proposal, before=None,
+        audit_record(actor=operator, action=AuditAction.DISBURSEMENT_PROPOSE, target=proposal, before=None,
                      after={"project": project.project_no, "commission": proposal.commission})
     return proposal
 
@@ -78,7 +79,7 @@ def disbursement_approve(*, operator, disbursement_id: int) -> Disbursement:
             owner=proposal, user_no=selectors.user_no_of(project.borrower_id), amount=project.amount, prefix="WXL")
         Disbursement.objects.filter(pk=proposal.pk).update(status=Disbursement.Status.SENT, approved_by=operator,
                                                            decided_at=timezone.now(), request_no=record.request_no)
-        audit_record(actor=operator, action="loan.disbursement_approve", target=proposal,
+        audit_record(actor=operator, action=AuditAction.DISBURSEMENT_APPROVE, target=proposal,
                      before={"status": "PROPOSED"}, after={"status": "SENT", "request_no": record.request_no})
         depository.request_send_on_commit(record)
     proposal.refresh_from_db()
@@ -96,7 +97,7 @@ def disbursement_reject(*, operator, disbursement_id: int, reason: str) -> Disbu
                                      permission="approve_disbursement")
         Disbursement.objects.filter(pk=proposal.pk).update(status=Disbursement.Status.REJECTED, approved_by=operator,
                                                            decided_at=timezone.now(), note=reason)
-        audit_record(actor=operator, action="loan.disbursement_reject", target=proposal,
+        audit_record(actor=operator, action=AuditAction.DISBURSEMENT_REJECT, target=proposal,
                      before={"status": "PROPOSED"}, after={"status": "REJECTED", "reason": reason})
     proposal.refresh_from_db()
     return proposal

@@ -10,7 +10,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wanxin.backoffice.services import audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.guards import SYSTEM, operator_require
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.ids import new_request_no
 from wanxin.depository import services as depository
@@ -18,7 +20,6 @@ from wanxin.depository.models import DepositoryRequest
 from wanxin.notifications.services import sms_on_commit
 
 from .. import domain, locks, selectors
-from ..guards import operator_require
 from ..models import Disbursement, Project, Tender
 from .transitions import Invalid, project_locked, project_move, project_state, project_status_report
 
@@ -50,18 +51,18 @@ def refunds_issue(*, project_id: int) -> int:
     return issued
 
 
-def project_miscarry(*, operator=None, project_id: int, reason: str = "") -> Project:
+def project_miscarry(*, operator, project_id: int, reason: str = "") -> Project:
     """Cancel a collecting (or full, not yet disbursed) loan: MISCARRIED here and at the
-    bank, every frozen tender unfrozen, investors told. ``operator`` None is the window-close
-    job, which only miscarries a collecting loan whose window closed unfilled."""
-    if operator is not None:
+    bank, every frozen tender unfrozen, investors told. ``operator`` ``SYSTEM`` is the
+    window-close job, which only miscarries a collecting loan whose window closed unfilled."""
+    if operator is not SYSTEM:
         operator_require(operator, "review_loans")
         reason = " ".join((reason or "").split())
         if not reason or len(reason) > 300:
             raise Invalid(_("Say why the loan is cancelled (at most 300 characters)."), code="reason")
     with transaction.atomic():
         project = project_locked(project_id)
-        if operator is None:
+        if operator is SYSTEM:
             if (project.status != domain.COLLECTING or project.collect_until is None
                     or project.collect_until > timezone.now() or project.raised >= project.amount):
                 raise Conflict(_("This loan's window is still open or it is filled."), code="not_due")
@@ -73,8 +74,8 @@ def project_miscarry(*, operator=None, project_id: int, reason: str = "") -> Pro
         Disbursement.objects.filter(project=project, status=Disbursement.Status.PROPOSED).update(
             status=Disbursement.Status.CANCELLED, decided_at=timezone.now(), note="loan cancelled")
         project_status_report(project, domain.MISCARRIED)
-        if operator is not None:
-            audit_record(actor=operator, action="loan.miscarry", target=project, before=before,
+        if operator is not SYSTEM:
+            audit_record(actor=operator, action=AuditAction.LOAN_MISCARRY, target=project, before=before,
                          after={**project_state(project), "reason": reason})
         mobiles = (Tender.objects.filter(project=project, status__in=[domain.T_PENDING, domain.T_FROZEN])
                    .values_list("investor__mobile", flat=True).distinct())
@@ -95,7 +96,7 @@ def miscarry_due(*, now: dt.datetime | None = None) -> dict[str, int]:
                                  raised__lt=F("amount")).values_list("pk", flat=True)
     for pk in list(due):
         try:
-            project_miscarry(project_id=pk)
+            project_miscarry(operator=SYSTEM, project_id=pk)
             counts["miscarried"] += 1
         except Conflict:
             pass
@@ -106,7 +107,7 @@ def miscarry_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def release_reissue(owner, *, operator, action: str, pre_request_no: str, amount: int) -> DepositoryRequest:
+def release_reissue(owner, *, operator, action: AuditAction, pre_request_no: str, amount: int) -> DepositoryRequest:
     """Ask the bank again to release a freeze after it refused the owner's (a tender's or a
     repayment's) CANCEL_PRE_TRANSACTION: a new request with a new requestNo, only while the
     previous one stands refused; the owner is re-linked, the operator's action audited, and
@@ -134,6 +135,6 @@ def tender_release_retry(*, operator, tender_id: int) -> Tender:
             raise NotFound(_("No such tender."), code="not_found")
         if tender.status != domain.T_FROZEN or not tender.cancel_request_no:
             raise Conflict(_("Only a tender whose unfreeze the bank refused can be retried."), code="bad_status")
-        release_reissue(tender, operator=operator, action="tender.release_retry", pre_request_no=tender.request_no,
+        release_reissue(tender, operator=operator, action=AuditAction.TENDER_RELEASE_RETRY, pre_request_no=tender.request_no,
                         amount=tender.amount)
     return tender

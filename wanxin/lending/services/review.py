@@ -7,14 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wanxin.backoffice.services import audit_record
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.guards import operator_require
+from wanxin.audit.log import audit_record
 from wanxin.core.errors import Conflict
 from wanxin.depository import services as depository
 from wanxin.funds.models import DepositoryAccount
 from wanxin.notifications.services import sms_on_commit
 
 from .. import domain
-from ..guards import operator_require
 from ..models import Project
 from .transitions import Invalid, project_locked, project_move, project_state, rule_invalid
 
@@ -45,7 +46,7 @@ def project_approve(*, operator, project_id: int, terms: domain.Terms) -> Projec
         Project.objects.filter(pk=project.pk).update(
             **fields, reviewed_by=operator, reviewed_at=timezone.now(), create_request_no=record.request_no,
             bank_error="")
-        audit_record(actor=operator, action="loan.approve", target=project, before=before,
+        audit_record(actor=operator, action=AuditAction.LOAN_APPROVE, target=project, before=before,
                      after={**before, **{k: str(v) for k, v in fields.items()}, "request_no": record.request_no})
         depository.request_send_on_commit(record)
     project.refresh_from_db()
@@ -63,7 +64,7 @@ def project_reject(*, operator, project_id: int, reason: str) -> Project:
             raise Conflict(_("This loan was approved and is being registered at the bank."), code="bad_status")
         before = project_state(project)
         project_move(project, domain.REJECTED, review_reason=reason, reviewed_by=operator, reviewed_at=timezone.now())
-        audit_record(actor=operator, action="loan.reject", target=project, before=before,
+        audit_record(actor=operator, action=AuditAction.LOAN_REJECT, target=project, before=before,
                      after={**project_state(project), "reason": reason})
         sms_on_commit(project.borrower.mobile, "loan_rejected",
                           f"Your loan application {project.project_no} was not approved: {reason}")

@@ -11,10 +11,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
-from wanxin.bank.models import Account, Freeze
-from wanxin.bank.models import Project as BankProject
 from wanxin.bank.tests import helpers as bank_helpers
 from wanxin.funds.models import DepositoryAccount
 from wanxin.funds.tests.conftest import live  # noqa: F401  (fixture)
@@ -23,6 +21,8 @@ from wanxin.lending import domain, services
 from wanxin.lending.models import Project
 from wanxin.notifications import backends
 from wanxin.protocol import signing
+from wanxin.testing.bank import bank_balance, bank_frozen_on, bank_income, bank_project  # noqa: F401  (shared)
+from wanxin.testing.faults import outage  # noqa: F401  (fixture)
 
 User = get_user_model()
 
@@ -97,22 +97,3 @@ def collecting(borrower, reviewer, *, terms: domain.Terms = TERMS, **kwargs) -> 
     project.refresh_from_db()
     assert project.status == "COLLECTING", project.bank_error
     return project
-
-
-def bank_balance(user_no: str) -> tuple[int, int]:
-    account = Account.objects.using("bank").get(account_no=user_no)
-    return account.available, account.frozen
-
-
-def bank_income() -> int:
-    account = Account.objects.using("bank").filter(account_no="PLATFORM_INCOME").first()
-    return account.available if account else 0
-
-
-def bank_project(project_no: str) -> BankProject | None:
-    return BankProject.objects.using("bank").filter(project_no=project_no).first()
-
-
-def bank_frozen_on(project_no: str) -> int:
-    return sum(Freeze.objects.using("bank").filter(project_no=project_no, status="FROZEN")
-               .values_list("remaining", flat=True))

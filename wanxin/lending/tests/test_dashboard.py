@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.lending import services
 
@@ -43,5 +43,6 @@ def test_tiles_count_the_work_waiting_for_each_role(live, reviewer, finance):
     assert (theirs["Disbursements awaiting approval"], theirs["Releases the bank refused"]) == (1, 0)
     assert "Loan applications awaiting review" not in theirs
     assert set(tiles(f.operator(roles.RISK_OFFICER))) == {"Overdue periods", "Customers",
-                                                           "Actions blocked by risk rules (24 h)"}
+                                                           "Actions blocked by risk rules (24 h)",
+                                                           "Allocations in liquidation or below the warning line"}
     assert set(tiles(f.operator(roles.CUSTOMER_SERVICE))) == {"Customers"}

@@ -4,48 +4,18 @@ to agreement. Also double submits of a bid."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from wanxin.bank import invariants
-from wanxin.depository import services as depository
-from wanxin.depository.client import BankClient, BankUnavailable
 from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.models import FundRecord
 from wanxin.lending import services
 from wanxin.lending.models import Disbursement, Project, Tender
+from wanxin.testing.faults import recover
 
 from .conftest import bank_balance, bank_frozen_on, bank_project, collecting, customer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "bank"])
-
-
-@pytest.fixture
-def outage(monkeypatch):
-    """``outage(services, lost="request"|"answer")``: the bank is unreachable for those
-    services, before it gets the request or after it executed it."""
-    real = BankClient.send
-
-    def start(names: set[str], *, lost: str) -> None:
-        def send(self, service_name, data):
-            if service_name in names:
-                if lost == "answer":
-                    real(self, service_name, data)
-                raise BankUnavailable("simulated timeout")
-            return real(self, service_name, data)
-
-        monkeypatch.setattr(BankClient, "send", send)
-
-    def stop() -> None:
-        monkeypatch.setattr(BankClient, "send", real)
-
-    start.stop = stop
-    return start
-
-
-def recover() -> dict:
-    return depository.pending_recover(older_than=dt.timedelta(0))
 
 
 @pytest.mark.parametrize("lost", ["request", "answer"])

@@ -18,7 +18,7 @@ from django.db import OperationalError
 from wanxin.core.errors import Conflict
 from wanxin.core.ids import new_request_no
 from wanxin.depository import services as depository
-from wanxin.depository.client import BankClient, BankUnavailable, get_client
+from wanxin.depository.client import get_client
 from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.models import FundRecord
 from wanxin.lending import services
@@ -35,19 +35,9 @@ APPROVALS = ANSWERS = 3  # threads of each kind, released together
 
 
 @pytest.fixture
-def answer_lost(monkeypatch):
+def answer_lost(outage):
     """The bank executes CONFIRM_LOAN but its answer never reaches the platform."""
-    real = BankClient.send
-
-    def send(self, service_name, data):
-        if service_name == "CONFIRM_LOAN":
-            real(self, service_name, data)
-            raise BankUnavailable("simulated timeout")
-        return real(self, service_name, data)
-
-    monkeypatch.setattr(BankClient, "send", send)
-    yield
-    monkeypatch.setattr(BankClient, "send", real)
+    outage({"CONFIRM_LOAN"}, lost="answer")
 
 
 @pytest.mark.parametrize("run", range(RUNS))

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from wanxin.accounts.models import User
-from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog, RoleGrant
+from wanxin.audit import roles
+from wanxin.audit.models import AuditLog, RoleGrant
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank import invariants
 from wanxin.depository.models import DepositoryRequest

@@ -11,9 +11,9 @@ import pytest
 from django.db import DatabaseError
 from django.utils import timezone
 
-from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog
-from wanxin.backoffice.services import Forbidden
+from wanxin.audit import roles
+from wanxin.audit.guards import SYSTEM, Forbidden
+from wanxin.audit.models import AuditLog
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank import invariants
 from wanxin.core.errors import Conflict, NotFound, WanxinError
@@ -227,7 +227,7 @@ def test_operator_cancel_unfreezes_everything_and_tells_investors(live, borrower
     refused(Forbidden, services.project_miscarry, operator=f.operator(roles.FINANCE_OFFICER),
             project_id=project.pk, reason="fraud suspected")
     refused(services.Invalid, services.project_miscarry, operator=reviewer, project_id=project.pk, reason="")
-    refused(Conflict, services.project_miscarry, project_id=project.pk)  # job: window still open
+    refused(Conflict, services.project_miscarry, operator=SYSTEM, project_id=project.pk)  # job: window still open
 
     project = services.project_miscarry(operator=reviewer, project_id=project.pk, reason="fraud suspected")
     project.refresh_from_db()

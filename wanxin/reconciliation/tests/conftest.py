@@ -10,7 +10,10 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from wanxin.backoffice import roles
+from wanxin.allocation.models import Allocation
+from wanxin.allocation.models import BankRequest as AllocationBankRequest
+from wanxin.allocation.models import FundRecord as AllocationRecord
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank.models import Account, BalanceChange, BankRequest, Freeze, Notification, Transfer
 from wanxin.depository.models import DepositoryRequest
@@ -31,6 +34,9 @@ def age(days: int = 1) -> None:
     DepositoryRequest.objects.update(created_at=F("created_at") - shift, finished_at=F("finished_at") - shift)
     FundRecord.objects.update(created_at=F("created_at") - shift)
     DepositoryAccount.objects.update(opened_at=F("opened_at") - shift)
+    Allocation.objects.update(created_at=F("created_at") - shift)
+    AllocationBankRequest.objects.update(created_at=F("created_at") - shift)
+    AllocationRecord.objects.update(created_at=F("created_at") - shift)
 
 
 def yesterday() -> dt.date:

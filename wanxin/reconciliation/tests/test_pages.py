@@ -63,7 +63,8 @@ def test_the_day_from_run_to_close(reconciled, finance):
     page = web.get(f"/backoffice/reconciliation/{day}/").content.decode()
     assert page.count('id="difference-') == 2
     assert "Status differs" in page and "Balance differs" in page  # labels, not codes
-    assert "Allocations" in page and "Not checked yet" in page
+    # Every level checked; the allocations level says why it is per customer.
+    assert "Allocations:" in page and "Not checked yet" not in page and "account totals only" in page
     assert "style=" not in page and "<style" not in page
 
     # Closing with open differences: 409 and the reason, nothing changed.

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from wanxin.backoffice.models import AuditLog
+from wanxin.audit.guards import SYSTEM
+from wanxin.audit.models import AuditLog
 from wanxin.bank.models import Statement
 from wanxin.bank.tests import helpers as bank_helpers
 from wanxin.core.errors import WanxinError
@@ -70,7 +71,7 @@ def clean_activity():
 def test_clean_day_reconciles_to_zero(live):
     clean_activity()
     age(1)
-    recon = services.day_reconcile(day=yesterday())
+    recon = services.day_reconcile(day=yesterday(), actor=SYSTEM)
     assert found(yesterday()) == set()
     # 2 account openings move no money: 2 recharges and 1 withdrawal are the statement.
     assert (recon.statement_rows, recon.matched, recon.runs) == (3, 3, 1)
@@ -106,7 +107,7 @@ def test_every_planted_difference_is_found_exactly(live, bank):
     at_bank(lost)
     age(1)
 
-    services.day_reconcile(day=yesterday())
+    services.day_reconcile(day=yesterday(), actor=SYSTEM)
 
     assert found(yesterday()) == {
         (D.MISSING_ON_PLATFORM, unrecorded["requestNo"]), (D.BALANCE_DIFFERS, a.user_no),
@@ -175,7 +176,7 @@ def test_workflow_requery_explain_close(live, client, finance):
 def test_requery_missing_at_bank_stays_open_with_the_banks_answer(live, finance):
     forged = forged_success(customer(), 10_00)
     age(1)
-    services.day_reconcile(day=yesterday())
+    services.day_reconcile(day=yesterday(), actor=SYSTEM)
     difference = Difference.objects.get(kind=D.MISSING_AT_BANK)
     difference = services.difference_requery(actor=finance, difference_id=difference.pk)
     assert difference.status == "OPEN"
@@ -188,7 +189,7 @@ def test_bank_side_capital_funding_is_explained_then_counted(live, finance):
 
     staff.fund_platform_capital(platform_no=settings.PLATFORM_NO, amount=1_000_00, staff="teller")
     age(1)
-    services.day_reconcile(day=yesterday())
+    services.day_reconcile(day=yesterday(), actor=SYSTEM)
     funding = Difference.objects.get(kind=D.MISSING_ON_PLATFORM)
     capital = Difference.objects.get(kind=D.BALANCE_DIFFERS, account="PLATFORM_CAPITAL")
     assert (capital.bank_available, capital.platform_available) == (1_000_00, 0)
@@ -218,7 +219,7 @@ def test_bad_statement_is_refused_whole(live, case):
     else:
         _tamper(day, good + lines[1].replace(lines[1].split(",")[0], "EXTRA1"), keep_sha=False)
     with pytest.raises(WanxinError, match="refused whole") as refused:
-        services.day_reconcile(day=day)
+        services.day_reconcile(day=day, actor=SYSTEM)
     assert refused.value.status == 502
     assert not ReconciliationDay.objects.exists() and not Difference.objects.exists()
     assert not AuditLog.objects.filter(action="reconciliation.run").exists()
@@ -226,9 +227,9 @@ def test_bad_statement_is_refused_whole(live, case):
 
 def test_future_today_and_permission_refused(live, reviewer):
     with pytest.raises(WanxinError, match="not a closed business day"):
-        services.day_reconcile(day=timezone.localdate())
+        services.day_reconcile(day=timezone.localdate(), actor=SYSTEM)
     with pytest.raises(WanxinError, match="not a closed business day"):
-        services.day_reconcile(day=timezone.localdate() + dt.timedelta(days=3))
+        services.day_reconcile(day=timezone.localdate() + dt.timedelta(days=3), actor=SYSTEM)
     with pytest.raises(WanxinError, match="permission"):
         services.day_reconcile(day=yesterday(), actor=reviewer)
     assert not ReconciliationDay.objects.exists()
@@ -252,15 +253,15 @@ def test_platform_income_is_a_running_total_from_the_day_before(live):
     second = finish(funds.withdraw_start(user=user, amount=300_00))
     age(1)
     two_days_ago, one_day_ago = yesterday() - dt.timedelta(days=1), yesterday()
-    earlier = services.day_reconcile(day=two_days_ago)
+    earlier = services.day_reconcile(day=two_days_ago, actor=SYSTEM)
     assert found(two_days_ago) == set()
     assert earlier.income_at_close == first.payload["commission"] > 0
-    later = services.day_reconcile(day=one_day_ago)
+    later = services.day_reconcile(day=one_day_ago, actor=SYSTEM)
     assert found(one_day_ago) == set()
     assert later.income_at_close == first.payload["commission"] + second.payload["commission"]
     # The next day starts from the day before's figure, not from all history: a wrong figure
     # there shows as a difference of PLATFORM_INCOME.
     ReconciliationDay.objects.filter(pk=earlier.pk).update(income_at_close=earlier.income_at_close + 1)
-    services.day_reconcile(day=one_day_ago)
+    services.day_reconcile(day=one_day_ago, actor=SYSTEM)
     income = Difference.objects.get(day__date=one_day_ago)
     assert (income.account, income.platform_available - income.bank_available) == ("PLATFORM_INCOME", 1)

@@ -19,22 +19,7 @@ By sub-area: ``rules`` (methods, limits, input checks and parsing), ``schedules`
 ``receivables``, ``overdue`` (penalty, aging, prepayment) and ``xirr``; every name is
 importable from here."""
 
-from .overdue import (  # noqa: F401
-    AGING_BUCKETS,
-    Prepayment,
-    aging_bucket,
-    overdue_days,
-    penalty,
-    prepayment,
-)
-from .receivables import (  # noqa: F401
-    K,
-    ReceivablePart,
-    investor_interest_pool,
-    investor_receivables,
-    platform_shares,
-)
-from .rules import (  # noqa: F401
+from wanxin.core.loan_terms import (  # noqa: F401
     _PRECISION,
     BULLET,
     EQUAL_INSTALLMENT,
@@ -62,7 +47,7 @@ from .rules import (  # noqa: F401
     parse_months,
     parse_start,
 )
-from .schedules import (  # noqa: F401
+from wanxin.core.schedules import (  # noqa: F401
     Period,
     Totals,
     add_months,
@@ -71,6 +56,22 @@ from .schedules import (  # noqa: F401
     interest_for,
     schedule,
     totals,
+)
+
+from .overdue import (  # noqa: F401
+    AGING_BUCKETS,
+    Prepayment,
+    aging_bucket,
+    overdue_days,
+    penalty,
+    prepayment,
+)
+from .receivables import (  # noqa: F401
+    K,
+    ReceivablePart,
+    investor_interest_pool,
+    investor_receivables,
+    platform_shares,
 )
 from .xirr import (  # noqa: F401
     XIRR_PLACES,

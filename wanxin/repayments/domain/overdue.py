@@ -6,9 +6,13 @@ import datetime as dt
 from decimal import Decimal, localcontext
 from typing import NamedTuple
 
+from wanxin.core.loan_terms import (
+    _PRECISION,
+    INTEREST_DAYS_PER_YEAR,
+    _check_decimal,
+    check_annual_rate,
+)
 from wanxin.core.money import round_half_up
-
-from .rules import _PRECISION, INTEREST_DAYS_PER_YEAR, _check_decimal, check_annual_rate
 
 # -- overdue ------------------------------------------------------------------------------------------
 

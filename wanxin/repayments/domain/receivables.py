@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import TypeVar
 
+from wanxin.core.loan_terms import _PRECISION, check_annual_rate
 from wanxin.core.money import allocate, round_half_up
-
-from .rules import _PRECISION, check_annual_rate
-from .schedules import Period
+from wanxin.core.schedules import Period
 
 # -- investor receivables ---------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
-from .rules import XIRR_DAYS_PER_YEAR
+from wanxin.core.loan_terms import XIRR_DAYS_PER_YEAR
 
 # -- XIRR -----------------------------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """Every write of repayments, by sub-area: ``plans`` (built when a loan is disbursed),
 ``repay`` (a period, or a prepayment), ``releases`` (retrying a refused release), ``jobs``
-(automatic repayment, reminders, overdue marking and penalty accrual) and the
+(reminders, overdue marking and penalty accrual), ``auto`` (automatic repayment, set-based
+through the depository outbox) and the
 ``transitions`` they share. What the bank's answers do is in ``repayments.results``; the
 money path of one repayment is told there. The public names stay importable from here."""
 
-from .jobs import auto_repay, auto_shards, auto_workers, overdue_mark, remind
+from .auto import auto_repay, auto_shards, auto_workers
+from .jobs import overdue_mark, remind
 from .plans import plans_generate, plans_on_loan_disbursed
 from .releases import release_retry
 from .repay import prepay_quote, prepay_start, repay_start

@@ -1,111 +1,21 @@
-"""The repayment jobs: automatic repayment (sharded, threaded), reminders, and the nightly
-overdue marking and penalty accrual."""
+"""The repayment jobs: reminders, and the nightly overdue marking and penalty accrual
+(automatic repayment is in ``auto``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 
-from django.conf import settings
-from django.db import connection, connections, transaction
-from django.db.models.functions import Mod
+from django.db import connection, transaction
 from django.utils import timezone
 
-from wanxin.core.errors import WanxinError
 from wanxin.core.money import format_fen
-from wanxin.lending import domain as lending_domain
 from wanxin.notifications.services import sms_on_commit
 
 from ..models import DUE, OVERDUE, ReceivablePlan, RepaymentPlan
-from .repay import repay_start
-from .transitions import UNPAID, grace_days, penalty_daily_rate
+from .transitions import grace_days, penalty_daily_rate
 
 log = logging.getLogger("wanxin.repayments")
-
-
-def auto_workers() -> int:
-    return max(1, int(settings.REPAYMENT_AUTO_WORKERS))
-
-
-def auto_shards() -> int:
-    return max(1, int(settings.REPAYMENT_AUTO_SHARDS))
-
-
-def auto_repay(*, today: dt.date | None = None, workers: int | None = None,
-               shard: tuple[int, int] | None = None) -> dict[str, int]:
-    """Repay every period due on or before ``today`` (and overdue ones) of borrowers who
-    authorised REPAYMENT; one repayment each, skipping periods already in flight.
-
-    One period per loan per run (the earliest). Different loans are repaid concurrently by
-    up to ``workers`` threads (``REPAYMENT_AUTO_WORKERS``), each running the same
-    ``repay_start`` as the borrower's own click (the conditional claim of the period keeps
-    it to one repayment whatever runs beside it) and closing its database connections
-    when done. Counts: ``started``; ``skipped`` (refused: balance, state, in flight …);
-    ``errors`` (unexpected failures, logged with their traceback; the other loans go on).
-
-    ``shard=(i, n)`` takes only the loans with ``project_id % n == i``: n processes (Celery
-    tasks, see ``tasks.auto_repay``) each run one shard and together cover every loan once;
-    a loan is always in the same shard, and the claim of its period keeps it to one
-    repayment even if two runs overlap."""
-    today = today or timezone.localdate()
-    due = (RepaymentPlan.objects.filter(status__in=UNPAID, due_date__lte=today, repayment__isnull=True,
-                                        project__status=lending_domain.REPAYING,
-                                        borrower__depository_account__auth_list__contains=["REPAYMENT"])
-           .order_by("project_id", "number").select_related("borrower", "project"))
-    if shard is not None:
-        index, count = shard
-        if not 0 <= index < count:
-            raise ValueError(f"shard {index} of {count}")
-        if count > 1:
-            due = due.alias(shard_of=Mod("project_id", count)).filter(shard_of=index)
-    seen: set[int] = set()
-    batch = []
-    for plan in list(due):
-        if plan.project_id in seen:  # one period per loan per run: the earliest
-            continue
-        seen.add(plan.project_id)
-        batch.append(plan)
-    counts = {"started": 0, "skipped": 0, "errors": 0}
-    workers = min(auto_workers() if workers is None else max(1, workers), len(batch))
-    if workers <= 1:
-        for plan in batch:
-            counts[_auto_repay_one(plan)] += 1
-        return counts
-    lock = threading.Lock()
-    todo = iter(batch)
-
-    def work() -> None:
-        try:
-            while True:
-                with lock:
-                    plan = next(todo, None)
-                if plan is None:
-                    return
-                outcome = _auto_repay_one(plan)
-                with lock:
-                    counts[outcome] += 1
-        finally:
-            connections.close_all()  # this thread's connections (or back to the pool)
-
-    threads = [threading.Thread(target=work, name=f"auto-repay-{n}", daemon=True) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return counts
-
-
-def _auto_repay_one(plan: RepaymentPlan) -> str:
-    try:
-        repay_start(borrower=plan.borrower, plan_id=plan.pk, auto=True, plan=plan)
-    except WanxinError as exc:
-        log.info("automatic repayment of period %s skipped: %s", plan.pk, exc.message)
-        return "skipped"
-    except Exception:
-        log.exception("automatic repayment of period %s failed", plan.pk)
-        return "errors"
-    return "started"
 
 
 def remind(*, today: dt.date | None = None) -> int:

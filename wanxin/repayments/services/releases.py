@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from wanxin.audit.actions import AuditAction
+from wanxin.audit.guards import operator_require
 from wanxin.core.errors import Conflict, NotFound
-from wanxin.lending.guards import operator_require
 from wanxin.lending.services import release_reissue
 
 from .. import locks
@@ -26,6 +27,6 @@ def release_retry(*, operator, repayment_id: int) -> Repayment:
             raise Conflict(_("The repayment is %(status)s; only a refused release can be retried.")
                            % {"status": repayment.get_status_display()},
                            code="bad_status")
-        release_reissue(repayment, operator=operator, action="repayment.release_retry",
-                                pre_request_no=repayment.request_no, amount=repayment.total)
+        release_reissue(repayment, operator=operator, action=AuditAction.REPAYMENT_RELEASE_RETRY,
+                        pre_request_no=repayment.request_no, amount=repayment.total)
     return repayment

@@ -12,13 +12,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wanxin.audit.guards import customer_require
 from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.ids import new_request_no
 from wanxin.core.money import allocate, format_fen
 from wanxin.depository import services as depository
 from wanxin.funds.models import DepositoryAccount
 from wanxin.lending import domain as lending_domain
-from wanxin.lending.guards import customer_require
 from wanxin.lending.models import Project
 
 from .. import domain, locks

@@ -3,12 +3,8 @@ loan disbursed to a borrower from three investors (so its plans exist)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from wanxin.depository import services as depository
-from wanxin.depository.client import BankClient, BankUnavailable
 from wanxin.funds.models import DepositoryAccount
 from wanxin.lending import services as lending
 from wanxin.lending.models import Project
@@ -18,9 +14,11 @@ from wanxin.lending.tests.conftest import (  # noqa: F401  (fixtures)
     customer,
     finance,
     live,
+    outage,
     reviewer,
     sms,
 )
+from wanxin.testing.faults import recover  # noqa: F401  (tests import it from here)
 
 
 def disbursed(borrower, maker, checker, investors, amounts, **kw) -> Project:
@@ -47,30 +45,3 @@ def loan(live, reviewer, finance):  # noqa: F811  (the imported fixtures)
 
 def mirror(user) -> tuple[int, int]:
     return DepositoryAccount.objects.values_list("available", "frozen").get(user=user)
-
-
-@pytest.fixture
-def outage(monkeypatch):
-    """``outage(services, lost="request"|"answer")``: the bank is unreachable for those
-    services, before it gets the request or after it executed it."""
-    real = BankClient.send
-
-    def start(names: set[str], *, lost: str) -> None:
-        def send(self, service_name, data):
-            if service_name in names:
-                if lost == "answer":
-                    real(self, service_name, data)
-                raise BankUnavailable("simulated timeout")
-            return real(self, service_name, data)
-
-        monkeypatch.setattr(BankClient, "send", send)
-
-    def stop() -> None:
-        monkeypatch.setattr(BankClient, "send", real)
-
-    start.stop = stop
-    return start
-
-
-def recover() -> dict:
-    return depository.pending_recover(older_than=dt.timedelta(0))

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank import invariants
 from wanxin.lending.tests.conftest import bank_balance

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog
+from wanxin.audit import roles
+from wanxin.audit.models import AuditLog
 from wanxin.backoffice.tests import factories as f
 from wanxin.bank import invariants
 from wanxin.core.errors import Conflict, NotFound

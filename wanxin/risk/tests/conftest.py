@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from wanxin.backoffice import roles
+from wanxin.audit import roles
 from wanxin.backoffice.tests import factories as f
 from wanxin.risk import domain, services
 

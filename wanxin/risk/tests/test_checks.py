@@ -12,7 +12,7 @@ from django.utils import timezone
 from wanxin.accounts import services as accounts
 from wanxin.accounts.models import User
 from wanxin.accounts.tests.conftest import PASSWORD, last_code, quick_hashing, sms_env  # noqa: F401
-from wanxin.backoffice.models import AuditLog
+from wanxin.audit.models import AuditLog
 from wanxin.backoffice.tests import factories as f
 from wanxin.fields import blind_index
 from wanxin.kyc.models import KycApplication

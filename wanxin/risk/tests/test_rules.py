@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from wanxin.backoffice import roles
-from wanxin.backoffice.models import AuditLog
-from wanxin.backoffice.services import Forbidden
+from wanxin.audit import roles
+from wanxin.audit.guards import Forbidden
+from wanxin.audit.models import AuditLog
 from wanxin.backoffice.tests import factories as f
 from wanxin.risk import domain, selectors, services
 from wanxin.risk.models import RiskRule

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from wanxin.backoffice import roles
+from wanxin.audit import roles
+from wanxin.audit.guards import SYSTEM
 from wanxin.backoffice.services import operator_create, roles_sync
 from wanxin.core.errors import WanxinError
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
                **options):
         roles_sync()
         try:
-            user, initial = operator_create(actor=None, username=username, password=password, role_names=roles,
+            user, initial = operator_create(actor=SYSTEM, username=username, password=password, role_names=roles,
                                             email=email, full_name=name)
         except WanxinError as exc:
             raise CommandError(exc.message) from exc

@@ -26,7 +26,7 @@
       xAxis: { type: "category", data: data.categories },
       yAxis: { type: "value", min: 0, axisLabel: { formatter: short } },
       series: data.series.map(function (s) {
-        var series = { name: s.name, type: "bar", data: s.data, barMaxWidth: 28 };
+        var series = { name: s.name, type: s.type === "line" ? "line" : "bar", data: s.data, barMaxWidth: 28 };
         if (s.stack) { series.stack = s.stack; }
         if (s.color) { series.itemStyle = { color: s.color }; }
         return series;

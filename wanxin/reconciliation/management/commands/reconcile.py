@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from wanxin.audit.guards import SYSTEM
 from wanxin.core.errors import WanxinError
 from wanxin.reconciliation import selectors, services
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--date must be YYYY-MM-DD, not {options['date']!r}") from exc
         try:
-            recon = services.day_reconcile(day=day)
+            recon = services.day_reconcile(day=day, actor=SYSTEM)
         except WanxinError as exc:
             raise CommandError(exc.message) from exc
         summary = selectors.day_summary(recon)
