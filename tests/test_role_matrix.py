@@ -57,6 +57,7 @@ CUSTOMER_PAGES = {
     "repayments/portfolio", "allocation/apply", "allocation/mine", "allocation/mine/<int:allocation_id>",
     "allocation/mine/<int:allocation_id>/risk-fund", "allocation/mine/<int:allocation_id>/sub-account",
     "allocation/mine/<int:allocation_id>/terminate", "allocation/mine/<int:allocation_id>/requests",
+    "allocation/mine/<int:allocation_id>/auto-renew",
 }
 # Whole sites that are not the platform's operator console: the simulated bank (its own pages
 # and its staff's console) and Django's admin (staff users only; see the last test).
