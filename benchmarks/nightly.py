@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +29,7 @@ from benchmarks.common import (
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM_DB, BANK_DB, PGBENCH_DB = "wanxin_bench_nightly", "wanxin_bench_nightly_bank", "wanxin_bench_nightly_pgbench"
-TARGET = 3.0
+TARGET = 1.5
 
 
 def seed(loans: int, today: dt.date) -> float:
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with connection.cursor() as c:  # warm the connection so neither side pays for opening it
         c.execute("SELECT 1")
+    load_before = list(os.getloadavg())
     t0 = time.perf_counter()
     job = tasks.overdue_mark()
     job_s = time.perf_counter() - t0
@@ -113,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         job_check = c.fetchone()
         c.execute("SELECT count(*), sum(penalty) FROM bench_plan_copy WHERE status = 'OVERDUE'")
         sql_check = c.fetchone()
+    load_after = list(os.getloadavg())
     total = invariants.total_balance()
     connections.close_all()
     ratio = job_s / sql_s if sql_s else None
@@ -122,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             "sql_update_s": round(sql_s, 3), "ratio_job_to_sql": round(ratio, 2) if ratio else None,
             "same_result": list(job_check) == list(sql_check), "job_check": list(job_check),
             "sql_check": list(sql_check), "pgbench": pgbench, "bank_total_balance": total,
-            "runtime_s": round(elapsed, 1), "target": f"job <= {TARGET}x SQL UPDATE"}
+            "runtime_s": round(elapsed, 1), "target": f"job <= {TARGET}x SQL UPDATE",
+            "loadavg_before": load_before, "loadavg_after": load_after,
+            "note": "shared 2-core machine, other engineers' tests and benchmarks running: see loadavg"}
     print(f"overdue_mark: {job} in {job_s:.3f} s; rerun {job2} in {rerun_s:.3f} s")
     print(f"one SQL UPDATE: {sql_rows:,} rows in {sql_s:.3f} s; ratio {ratio:.2f}x (target <= {TARGET}x)")
     print(f"same result (count, sum penalty): {rows['same_result']} {job_check} vs {sql_check}")

@@ -53,10 +53,11 @@ CUSTOMER_PAGES = {
     "funds/go/<str:request_no>", "funds/back", "funds/records", "funds/records.csv", "funds/records/<int:pk>",
     "funds/statistics", "kyc/", "kyc/declare", "kyc/documents", "kyc/documents/<int:document_id>",
     "kyc/documents/<int:document_id>/remove", "kyc/submit", "loans/<int:project_id>/invest", "loans/apply",
-    "loans/mine", "repayments/", "repayments/plans/<int:plan_id>/repay", "repayments/projects/<int:project_id>/prepay",
+    "loans/mine", "loans/tenders/<int:tender_id>/status", "repayments/", "repayments/plans/<int:plan_id>/repay", "repayments/projects/<int:project_id>/prepay",
     "repayments/portfolio", "allocation/apply", "allocation/mine", "allocation/mine/<int:allocation_id>",
     "allocation/mine/<int:allocation_id>/risk-fund", "allocation/mine/<int:allocation_id>/sub-account",
     "allocation/mine/<int:allocation_id>/terminate", "allocation/mine/<int:allocation_id>/requests",
+    "allocation/mine/<int:allocation_id>/auto-renew",
 }
 # Whole sites that are not the platform's operator console: the simulated bank (its own pages
 # and its staff's console) and Django's admin (staff users only; see the last test).

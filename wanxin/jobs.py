@@ -46,6 +46,7 @@ def jobs() -> list[Job]:
         found.append(Job("reconciliation.reconcile_yesterday", 3600,
                          "wanxin.reconciliation.tasks.reconcile_yesterday"))
         found.append(Job("audit.verify_chain", 3600, "wanxin.audit.tasks.verify_chain"))
+        found.append(Job("depository.idempotency_expire", 3600, "wanxin.depository.tasks.idempotency_expire"))
     return found
 
 

@@ -268,6 +268,9 @@ BANK_PLATFORMS = {
 }
 
 BANK_HTTP_TIMEOUT = float(os.environ.get("BANK_HTTP_TIMEOUT", "10"))
+# Bids answered at once, freezes sent by sender threads (depository.background); off in tests.
+DEPOSITORY_SEND_IN_BACKGROUND = os.environ.get("DEPOSITORY_SEND_IN_BACKGROUND", "0" if ENV == "test" else "1") == "1"
+DEPOSITORY_BACKGROUND_SENDERS = int(os.environ.get("DEPOSITORY_BACKGROUND_SENDERS", "4"))
 # Simulated balance of every newly bound card at the bank (fen); the card network's edge.
 BANK_SIMULATED_CARD_BALANCE = int(os.environ.get("BANK_SIMULATED_CARD_BALANCE", str(10_000_000_00)))
 # How long a gateway page may stay unanswered before the bank fails the request.

@@ -18,6 +18,7 @@ from playwright.sync_api import expect  # noqa: E402
 from tests.browser.conftest import LANGUAGES  # noqa: E402
 from wanxin.allocation.tests.test_board import board_allocations  # noqa: E402
 from wanxin.audit import roles  # noqa: E402
+from wanxin.audit.guards import SYSTEM  # noqa: E402
 from wanxin.backoffice import services as backoffice  # noqa: E402
 from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
 
@@ -40,7 +41,7 @@ def test_the_risk_board_at_phone_width(page, live_urls, settings, request):
     text = TEXT[request.node.callspec.params["page"]]
     made = board_allocations()
     ensure_roles()
-    officer, _ = backoffice.operator_create(actor=None, username=f"risk_{secrets.token_hex(3)}", password=PASSWORD,
+    officer, _ = backoffice.operator_create(actor=SYSTEM, username=f"risk_{secrets.token_hex(3)}", password=PASSWORD,
                                             role_names=[roles.RISK_OFFICER])
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, live_urls, "/backoffice/login", officer.username, PASSWORD, "/backoffice/")

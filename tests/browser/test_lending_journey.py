@@ -173,8 +173,8 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
         if raised == 0:
             page.screenshot(path=str(artifacts / "lending-invest-confirm.png"), full_page=True)
         page.click("#confirm")
-        page.wait_for_url(f"{live}/loans/{project.pk}")
-        expect(flash(page)).to_contain_text("frozen at the bank")
+        page.wait_for_url(re.compile(re.escape(f"{live}/loans/{project.pk}?bid=") + r"\d+$"))
+        expect(page.locator("#bid-progress")).to_contain_text("frozen at the bank")
         raised += amount
         expect(page.locator("#remaining")).to_have_text(f"¥{(10_000_00 - raised) // 100:,}.00")
         expect(page.locator("#progress")).to_have_attribute("value", str(raised * 100 // 10_000_00))

@@ -20,6 +20,7 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Page, expect  # noqa: E402
 
 from wanxin.audit import roles  # noqa: E402
+from wanxin.audit.guards import SYSTEM  # noqa: E402
 from wanxin.audit.models import AuditLog  # noqa: E402
 from wanxin.backoffice import services as backoffice  # noqa: E402
 from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
@@ -70,7 +71,7 @@ def test_finance_officer_reconciles_resolves_and_closes_a_day(page, live_urls, u
     customer, lost = unheard_recharge
     day = yesterday().isoformat()
     ensure_roles()
-    officer, _ = backoffice.operator_create(actor=None, username=f"finance_{secrets.token_hex(3)}",
+    officer, _ = backoffice.operator_create(actor=SYSTEM, username=f"finance_{secrets.token_hex(3)}",
                                             password=OPERATOR_PASSWORD, role_names=[roles.FINANCE_OFFICER])
     assert officer.has_perm("backoffice.close_reconciliation_day")  # created by the system: granted at once
     page.set_viewport_size({"width": 768, "height": 900})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wanxin.fields import EncryptedJSONField, EncryptedTextField
@@ -103,3 +105,28 @@ class IgnoredBankResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} {self.resp_code} {self.request_no} via {self.source}"
+
+
+class IdempotencyKey(models.Model):
+    """A customer's submit key (``Idempotency-Key`` header or a form's one-time token), kept
+    with the object it created in the same transaction (``depository.idempotency``).
+
+    The unique (user, scope, key) index is the guard: a second submit with the key waits on
+    it while the first is in flight and then finds the first one's object, so a process killed
+    at any point leaves either nothing (a retry places it) or the key with its object (a retry
+    gets that object back). ``fingerprint`` is the SHA-256 of what was asked, so the same key
+    sent with another body is refused. Rows older than a day are deleted by a job."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=32, help_text="what the key submits, e.g. lending.bid")
+    key = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request's fields")
+    object_type = models.CharField(max_length=64, blank=True, help_text="model label of the created object")
+    object_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="dep_idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} → {self.object_type} {self.object_id}"

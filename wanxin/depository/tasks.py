@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from . import services
+from . import idempotency, services
+
+
+def idempotency_expire() -> int:
+    """Delete submit keys older than a day (``idempotency.KEEP``)."""
+    return idempotency.expire()
 
 
 def recover_pending() -> dict[str, int]:

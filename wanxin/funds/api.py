@@ -206,6 +206,7 @@ def balance(request):
 def recharge(request, body: AmountIn):
     amount = services.parse_amount(yuan=body.amount_yuan, fen=body.amount)
     record = services.submit_once(user=request.auth, token=_idempotency_key(request),
+                                  request={"service": "RECHARGE", "amount": amount},
                                   start=lambda: services.recharge_start(user=request.auth, amount=amount))
     return Status(201, _gateway_out(request, record))
 
@@ -221,6 +222,7 @@ def withdraw_quote(request, amount: int | None = None, amount_yuan: str | None =
 def withdraw(request, body: AmountIn):
     amount = services.parse_amount(yuan=body.amount_yuan, fen=body.amount)
     record = services.submit_once(user=request.auth, token=_idempotency_key(request),
+                                  request={"service": "WITHDRAW", "amount": amount},
                                   start=lambda: services.withdraw_start(user=request.auth, amount=amount))
     return Status(201, _gateway_out(request, record))
 

@@ -20,3 +20,8 @@ def account_lock(account_id: int) -> DepositoryAccount | None:
 def account_hold(account_id: int) -> None:
     """Lock the account row without reading it (serialise one customer's own commands)."""
     DepositoryAccount.objects.select_for_update().filter(pk=account_id).values_list("pk").first()
+
+
+def account_of_user_hold(user) -> DepositoryAccount | None:
+    """The customer's account read under its row lock in one statement (a bid's first lock)."""
+    return DepositoryAccount.objects.select_for_update().filter(user=user).first()

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,13 +25,14 @@ from wanxin.audit.guards import customer_require
 from wanxin.core import identity, money
 from wanxin.core.errors import Conflict, WanxinError
 from wanxin.core.money import format_fen
+from wanxin.depository import idempotency
 from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest
 from wanxin.fields import blind_index
 from wanxin.i18n import translated
 
 from . import domain, locks
-from .balances import Balance, _cache_key, balance_cache_key, balance_get
+from .balances import Balance, balance_cache_key, balance_get
 from .domain import AmountError, CommissionRule, WithdrawQuote
 from .ledger import FundEvents, fund_events_apply, fund_events_apply_many
 from .models import BANKS, DepositoryAccount
@@ -50,7 +50,6 @@ AUTH_BY_ROLE = {
     "BOTH": ["TENDER", "REPAYMENT", *_ALLOCATION_AUTH],
 }
 CALLBACK_PATH = "/funds/back"
-SUBMIT_TOKEN_TTL = 600
 
 
 class Invalid(WanxinError):
@@ -246,27 +245,12 @@ def withdraw_start(*, user, amount: int) -> DepositoryRequest:
         )
 
 
-def submit_once(*, user, token: str, start) -> DepositoryRequest:
-    """Run ``start()`` at most once per (customer, form token): a double click or a resent
-    API call with the same Idempotency-Key gets the first request back."""
-    if not token:
-        return start()
-    if len(token) > 64:
-        raise Invalid(_("The idempotency key has at most 64 characters."), code="token")
-    key = _cache_key("submit", connection.settings_dict["NAME"], user.pk, token)
-    if not cache.add(key, "", SUBMIT_TOKEN_TTL):
-        request_no = cache.get(key)
-        record = DepositoryRequest.objects.filter(request_no=request_no, user_no=user.user_no).first() if request_no else None
-        if record is None:
-            raise Conflict(_("This form was already sent; please wait a moment."), code="duplicate")
-        return record
-    try:
-        record = start()
-    except Exception:
-        cache.delete(key)
-        raise
-    cache.set(key, record.request_no, SUBMIT_TOKEN_TTL)
-    return record
+def submit_once(*, user, token: str, request: dict[str, object], start) -> DepositoryRequest:
+    """Run ``start()`` at most once per (customer, form token or Idempotency-Key): a double
+    click or a resent API call gets the first request back, even after a crash; the same key
+    with another ``request`` (service, amount) is refused (``depository.idempotency``)."""
+    return idempotency.submit_once(user=user, scope="funds.submit", key=token, request=request,
+                                   model=DepositoryRequest, create=lambda _prepared: start())
 
 __all__ = [  # the public writes, with those of ledger and balances
     "AUTH_BY_ROLE", "Balance", "FundEvents", "Invalid", "OpenAccountInput", "account_open",

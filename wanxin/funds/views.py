@@ -116,6 +116,7 @@ def recharge(request: HttpRequest) -> HttpResponse:
         try:
             amount = services.parse_amount(yuan=form.cleaned_data["amount"])
             record = services.submit_once(user=request.user, token=form.cleaned_data["token"],
+                                          request={"service": "RECHARGE", "amount": amount},
                                           start=lambda: services.recharge_start(user=request.user, amount=amount))
         except WanxinError as exc:
             _add_error(form, exc)
@@ -140,6 +141,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
             quote = services.withdraw_quote(amount=amount)
             if request.POST.get("action") == "confirm":
                 record = services.submit_once(user=request.user, token=form.cleaned_data["token"],
+                                              request={"service": "WITHDRAW", "amount": amount},
                                               start=lambda: services.withdraw_start(user=request.user, amount=amount))
                 return _go(record)
         except WanxinError as exc:

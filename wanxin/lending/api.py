@@ -7,13 +7,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from wanxin import inputs
 from wanxin.accounts.auth import customer_auth
 from wanxin.core.errors import NotFound, WanxinError
 
-from . import domain, selectors, services
+from . import domain, labels, selectors, services
 
 router = Router(tags=["loans"])
 MAX_PAGE_SIZE = 50
@@ -172,13 +173,31 @@ def quote(request, project_id: int, amount: int):
 @router.post("/projects/{project_id}/tenders", response={201: MyTenderOut, 400: ErrorOut, 403: ErrorOut,
                                                           404: ErrorOut, 409: ErrorOut}, auth=customer_auth)
 def invest(request, project_id: int, body: TenderIn):
-    """Freeze the amount at the bank; an ``Idempotency-Key`` header makes a resend return
-    the first tender."""
+    """Reserve the amount on the loan and ask the bank to freeze it: answered at once with the
+    tender (``PENDING`` while the bank confirms; follow it at ``/tenders/{id}/status``). An
+    ``Idempotency-Key`` header makes a resend return the first tender; the same key with
+    another loan or amount is refused (409 ``key_reused``)."""
     tender = services.tender_place_once(investor=request.auth, project_id=project_id, amount=body.amount,
                                         token=request.headers.get("Idempotency-Key", "").strip())
-    # As it is now (the bank's answer was applied after the commit), with its loan: one query.
-    tender = selectors.tender_with_project(tender.pk)
-    return Status(201, _my_tender(tender))
+    return Status(201, _my_tender(tender))  # as answered: with its loan, no further query
+
+
+class TenderStatusOut(Schema):
+    id: int
+    status: str = Field(description="PENDING while the bank confirms; FROZEN confirmed; FAILED refused")
+    final: bool = Field(description="false while the bank has not answered yet: ask again")
+    label: str
+    message: str = Field(description="what to tell the investor, in their language")
+
+
+@router.get("/tenders/{tender_id}/status", response={200: TenderStatusOut, 404: ErrorOut}, auth=customer_auth)
+def tender_status(request, tender_id: int):
+    """A bid's progress: "confirming" until the bank's answer to its freeze, then confirmed or
+    refused (with the bank's reason). The investor's own tenders only."""
+    tender = selectors.tender_owned(request.auth, tender_id)
+    if tender is None:
+        raise NotFound(_("No such investment."), code="not_found")
+    return labels.tender_progress(tender)
 
 
 @router.get("/tenders", response=list[MyTenderOut], auth=customer_auth)

@@ -33,3 +33,18 @@ def tender_status_label(code: str) -> str:
 
 def disbursement_status_label(code: str) -> str:
     return dict(Disbursement.Status.choices).get(code, code)
+
+
+def tender_progress(tender: Tender) -> dict[str, object]:
+    """What the investor is told about their bid while the bank confirms it: the loan page's
+    status line and its JSON (polled by site.js until ``final``)."""
+    if tender.status == Tender.Status.PENDING:
+        message = _("Confirming your investment with the bank…")
+    elif tender.status == Tender.Status.FROZEN:
+        message = _("Confirmed: your investment is frozen at the bank until the loan is disbursed.")
+    elif tender.status == Tender.Status.FAILED:
+        message = _("The bank refused the investment: %(reason)s") % {"reason": tender.fail_reason}
+    else:
+        message = tender_status_label(tender.status)
+    return {"id": tender.pk, "status": tender.status, "label": str(tender_status_label(tender.status)),
+            "final": tender.status != Tender.Status.PENDING, "message": str(message)}

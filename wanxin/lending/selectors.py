@@ -77,9 +77,9 @@ def projects_of(borrower) -> QuerySet[Project]:
     return Project.objects.filter(borrower=borrower).order_by("-id")
 
 
-def tender_with_project(tender_id: int) -> Tender:
-    """A tender as it is now, with its loan, in one query (the bid's answer)."""
-    return Tender.objects.select_related("project").get(pk=tender_id)
+def tender_owned(investor, tender_id: int) -> Tender | None:
+    """The investor's own tender (None for anyone else's: its status is theirs alone)."""
+    return Tender.objects.filter(pk=tender_id, investor=investor).first()
 
 
 def tenders_of(investor) -> QuerySet[Tender]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:project_id>/invest", views.invest, name="invest"),
     path("apply", views.apply, name="apply"),
     path("mine", views.mine, name="mine"),
+    path("tenders/<int:tender_id>/status", views.tender_status, name="tender-status"),
     # Operators (protected by require_operator_permission).
     path("review/", views.review_queue, name="review-queue"),
     path("review/<int:project_id>", views.review_detail, name="review-detail"),

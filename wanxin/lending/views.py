@@ -4,11 +4,12 @@ cancel and maker-checker disbursement pages under /loans/review/."""
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -33,6 +34,7 @@ from .models import Disbursement, Project
 REVIEW = "backoffice.review_loans"
 APPROVE = "backoffice.approve_disbursement"
 PAGE_SIZE = 20
+BID_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _error(form, exc: WanxinError) -> None:
@@ -62,7 +64,9 @@ def _public(project_id: int) -> Project:
 @require_GET
 def detail(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _public(project_id)
-    form = InvestForm(request.GET or None)
+    query = request.GET.copy()
+    query.pop("bid", None)  # the bid being confirmed is not a preview amount
+    form = InvestForm(query or None)
     amount = form.cleaned_data["amount"] if form.is_valid() else (project.min_investment or project.amount)
     try:
         preview = selectors.schedule_preview(project, amount)
@@ -72,7 +76,27 @@ def detail(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, "lending/detail.html", {
         "project": project, "tenders": selectors.masked_tenders(project), "preview": preview,
         "preview_amount": amount, "form": form, "errors": error_list(form) if form.is_bound else [],
+        "bid": _bid_progress(request, project),
     })
+
+
+def _bid_progress(request: HttpRequest, project: Project) -> dict | None:
+    """The investor's own bid on this loan named by ``?bid=`` (after placing it), or None."""
+    bid = request.GET.get("bid", "")
+    if not BID_ID.fullmatch(bid) or not request.user.is_authenticated:  # ASCII digits, a bigint
+        return None
+    tender = selectors.tender_owned(request.user, int(bid))
+    return labels.tender_progress(tender) if tender is not None and tender.project_id == project.pk else None
+
+
+@customer_required
+@require_GET
+def tender_status(request: HttpRequest, tender_id: int) -> JsonResponse:
+    """The bid's progress as JSON, polled by the loan page; the investor's own only."""
+    tender = selectors.tender_owned(request.user, tender_id)
+    if tender is None:
+        raise Http404(_("No such investment."))
+    return JsonResponse(labels.tender_progress(tender), headers={"Cache-Control": "no-store"})
 
 
 @customer_required
@@ -88,13 +112,8 @@ def invest(request: HttpRequest, project_id: int) -> HttpResponse:
             if request.method == "POST":
                 tender = services.tender_place_once(investor=request.user, project_id=project.pk, amount=amount,
                                                     token=form.cleaned_data["token"])
-                tender.refresh_from_db()
-                if tender.status == "FAILED":
-                    messages.error(request, _("The bank refused the investment: %(reason)s")
-                                   % {"reason": tender.fail_reason})
-                else:
-                    messages.success(request, _("Your investment is frozen at the bank until the loan is disbursed."))
-                return redirect("lending:detail", project_id=project.pk)
+                # The loan page follows the bid: "confirming" until the bank answers (site.js).
+                return redirect(f"{reverse('lending:detail', args=[project.pk])}?bid={tender.pk}")
             services.tender_check(investor=request.user, project_id=project.pk, amount=amount)
             quote = selectors.quote(project, amount)
         except WanxinError as exc:

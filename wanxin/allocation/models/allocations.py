@@ -43,7 +43,7 @@ class Allocation(models.Model):
     debt = models.BigIntegerField(_("debt"), default=0)
     profit_withdrawn = models.BigIntegerField(_("profit withdrawn"), default=0)
     fees_paid = models.BigIntegerField(_("fees paid"), default=0)
-    # A form token or Idempotency-Key: a resent application returns the first one.
+    # Unused since submit keys live in depository.IdempotencyKey (older rows keep theirs): to drop.
     submit_token = models.CharField(max_length=64, blank=True)
     # Dates (Beijing business days).
     start_date = models.DateField(_("trading start"), null=True, blank=True)

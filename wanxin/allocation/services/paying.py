@@ -21,12 +21,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wanxin.core.errors import Conflict
 from wanxin.core.money import format_fen
+from wanxin.depository import idempotency
 from wanxin.funds.models import DepositoryAccount
 
 from .. import domain, selectors
@@ -50,14 +51,19 @@ class ApplicationInput:
 def allocation_apply(*, customer, data: ApplicationInput) -> Allocation:
     """Apply for an allocation and pay: the deposit is frozen first, then the first fee is
     charged, then the risk fund frozen when ``pay_risk_fund``. A resent form or API call with the
-    same ``token`` returns the first allocation."""
+    same ``token`` returns the first allocation, even after a crash; the same token with other
+    terms is refused (``depository.idempotency``)."""
     customer_only(customer)
     if len(data.token) > 64:
         raise Invalid(_("The idempotency key has at most 64 characters."), code="invalid_token")
-    if data.token:
-        existing = Allocation.objects.filter(customer=customer, submit_token=data.token).first()
-        if existing is not None:
-            return existing
+    terms = {"product": data.product_id, "deposit": data.deposit, "multiple": data.multiple,
+             "duration": data.duration, "pay_risk_fund": data.pay_risk_fund}
+    return idempotency.submit_once(user=customer, scope="allocation.apply", key=data.token, request=terms,
+                                   model=Allocation, prepare=lambda: _apply_checks(customer, data),
+                                   create=lambda checked: _apply(customer, data, *checked))
+
+
+def _apply_checks(customer, data: ApplicationInput):
     if type(data.product_id) is not int:
         raise Invalid(_("Choose a product by its id."), code="invalid_productId")
     account = open_account(customer)
@@ -70,26 +76,22 @@ def allocation_apply(*, customer, data: ApplicationInput) -> Allocation:
                        % {"pay": format_fen(pay_now), "available": format_fen(account.available),
                           "or": _(", or pay the deposit only") if data.pay_risk_fund else ""},
                        code="insufficient_balance")
-    try:
-        with transaction.atomic():
-            allocation = Allocation.objects.create(
-                allocation_no=f"AL{timezone.localtime().strftime('%Y%m%d')}{secrets.token_hex(4).upper()}",
-                customer=customer, product=product, product_type=product.type, multiple=quote.multiple,
-                rate=product.terms().rates[quote.multiple], duration=quote.duration,
-                risk_fund_rate=product.risk_fund_rate, warning_pct=product.warning_pct,
-                liquidation_pct=product.liquidation_pct, deposit=quote.deposit, allocated=quote.allocated,
-                risk_fund=quote.risk_fund, fee=quote.fee, warning_line=quote.warning_line,
-                liquidation_line=quote.liquidation_line, pays_risk_fund=data.pay_risk_fund,
-                submit_token=data.token)
-            FundRecord.objects.create(allocation=allocation, kind=FundRecord.Kind.STATUS,
-                                      status_to=domain.APPLIED, actor=customer)
-            freeze_issue(allocation, Purpose.DEPOSIT, allocation.deposit)
-    except IntegrityError:
-        if data.token:  # the same form sent twice at once: the other one won
-            existing = Allocation.objects.filter(customer=customer, submit_token=data.token).first()
-            if existing is not None:
-                return existing
-        raise
+    return product, quote
+
+
+def _apply(customer, data: ApplicationInput, product, quote) -> Allocation:
+    with transaction.atomic():
+        allocation = Allocation.objects.create(
+            allocation_no=f"AL{timezone.localtime().strftime('%Y%m%d')}{secrets.token_hex(4).upper()}",
+            customer=customer, product=product, product_type=product.type, multiple=quote.multiple,
+            rate=product.terms().rates[quote.multiple], duration=quote.duration,
+            risk_fund_rate=product.risk_fund_rate, warning_pct=product.warning_pct,
+            liquidation_pct=product.liquidation_pct, deposit=quote.deposit, allocated=quote.allocated,
+            risk_fund=quote.risk_fund, fee=quote.fee, warning_line=quote.warning_line,
+            liquidation_line=quote.liquidation_line, pays_risk_fund=data.pay_risk_fund)
+        FundRecord.objects.create(allocation=allocation, kind=FundRecord.Kind.STATUS,
+                                  status_to=domain.APPLIED, actor=customer)
+        freeze_issue(allocation, Purpose.DEPOSIT, allocation.deposit)
     return allocation
 
 

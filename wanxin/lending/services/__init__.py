@@ -10,7 +10,7 @@ proposal it serves) commit together; the request is sent after the commit
 The public names stay importable from here."""
 
 from .applications import ApplicationInput, application_submit
-from .bids import SUBMIT_TOKEN_TTL, tender_check, tender_place, tender_place_once
+from .bids import tender_check, tender_place, tender_place_once
 from .disbursement import disbursement_approve, disbursement_propose, disbursement_reject
 from .miscarry import (
     miscarry_due,
@@ -32,7 +32,6 @@ from .transitions import (
 )
 
 __all__ = [
-    "SUBMIT_TOKEN_TTL",
     "ApplicationInput",
     "Invalid",
     "application_submit",

@@ -1,10 +1,11 @@
 """Investing: the bid rules, and a tender reserved on the loan with one conditional UPDATE
-and frozen at the bank (USER_PRE_TRANSACTION, bizType TENDER). ``results`` settles it."""
+and frozen at the bank (USER_PRE_TRANSACTION, bizType TENDER), sent by a sender thread after
+the commit so the investor is answered at once ("confirming"). ``results`` settles it: frozen
+("confirmed"), or refused by the bank and its reservation released."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from wanxin.audit.guards import customer_require
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.ids import new_request_no
 from wanxin.core.money import format_fen
+from wanxin.depository import background, idempotency
 from wanxin.depository import services as depository
 from wanxin.funds import locks as funds_locks
 from wanxin.funds.models import DepositoryAccount
@@ -20,13 +22,14 @@ from wanxin.risk import services as risk
 
 from .. import domain, selectors
 from ..models import Project, Tender
-from .transitions import Invalid, rule_invalid
-
-SUBMIT_TOKEN_TTL = 600
+from .transitions import rule_invalid
 
 
 def _investor_account(investor) -> DepositoryAccount:
-    account = DepositoryAccount.objects.filter(user=investor).first()
+    return _usable(DepositoryAccount.objects.filter(user=investor).first())
+
+
+def _usable(account: DepositoryAccount | None) -> DepositoryAccount:
     if account is None or not account.is_open:
         raise Conflict(_("Open your depository account first."), code="no_account")
     if "TENDER" not in (account.auth_list or []):
@@ -66,63 +69,82 @@ def tender_check(*, investor, project_id: int, amount: object) -> Project:
     return project
 
 
-def tender_place(*, investor, project_id: int, amount: object) -> Tender:
-    """Reserve ``amount`` on the loan with one conditional UPDATE, record the tender and its
-    USER_PRE_TRANSACTION (TENDER freeze), and send it after the commit. The loan can never be
-    over-subscribed: the UPDATE's condition is checked on the locked row."""
+def _bid_prepare(investor, project_id: int, amount: object) -> Project:
+    """What is checked before the transaction: the loan and account as they are, and the risk
+    rules, whose logged check stays even when the bid is then refused. Returns the loan."""
     customer_require(investor)
     project = _investable(Project.objects.filter(pk=project_id).first(), investor)
-    account = _investor_account(investor)
+    _investor_account(investor)
     risk.rules_check(kind="BID", subject=investor, figures=selectors.risk_figures_bid(project, investor, amount)).raise_if_blocked()  # risk rules (wanxin.risk)
-    with transaction.atomic():
-        # The investor's account row serialises their own bids (the per-investor cap). The
-        # project's counter is then moved by one conditional UPDATE: the hot-counter exception
-        # to the lock order (docs/decisions/0003).
-        funds_locks.account_hold(account.pk)
-        project.refresh_from_db(fields=["raised", "status"])
-        try:
-            bid = domain.check_bid(amount, _bid_rules(project, investor))
-        except domain.RuleError as exc:
-            raise rule_invalid(exc) from exc
-        reserved = Project.objects.filter(
-            Q(raised=F("amount") - bid) | Q(raised__lte=F("amount") - bid - F("min_investment")),
-            pk=project.pk, status=domain.COLLECTING, collect_until__gt=timezone.now(),
-        ).update(raised=F("raised") + bid, updated_at=timezone.now())
-        if reserved != 1:
-            project.refresh_from_db(fields=["raised", "status", "collect_until"])
-            if project.status != domain.COLLECTING or project.collect_until <= timezone.now():
-                raise Conflict(_("This loan is not collecting investments any more."), code="not_collecting")
-            raise Conflict(_("Other investors were faster: %(remaining)s remains now.")
-                           % {"remaining": format_fen(project.remaining)},
-                           code="remaining")
-        tender = Tender.objects.create(project=project, investor=investor, amount=bid,
-                                       request_no=new_request_no("WXT"))
-        record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
-            "userNo": account.user_no, "bizType": "TENDER", "amount": bid, "projectNo": project.project_no,
-            "remark": f"tender {project.project_no}"}, owner=tender, user_no=account.user_no, amount=bid,
-            request_no=tender.request_no)
-        depository.request_send_on_commit(record)
+    return project
+
+
+def _bid_reserve(investor, project: Project, amount: object) -> Tender:
+    """Reserve the bid on the loan and record its tender and freeze; call in a transaction.
+    Five statements: the account, the investor's live sum, two INSERTs, the loan's UPDATE.
+
+    The investor's account row (read and locked in one statement) serialises their own bids
+    (the per-investor cap, from their live sum read under that lock). The loan as read just
+    before the transaction gives the bid rules; its counter is then moved by one conditional
+    UPDATE that checks status, window and what remains on the locked row itself, so the loan
+    can never be over-subscribed (the hot-counter exception to the lock order,
+    docs/decisions/0003). A loan changed in between refuses the bid with what remains now."""
+    account = _usable(funds_locks.account_of_user_hold(investor))
+    try:
+        bid = domain.check_bid(amount, _bid_rules(project, investor))
+    except domain.RuleError as exc:
+        raise rule_invalid(exc) from exc
+    tender = Tender.objects.create(project=project, investor=investor, amount=bid, request_no=new_request_no("WXT"))
+    record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
+        "userNo": account.user_no, "bizType": "TENDER", "amount": bid, "projectNo": project.project_no,
+        "remark": f"tender {project.project_no}"}, owner=tender, user_no=account.user_no, amount=bid,
+        request_no=tender.request_no)
+    # The loan's row last: every bid waits on it, so it is held only from this UPDATE to the
+    # commit. Refused, the tender and its record above roll back with the transaction.
+    reserved = Project.objects.filter(
+        Q(raised=F("amount") - bid) | Q(raised__lte=F("amount") - bid - F("min_investment")),
+        pk=project.pk, status=domain.COLLECTING, collect_until__gt=timezone.now(),
+    ).update(raised=F("raised") + bid, updated_at=timezone.now())
+    if reserved != 1:
+        project.refresh_from_db(fields=["raised", "status", "collect_until"])
+        if project.status != domain.COLLECTING or project.collect_until <= timezone.now():
+            raise Conflict(_("This loan is not collecting investments any more."), code="not_collecting")
+        raise Conflict(_("Other investors were faster: %(remaining)s remains now.")
+                       % {"remaining": format_fen(project.remaining)},
+                       code="remaining")
+    # Answered at once ("confirming"); the freeze's answer confirms or releases it.
+    background.request_send_soon(record)
     return tender
+
+
+def _as_now(tender: Tender) -> Tender:
+    """The tender as the investor is answered: sent after commit in this thread (tests), the
+    bank's answer is already applied; sent by a sender thread, it is as committed."""
+    if not background.sends_later():
+        tender.refresh_from_db(fields=["status", "fail_reason", "updated_at"])
+    return tender
+
+
+def tender_place(*, investor, project_id: int, amount: object) -> Tender:
+    """Check the bid, reserve ``amount`` on the loan, record the tender and its
+    USER_PRE_TRANSACTION (TENDER freeze) in one transaction, and send it after the commit."""
+    project = _bid_prepare(investor, project_id, amount)
+    with transaction.atomic():
+        tender = _bid_reserve(investor, project, amount)
+    return _as_now(tender)
 
 
 def tender_place_once(*, investor, project_id: int, amount: object, token: str) -> Tender:
     """``tender_place`` at most once per (investor, form token or Idempotency-Key): a
-    double-clicked submit or a resent API call gets the first tender back."""
-    if not token:
-        return tender_place(investor=investor, project_id=project_id, amount=amount)
-    if len(token) > 64:
-        raise Invalid(_("The idempotency key has at most 64 characters."), code="token")
-    key = f"wx:lending:bid:{connection.settings_dict['NAME']}:{investor.pk}:{investor.user_no}:{token}"
-    if not cache.add(key, 0, SUBMIT_TOKEN_TTL):
-        pk = cache.get(key)
-        tender = Tender.objects.filter(pk=pk, investor=investor).first() if pk else None
-        if tender is None:
-            raise Conflict(_("This form was already sent; please wait a moment."), code="duplicate")
-        return tender
-    try:
-        tender = tender_place(investor=investor, project_id=project_id, amount=amount)
-    except Exception:
-        cache.delete(key)
-        raise
-    cache.set(key, tender.pk, SUBMIT_TOKEN_TTL)
-    return tender
+    double-clicked submit or a resent API call gets the first tender back, even after a crash
+    (the key is committed with the tender, ``depository.idempotency``); the same key with
+    another loan or amount is refused."""
+    return _as_now(idempotency.submit_once(
+        user=investor, scope="lending.bid", key=token, request={"project": project_id, "amount": amount},
+        model=Tender, prepare=lambda: _bid_prepare(investor, project_id, amount),
+        create=lambda project: _reserve_in_transaction(investor, project, amount)))
+
+
+def _reserve_in_transaction(investor, project: Project, amount: object) -> Tender:
+    with transaction.atomic(savepoint=False):  # the helper's transaction, or one of its own
+        return _bid_reserve(investor, project, amount)

@@ -14,6 +14,7 @@ from django.db import connections
 
 from wanxin.bank import invariants
 from wanxin.core.errors import WanxinError
+from wanxin.depository import background
 from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.models import DepositoryAccount, FundRecord
 from wanxin.lending import services
@@ -32,8 +33,12 @@ THREADS = BIDDERS  # all released at once
 POOL = 25
 
 
-def test_no_oversubscription_under_concurrency(live, borrower, reviewer):
+@pytest.mark.parametrize("send", ["after_commit", "background"])
+def test_no_oversubscription_under_concurrency(live, borrower, reviewer, settings, send):
+    """``background``: bids answered at once, their freezes sent by sender threads (as served)."""
     import dataclasses
+
+    settings.DEPOSITORY_SEND_IN_BACKGROUND = send == "background"
 
     project = collecting(borrower, reviewer, amount=100_000_00,
                          terms=dataclasses.replace(TERMS, per_investor_cap=5_000_00))
@@ -65,6 +70,7 @@ def test_no_oversubscription_under_concurrency(live, borrower, reviewer):
         futures = [pool.submit(place, item) for item in plan]
         for future in futures:
             future.result()
+        assert background.drain(300)  # every freeze answered (at once when sent after commit)
     assert peak["total"] <= 2 * POOL, peak  # the bound held, live server included
     assert peak["default"] == POOL, peak  # more bids at once than connections: they queued
 

@@ -36,25 +36,47 @@ def remind(*, today: dt.date | None = None) -> int:
     return sent
 
 
+# -- the nightly job: overdue marking and penalty accrual, each row written once ---------------
+#
+# One UPDATE per table. The plans' UPDATE marks unpaid periods past due + grace days OVERDUE and
+# sets every overdue period's penalty to date in the same row write: ``round_half_up((principal
+# + interest) × daily rate × days since due)`` (PostgreSQL ROUND on a non-negative numeric rounds
+# half up), exactly ``domain.penalty``. A period with a repayment in flight keeps the penalty it
+# froze; a period whose penalty is already today's is not written again, so an hourly re-run
+# writes nothing. The receivables of newly overdue periods follow in one more UPDATE. What it
+# marks and accrues is counted by a read just before, in the same transaction (a repayment
+# claiming a period between the two can make the count one off; nothing else).
+
+_PLAN_TABLE = RepaymentPlan._meta.db_table
+_PENALTY = "ROUND((principal + interest)::numeric * %(rate)s::numeric * (%(today)s::date - due_date))"
+_CANDIDATES = (
+    "(status = %(due)s AND due_date < %(cutoff)s::date) OR (status = %(overdue)s AND repayment_id IS NULL "
+    f"AND due_date < %(today)s::date AND penalty <> {_PENALTY})"
+)
+# What the UPDATE will write, counted first in the same transaction (a read, no row written).
+_COUNT = (
+    f"SELECT count(*) FILTER (WHERE status = %(due)s), "  # noqa: S608 (constant table and expressions)
+    f"count(*) FILTER (WHERE repayment_id IS NULL AND penalty <> {_PENALTY}) FROM {_PLAN_TABLE} WHERE {_CANDIDATES}"
+)
+_PLANS = (
+    f"UPDATE {_PLAN_TABLE} SET status = %(overdue)s, "  # noqa: S608 (constant table and expressions)
+    f"penalty = CASE WHEN repayment_id IS NULL THEN {_PENALTY} ELSE penalty END WHERE {_CANDIDATES}"
+)
+_RECEIVABLES = (
+    f"UPDATE {ReceivablePlan._meta.db_table} r SET status = %s FROM {RepaymentPlan._meta.db_table} p "  # noqa: S608
+    "WHERE r.plan_id = p.id AND r.status = %s AND p.status = %s"
+)
+
+
 def overdue_mark(*, today: dt.date | None = None) -> dict[str, int]:
-    """The nightly job, set-based: unpaid periods past due + grace days become OVERDUE (one
-    UPDATE; their receivables follow in one more), then every overdue period's penalty is
-    recomputed to date in one UPDATE: ``round_half_up((principal + interest) × daily rate ×
-    days since due)`` (PostgreSQL ROUND on a non-negative numeric rounds half up), exactly
-    ``domain.penalty``. A period with a repayment in flight keeps the penalty it froze."""
+    """Mark periods overdue and accrue penalties to ``today`` (default: today); returns how
+    many periods became overdue and how many penalties changed."""
     today = today or timezone.localdate()
-    cutoff = today - dt.timedelta(days=grace_days())
-    plan_table, recv_table = RepaymentPlan._meta.db_table, ReceivablePlan._meta.db_table
+    params = {"overdue": OVERDUE, "due": DUE, "today": today, "cutoff": today - dt.timedelta(days=grace_days()),
+              "rate": penalty_daily_rate()}
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {plan_table} SET status = %s WHERE status = %s AND due_date < %s",  # noqa: S608
-                       [OVERDUE, DUE, cutoff])
-        marked = cursor.rowcount
-        cursor.execute(f"UPDATE {recv_table} r SET status = %s FROM {plan_table} p "  # noqa: S608
-                       "WHERE r.plan_id = p.id AND r.status = %s AND p.status = %s", [OVERDUE, DUE, OVERDUE])
-        cursor.execute(
-            f"UPDATE {plan_table} SET penalty = ROUND((principal + interest)::numeric * %s::numeric "  # noqa: S608
-            "* (%s::date - due_date)) WHERE status = %s AND repayment_id IS NULL AND due_date < %s::date "
-            "AND penalty <> ROUND((principal + interest)::numeric * %s::numeric * (%s::date - due_date))",
-            [penalty_daily_rate(), today, OVERDUE, today, penalty_daily_rate(), today])
-        accrued = cursor.rowcount
+        cursor.execute(_COUNT, params)
+        marked, accrued = cursor.fetchone()
+        cursor.execute(_PLANS, params)
+        cursor.execute(_RECEIVABLES, [OVERDUE, DUE, OVERDUE])
     return {"overdue": marked, "accrued": accrued}

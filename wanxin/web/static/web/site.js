@@ -5,6 +5,8 @@
 //                                    (after the submit event, so the clicked button's value is sent);
 //                                    a form holding a <button data-once> does the same.
 //   <form data-autosubmit>           sends itself as soon as the page loads (the hand-off to the bank).
+//   <el data-poll="url">             asks url (JSON: message, status, final) until final, showing
+//                                    message and status in place (a bid being confirmed by the bank).
 (function () {
   "use strict";
   document.addEventListener("submit", function (event) {
@@ -19,12 +21,33 @@
       }, 0);
     }
   });
-  function autosubmit() {
+  function poll(el) {
+    var url = el.getAttribute("data-poll"), delay = 500, started = Date.now();
+    function ask() {
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}, cache: "no-store"})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data) {
+            el.textContent = data.message;
+            el.setAttribute("data-status", data.status);
+            if (data.final) { el.removeAttribute("data-poll"); return; }
+          }
+          again();
+        }, again);
+    }
+    function again() {  // a little slower each time; give up after ten minutes (recovery is slower)
+      delay = Math.min(delay * 1.5, 5000);
+      if (Date.now() - started < 600000) { setTimeout(ask, delay); }
+    }
+    setTimeout(ask, delay);
+  }
+  function start() {
     document.querySelectorAll("form[data-autosubmit]").forEach(function (form) { form.submit(); });
+    document.querySelectorAll("[data-poll]").forEach(poll);
   }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", autosubmit);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    autosubmit();
+    start();
   }
 })();
