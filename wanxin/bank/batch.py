@@ -17,8 +17,7 @@ How the one transaction keeps every item independent:
   after COMMIT. Items whose fields are bad get their own ``00003`` and are not recorded.
 
 Speed (docs/benchmarks.md): the hot items (USER_PRE_TRANSACTION, TRANSFER from a customer to
-a platform account)
-run in runs of consecutive items through one PL/pgSQL function call per run
+a platform account, CONFIRM_REPAYMENT) run in runs of consecutive items through one PL/pgSQL function call per run
 (sql/batch_items.sql): one round trip for many items instead of ~6 each. Credits to
 platform accounts (every post pays one) are applied once, just before COMMIT, with one
 history row per item: a batch then holds those hot rows only for its last statements, not
@@ -157,9 +156,9 @@ def _lock_rows(platform_no: str, items: list[Item]) -> None:
 
 def _fast(item: Item) -> bool:
     """Items that sql/batch_items.sql runs (it checks exactly what their handlers check):
-    freezes, and transfers from a customer to a platform account, out of a freeze or plain
-    (a fee run's charges)."""
-    return item.pk is not None and (item.service == "USER_PRE_TRANSACTION" or (
+    freezes, transfers from a customer to a platform account, out of a freeze or plain
+    (a fee run's charges), and repayments (an automatic repayment run's confirmations)."""
+    return item.pk is not None and (item.service in ("USER_PRE_TRANSACTION", "CONFIRM_REPAYMENT") or (
         item.service == "TRANSFER" and ("preRequestNo" in item.data or (
             item.data["payer"] not in messages.PLATFORM_ACCOUNTS
             and item.data["payee"] in messages.PLATFORM_ACCOUNTS))))
@@ -169,10 +168,13 @@ def _run(platform_no: str, checked: list[Item | dict[str, Any]], stored: dict[st
          credits: SharedCredits) -> list[dict[str, Any]]:
     # requestNos this batch recorded but has not run yet: alone, they would not exist yet.
     not_yet = {i.request_no for i in checked if isinstance(i, Item) and i.pk is not None}
-    if any(isinstance(i, Item) and _fast(i) and i.service == "TRANSFER" for i in checked):
-        for payee in {i.data.get("payee") for i in checked if isinstance(i, Item) and _fast(i)} - {None}:
-            if payee in messages.PLATFORM_ACCOUNTS:
-                accounts.system(platform_no, accounts.SYSTEM_KINDS[payee])  # the function expects them
+    # The platform accounts the function credits must exist (the handlers create them on first use).
+    fast = [i for i in checked if isinstance(i, Item) and _fast(i)]
+    payees = {i.data.get("payee") for i in fast if i.service == "TRANSFER"}
+    if any(i.service == "CONFIRM_REPAYMENT" for i in fast):
+        payees.add(messages.PLATFORM_INCOME)
+    for payee in payees & messages.PLATFORM_ACCOUNTS:
+        accounts.system(platform_no, accounts.SYSTEM_KINDS[payee])
     results: list[dict[str, Any]] = []
     run: list[Item] = []
     for item in [*checked, None]:

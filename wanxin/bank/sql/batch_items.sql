@@ -1,19 +1,21 @@
 -- The BATCH fast path (PROTOCOL §5a; wanxin/bank/batch.py): a run of consecutive
--- USER_PRE_TRANSACTION items and TRANSFER items from a customer to a platform account (out
--- of a freeze, or plain from the available balance: the fee runs' transfers), each already claimed
--- (its bank_bankrequest row exists, PROCESSING), executed in list order in ONE round trip.
+-- USER_PRE_TRANSACTION items, TRANSFER items from a customer to a platform account (out
+-- of a freeze, or plain from the available balance: the fee runs' transfers) and
+-- CONFIRM_REPAYMENT items, each already claimed (its bank_bankrequest row exists, PROCESSING),
+-- executed in list order in ONE round trip.
 --
 -- Each item runs in its own BEGIN … EXCEPTION block (a subtransaction: a refusal undoes that
 -- item only), with exactly the checks, codes, messages, rows and stored response of
--- handlers.user_pre_transaction / handlers.transfer (tests/test_batch.py compares them with
--- requests sent alone). The no-overdraft rule stays in the conditional UPDATEs and the
--- CHECK constraints; each balance change writes its BalanceChange row in the same statement.
--- The platform-account credit of a post is NOT applied here: it is returned ("c":
--- [account id, amount]) for the caller to apply with the batch's other platform-account
--- credits, one history row per item, just before COMMIT (hot rows locked briefly).
+-- handlers.user_pre_transaction / handlers.transfer / handlers.confirm_repayment
+-- (tests/test_batch.py and tests/test_batch_repayments.py compare them with requests sent
+-- alone). The no-overdraft rule stays in the conditional UPDATEs and the CHECK constraints;
+-- each balance change writes its BalanceChange row in the same statement. The
+-- platform-account credit of a post is NOT applied here: it is returned ("c": [account id,
+-- amount]) for the caller to apply with the batch's other platform-account credits, one
+-- history row per item, just before COMMIT (hot rows locked briefly).
 --
 -- Changing this file needs a new migration that runs it again (0004 read it once; 0005 the
--- plain transfers).
+-- plain transfers; 0006 the repayments).
 CREATE OR REPLACE FUNCTION bank_batch_items(p_platform text, p_items jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -21,11 +23,12 @@ DECLARE
     v_id bigint; v_rn text; v_amount bigint; v_code text; v_msg text; v_ok boolean;
     v_biz text; v_user text; v_cp text; v_now timestamptz; v_project text;
     acc record; payee record; prj record; frz record; v_after bigint;
+    rfz record; chg record; v_commission bigint; v_share bigint; v_posted bigint; v_income bigint; v_missing text;
 BEGIN
     FOR it IN SELECT value FROM jsonb_array_elements(p_items) LOOP
         v_id := (it->>'id')::bigint; v_rn := it->>'rn'; d := it->'data';
         v_amount := (d->>'amount')::bigint; v_now := clock_timestamp();
-        v_code := '00000'; v_msg := 'success'; credit := NULL;
+        v_code := '00000'; v_msg := 'success'; credit := NULL; v_commission := 0;
         BEGIN
             IF it->>'svc' = 'USER_PRE_TRANSACTION' THEN
                 SELECT id, kind, status, account_no, auth_list INTO acc FROM bank_account
@@ -71,6 +74,87 @@ BEGIN
                 VALUES (v_id, acc.id, d->>'bizType', v_project, v_amount, v_amount, 'FROZEN', v_now);
                 fields := jsonb_build_object('userNo', acc.account_no, 'amount', v_amount, 'frozen', v_amount);
                 v_biz := d->>'bizType'; v_user := acc.account_no; v_cp := v_project;
+            ELSIF it->>'svc' = 'CONFIRM_REPAYMENT' THEN
+                -- handlers.confirm_repayment and Posting.post/apply, step by step.
+                SELECT f.id, f.account_id, f.biz_type, f.project_no, f.amount, f.remaining, f.status,
+                       a.account_no AS owner_no INTO rfz
+                  FROM bank_freeze f JOIN bank_bankrequest r ON r.id = f.request_id
+                  JOIN bank_account a ON a.id = f.account_id
+                 WHERE r.platform_no = p_platform AND r.request_no = d->>'preRequestNo' FOR UPDATE OF f;
+                IF NOT FOUND OR rfz.status <> 'FROZEN' THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30010',
+                        DETAIL = 'pre-transaction ' || (d->>'preRequestNo') || ' is not frozen';
+                END IF;
+                IF rfz.biz_type <> 'REPAYMENT' OR rfz.project_no <> d->>'projectNo' THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30010', DETAIL = 'not a repayment freeze of this project';
+                END IF;
+                SELECT coalesce(sum((x->>'principal')::bigint + (x->>'interest')::bigint), 0)::bigint
+                       + (d->>'commission')::bigint,
+                       coalesce(sum((x->>'commission')::bigint), 0)::bigint + (d->>'commission')::bigint,
+                       coalesce(sum(greatest((x->>'principal')::bigint + (x->>'interest')::bigint
+                                             - (x->>'commission')::bigint, 0)), 0)::bigint
+                  INTO v_amount, v_share, v_posted FROM jsonb_array_elements(d->'details') x;
+                v_posted := v_posted + v_share;  -- posts of 0 or less are skipped (Posting.post)
+                IF v_amount <> rfz.amount OR rfz.remaining <> rfz.amount THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30011',
+                        DETAIL = 'details add up to ' || v_amount || ', frozen is ' || rfz.remaining;
+                END IF;
+                -- accounts.customers: the first missing investor in Python's sort order (code points).
+                SELECT s.u INTO v_missing
+                  FROM (SELECT DISTINCT x->>'userNo' AS u FROM jsonb_array_elements(d->'details') x) s
+                  LEFT JOIN bank_account a ON a.platform_no = p_platform AND a.account_no = s.u
+                 WHERE a.id IS NULL OR a.kind <> 'CUSTOMER' OR a.status <> 'OPEN'
+                 ORDER BY s.u COLLATE "C" LIMIT 1;
+                IF FOUND THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30001', DETAIL = 'no open account for ' || v_missing;
+                END IF;
+                SELECT id INTO STRICT v_income FROM bank_account  -- created by the caller if missing
+                 WHERE platform_no = p_platform AND account_no = 'PLATFORM_INCOME';
+                UPDATE bank_freeze SET remaining = remaining - v_posted,
+                       status = CASE WHEN remaining = v_posted THEN 'POSTED' ELSE 'FROZEN' END
+                 WHERE id = rfz.id AND status = 'FROZEN' AND remaining >= v_posted;
+                IF NOT FOUND THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30010', DETAIL = 'pre-transaction is no longer frozen';
+                END IF;
+                -- Transfer rows in posting order: the details', then the platform's share.
+                INSERT INTO bank_transfer (request_id, debit_id, credit_id, amount, freeze_id, created_at)
+                SELECT v_id, rfz.account_id, a.id, s.amt, rfz.id, v_now
+                  FROM (SELECT n, x->>'userNo' AS u, (x->>'principal')::bigint + (x->>'interest')::bigint
+                               - (x->>'commission')::bigint AS amt
+                          FROM jsonb_array_elements(d->'details') WITH ORDINALITY AS t(x, n)) s
+                  JOIN bank_account a ON a.platform_no = p_platform AND a.account_no = s.u
+                 WHERE s.amt > 0 ORDER BY s.n;
+                IF v_share > 0 THEN
+                    INSERT INTO bank_transfer (request_id, debit_id, credit_id, amount, freeze_id, created_at)
+                    VALUES (v_id, rfz.account_id, v_income, v_share, rfz.id, v_now);
+                    credit := jsonb_build_array(v_income, v_share);
+                END IF;
+                -- Net customer deltas (investors' credits, the borrower's frozen debit), by primary key.
+                FOR chg IN
+                    SELECT q.k, sum(q.da)::bigint AS da, sum(q.df)::bigint AS df FROM (
+                        SELECT a.id AS k, s.amt AS da, 0::bigint AS df
+                          FROM (SELECT x->>'userNo' AS u, (x->>'principal')::bigint + (x->>'interest')::bigint
+                                       - (x->>'commission')::bigint AS amt
+                                  FROM jsonb_array_elements(d->'details') x) s
+                          JOIN bank_account a ON a.platform_no = p_platform AND a.account_no = s.u
+                         WHERE s.amt > 0
+                        UNION ALL SELECT rfz.account_id, 0::bigint, -v_posted) q
+                     GROUP BY q.k ORDER BY q.k
+                LOOP
+                    CONTINUE WHEN chg.da = 0 AND chg.df = 0;
+                    v_after := NULL;
+                    WITH u AS (UPDATE bank_account SET available = available + chg.da, frozen = frozen + chg.df
+                                WHERE id = chg.k AND available + chg.da >= 0 AND frozen + chg.df >= 0
+                                RETURNING id, available, frozen)
+                    INSERT INTO bank_balancechange (account_id, request_id, delta_available, delta_frozen,
+                                                    available_after, frozen_after, created_at)
+                    SELECT id, v_id, chg.da, chg.df, available, frozen, v_now FROM u RETURNING id INTO v_after;
+                    IF v_after IS NULL THEN
+                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30042', DETAIL = 'insufficient available balance';
+                    END IF;
+                END LOOP;
+                fields := jsonb_build_object('projectNo', d->>'projectNo', 'amount', v_amount, 'commission', v_share);
+                v_biz := 'REPAYMENT'; v_user := rfz.owner_no; v_cp := d->>'projectNo'; v_commission := v_share;
             ELSE  -- TRANSFER, out of a freeze or plain: a customer payer, a platform payee (batch._fast)
                 SELECT id, kind, status, account_no, auth_list INTO acc FROM bank_account
                  WHERE platform_no = p_platform AND account_no = d->>'payer';
@@ -144,7 +228,7 @@ BEGIN
            SET status = CASE WHEN v_ok THEN 'SUCCESS' ELSE 'FAIL' END, resp_code = v_code, response = v_resp,
                finished_at = clock_timestamp(), biz_type = CASE WHEN v_ok THEN v_biz ELSE '' END,
                user_no = CASE WHEN v_ok THEN v_user ELSE '' END, counterparty = CASE WHEN v_ok THEN v_cp ELSE '' END,
-               amount = CASE WHEN v_ok THEN v_amount END, commission = CASE WHEN v_ok THEN 0 END, moved_money = v_ok
+               amount = CASE WHEN v_ok THEN v_amount END, commission = CASE WHEN v_ok THEN v_commission END, moved_money = v_ok
          WHERE id = v_id;
         outs := outs || jsonb_build_object('r', v_resp, 'c', credit);  -- expanded array: O(1) append
     END LOOP;
