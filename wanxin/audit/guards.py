@@ -5,7 +5,7 @@
   authenticate with ``wanxin.accounts.auth.customer_auth`` (sessions or the customer's tokens).
 - **an operator with permission X**: ``operator_require(actor, "review_loans")`` in services;
   ``@require_operator_permission("backoffice.review_loans")`` on pages (no argument: any
-  operator) and ``auth=operator_auth("backoffice.review_loans")`` on Ninja operations.
+  operator; ``@require_any_operator_permission(a, b)``: holding either) and ``auth=operator_auth("backoffice.review_loans")`` on Ninja operations.
 - **the system**: the platform itself (a scheduled job, a management command, the demo seed)
   passes ``actor=SYSTEM``; only services that the system may run accept it, through
   ``operator_or_system_require``. ``None`` is never an actor: a missing operator is refused
