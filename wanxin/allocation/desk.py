@@ -146,11 +146,16 @@ def propose(request: HttpRequest, allocation_id: int) -> HttpResponse:
         _("Settlement proposed; a finance officer approves it."))
 
 
-def _settlement_allocation(settlement_id: int) -> int:
-    allocation_id = Settlement.objects.filter(pk=settlement_id).values_list("allocation_id", flat=True).first()
+def _allocation_of(model, pk: int, missing: str) -> int:
+    """The allocation a settlement or a request belongs to (where the desk returns), or 404."""
+    allocation_id = model.objects.filter(pk=pk).values_list("allocation_id", flat=True).first()
     if allocation_id is None:
-        raise Http404(_("No such settlement."))
+        raise Http404(missing)
     return allocation_id
+
+
+def _settlement_allocation(settlement_id: int) -> int:
+    return _allocation_of(Settlement, settlement_id, _("No such settlement."))
 
 
 @require_POST
@@ -176,10 +181,7 @@ def settlement_retry(request: HttpRequest, settlement_id: int) -> HttpResponse:
 
 
 def _request_allocation(request_id: int) -> int:
-    allocation_id = Request.objects.filter(pk=request_id).values_list("allocation_id", flat=True).first()
-    if allocation_id is None:
-        raise Http404(_("No such request."))
-    return allocation_id
+    return _allocation_of(Request, request_id, _("No such request."))
 
 
 @require_POST

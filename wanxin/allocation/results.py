@@ -193,15 +193,8 @@ def _on_top_up(allocation: Allocation, owned: BankRequest, record: DepositoryReq
     Allocation.objects.filter(pk=allocation.pk).update(
         deposit=deposit, deposit_frozen=F("deposit_frozen") + owned.amount, warning_line=lines.warning_line,
         liquidation_line=lines.liquidation_line, latest_total_assets=assets, updated_at=timezone.now())
-    allocation.refresh_from_db()
-    _record(allocation, Kind.TOP_UP_FROZEN, owned.amount, owned)
-    _mirror(owned, allocation, MoneyEvent("FREEZE", -owned.amount, -owned.amount, owned.amount,
-                                          remark=f"allocation {allocation.allocation_no} top-up"))
-    if assets is not None and allocation.status in domain.RUNNING:
-        verdict = domain.assess(allocation.status, assets, warning_line=lines.warning_line,
-                                liquidation_line=lines.liquidation_line)
-        if verdict.status != allocation.status:
-            services.move(allocation, verdict.status, note=gettext_noop("margin top-up"))
+    _deposit_frozen(allocation, owned, Kind.TOP_UP_FROZEN, "top-up", assets=assets, lines=lines,
+                    note=gettext_noop("margin top-up"))
 
 
 def _on_increase(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
@@ -220,15 +213,23 @@ def _on_increase(allocation: Allocation, owned: BankRequest, record: DepositoryR
         deposit=deposit, allocated=allocated, fee=domain.fee_per_charge(allocated, allocation.rate),
         deposit_frozen=F("deposit_frozen") + owned.amount, warning_line=lines.warning_line,
         liquidation_line=lines.liquidation_line, latest_total_assets=assets, updated_at=timezone.now())
+    _deposit_frozen(allocation, owned, Kind.INCREASE_FROZEN, "increase", assets=assets, lines=lines,
+                    note=gettext_noop("increase"))
+
+
+def _deposit_frozen(allocation: Allocation, owned: BankRequest, kind: str, remark: str, *, assets: int | None,
+                    lines, note: str) -> None:
+    """After a top-up's or an increase's freeze: its fund records, and the status the new lines
+    give the latest recorded total assets (a margin call lifted, or not)."""
     allocation.refresh_from_db()
-    _record(allocation, Kind.INCREASE_FROZEN, owned.amount, owned)
+    _record(allocation, kind, owned.amount, owned)
     _mirror(owned, allocation, MoneyEvent("FREEZE", -owned.amount, -owned.amount, owned.amount,
-                                          remark=f"allocation {allocation.allocation_no} increase"))
+                                          remark=f"allocation {allocation.allocation_no} {remark}"))
     if assets is not None and allocation.status in domain.RUNNING:
         verdict = domain.assess(allocation.status, assets, warning_line=lines.warning_line,
                                 liquidation_line=lines.liquidation_line)
         if verdict.status != allocation.status:
-            services.move(allocation, verdict.status, note=gettext_noop("increase"))
+            services.move(allocation, verdict.status, note=note)
 
 
 def _on_profit(allocation: Allocation, owned: BankRequest, record: DepositoryRequest, ok: bool) -> None:
