@@ -89,16 +89,19 @@ def _check(raw: dict[str, Any]) -> Item | dict[str, Any]:
     return Item(raw["serviceName"], data["requestNo"], data, envelope.digest(envelope.encode_data(raw)))
 
 
+# Lists go to PostgreSQL as one JSON text each: Django's psycopg cursors bind client-side, and
+# psycopg quotes a Python list's elements one by one (a regex substitution each), which cost
+# more CPU per item than the rest of the batch's Python (docs/benchmarks.md, BATCH profile).
 _CLAIM_ITEMS = (
     "INSERT INTO bank_bankrequest (platform_no, request_no, service_name, digest, req_data, status, resp_code, "
     "biz_type, user_no, counterparty, moved_money, created_at) "
-    "SELECT %s, r, s, d, q::jsonb, 'PROCESSING', '', '', '', '', false, now() "
-    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS t(r, s, d, q) ORDER BY r "
+    "SELECT %s, x->>0, x->>1, x->>2, x->3, 'PROCESSING', '', '', '', '', false, now() "
+    "FROM jsonb_array_elements(%s::jsonb) AS x ORDER BY x->>0 "
     "ON CONFLICT (platform_no, request_no) DO NOTHING RETURNING request_no, id"
 )
 _STORED = (
     "SELECT request_no, digest, status, response FROM bank_bankrequest "
-    "WHERE platform_no = %s AND request_no = ANY(%s)"
+    "WHERE platform_no = %s AND request_no = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))"
 )
 
 
@@ -108,15 +111,15 @@ def _claim_items(platform_no: str, items: list[Item]) -> dict[str, tuple[str, st
     if not items:
         return {}
     with connections[DB].cursor() as cur:
-        cur.execute(_CLAIM_ITEMS, [platform_no, [i.request_no for i in items], [i.service for i in items],
-                                   [i.digest for i in items], [json.dumps(i.data) for i in items]])
+        cur.execute(_CLAIM_ITEMS, [platform_no, json.dumps([[i.request_no, i.service, i.digest, i.data]
+                                                            for i in items])])
         claimed = dict(cur.fetchall())
         for item in items:
             item.pk = claimed.get(item.request_no)
         earlier = [i.request_no for i in items if i.pk is None]
         if not earlier:
             return {}
-        cur.execute(_STORED, [platform_no, earlier])
+        cur.execute(_STORED, [platform_no, json.dumps(earlier)])
         return {row[0]: row[1:] for row in cur.fetchall()}
 
 
@@ -140,18 +143,22 @@ def _lock_rows(platform_no: str, items: list[Item]) -> None:
     owners: list[int] = []
     with connections[DB].cursor() as cur:
         if projects:
-            cur.execute("SELECT borrower_id FROM bank_project WHERE platform_no = %s AND project_no = ANY(%s) "
-                        "ORDER BY id FOR UPDATE", [platform_no, sorted(projects)])
+            cur.execute("SELECT borrower_id FROM bank_project WHERE platform_no = %s "
+                        "AND project_no = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb))) "
+                        "ORDER BY id FOR UPDATE", [platform_no, json.dumps(sorted(projects))])
             owners += [row[0] for row in cur.fetchall()]
         if freezes:
             cur.execute("SELECT f.account_id FROM bank_freeze f JOIN bank_bankrequest r ON r.id = f.request_id "
-                        "WHERE r.platform_no = %s AND r.request_no = ANY(%s) ORDER BY f.id FOR UPDATE OF f",
-                        [platform_no, sorted(freezes)])
+                        "WHERE r.platform_no = %s "
+                        "AND r.request_no = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb))) "
+                        "ORDER BY f.id FOR UPDATE OF f",
+                        [platform_no, json.dumps(sorted(freezes))])
             owners += [row[0] for row in cur.fetchall()]
         if customers or owners:
             cur.execute("SELECT id FROM bank_account WHERE kind = 'CUSTOMER' AND "
-                        "((platform_no = %s AND account_no = ANY(%s)) OR id = ANY(%s)) ORDER BY id FOR UPDATE",
-                        [platform_no, sorted(customers), sorted(set(owners))])
+                        "((platform_no = %s AND account_no = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))) "
+                        "OR id = ANY(%s)) ORDER BY id FOR UPDATE",
+                        [platform_no, json.dumps(sorted(customers)), sorted(set(owners))])
 
 
 def _fast(item: Item) -> bool:
@@ -270,8 +277,7 @@ class SharedCredits:
         now = timezone.now()
         for account_id in sorted(by_account):  # the global lock order: primary key
             rows = by_account[account_id]
-            cur.execute(_CREDIT_IN_ORDER, [[r for r, _, _ in rows], [a for _, a, _ in rows], [f for _, _, f in rows],
-                                           account_id, account_id, now])
+            cur.execute(_CREDIT_IN_ORDER, [json.dumps(rows), account_id, account_id, now])
             if cur.fetchone() is None:  # pragma: no cover - credits cannot overdraw
                 raise RuntimeError(f"account {account_id} refused a credit")
 
@@ -279,7 +285,8 @@ class SharedCredits:
 # All of an account's pending credits in one UPDATE, and one BalanceChange row per item in
 # item order, written while the UPDATE holds the row: the history replays (ledger.py).
 _CREDIT_IN_ORDER = (
-    "WITH d AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY AS t(r, a, f, n)), "
+    "WITH d AS (SELECT (x->>0)::bigint AS r, (x->>1)::bigint AS a, (x->>2)::bigint AS f, n "
+    "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(x, n)), "
     "s AS (SELECT sum(a) AS a, sum(f) AS f FROM d), "
     "u AS (UPDATE bank_account SET available = available + s.a, frozen = frozen + s.f FROM s "
     "WHERE id = %s RETURNING available - s.a AS a0, frozen - s.f AS f0) "
