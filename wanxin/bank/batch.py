@@ -18,7 +18,8 @@ How the one transaction keeps every item independent:
 
 Speed (docs/benchmarks.md): the hot items (USER_PRE_TRANSACTION, TRANSFER from a customer to
 a platform account, CONFIRM_REPAYMENT) run in runs of consecutive items through one PL/pgSQL function call per run
-(sql/batch_items.sql): one round trip for many items instead of ~6 each. Credits to
+(sql/batch_items.sql): one round trip for many items instead of ~6 each, and no
+subtransaction per freeze or post (their refusals come before their first write). Credits to
 platform accounts (every post pays one) are applied once, just before COMMIT, with one
 history row per item: a batch then holds those hot rows only for its last statements, not
 from its first post on, so concurrent batches do not queue behind each other. An item that
