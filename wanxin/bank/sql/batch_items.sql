@@ -85,87 +85,87 @@ BEGIN
                 fields := jsonb_build_object('userNo', v_user, 'amount', v_amount, 'frozen', v_amount);
                 v_biz := d->>'bizType'; v_cp := v_project;
             ELSIF it->>'svc' = 'CONFIRM_REPAYMENT' THEN
-                BEGIN  -- several writes may precede a refusal: this item alone runs in a subtransaction
-                    -- handlers.confirm_repayment and Posting.post/apply, step by step.
-                    SELECT f.id, f.account_id, f.biz_type, f.project_no, f.amount, f.remaining, f.status,
-                           a.account_no AS owner_no INTO rfz
-                      FROM bank_freeze f JOIN bank_bankrequest r ON r.id = f.request_id
-                      JOIN bank_account a ON a.id = f.account_id
-                     WHERE r.platform_no = p_platform AND r.request_no = d->>'preRequestNo' FOR UPDATE OF f;
-                    IF NOT FOUND OR rfz.status <> 'FROZEN' THEN
-                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30010',
-                            DETAIL = 'pre-transaction ' || (d->>'preRequestNo') || ' is not frozen';
-                    END IF;
-                    IF rfz.biz_type <> 'REPAYMENT' OR rfz.project_no <> d->>'projectNo' THEN
-                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30010', DETAIL = 'not a repayment freeze of this project';
-                    END IF;
-                    SELECT coalesce(sum((x->>'principal')::bigint + (x->>'interest')::bigint), 0)::bigint
-                           + (d->>'commission')::bigint,
-                           coalesce(sum((x->>'commission')::bigint), 0)::bigint + (d->>'commission')::bigint,
-                           coalesce(sum(greatest((x->>'principal')::bigint + (x->>'interest')::bigint
-                                                 - (x->>'commission')::bigint, 0)), 0)::bigint
-                      INTO v_amount, v_share, v_posted FROM jsonb_array_elements(d->'details') x;
-                    v_posted := v_posted + v_share;  -- posts of 0 or less are skipped (Posting.post)
-                    IF v_amount <> rfz.amount OR rfz.remaining <> rfz.amount THEN
-                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30011',
-                            DETAIL = 'details add up to ' || v_amount || ', frozen is ' || rfz.remaining;
-                    END IF;
-                    -- accounts.customers: the first missing investor in Python's sort order (code points).
-                    SELECT s.u INTO v_missing
-                      FROM (SELECT DISTINCT x->>'userNo' AS u FROM jsonb_array_elements(d->'details') x) s
-                      LEFT JOIN bank_account a ON a.platform_no = p_platform AND a.account_no = s.u
-                     WHERE a.id IS NULL OR a.kind <> 'CUSTOMER' OR a.status <> 'OPEN'
-                     ORDER BY s.u COLLATE "C" LIMIT 1;
-                    IF FOUND THEN
-                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30001', DETAIL = 'no open account for ' || v_missing;
-                    END IF;
-                    SELECT id INTO STRICT v_income FROM bank_account  -- created by the caller if missing
-                     WHERE platform_no = p_platform AND account_no = 'PLATFORM_INCOME';
-                    UPDATE bank_freeze SET remaining = remaining - v_posted,
-                           status = CASE WHEN remaining = v_posted THEN 'POSTED' ELSE 'FROZEN' END
-                     WHERE id = rfz.id AND status = 'FROZEN' AND remaining >= v_posted;
-                    IF NOT FOUND THEN
-                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30010', DETAIL = 'pre-transaction is no longer frozen';
-                    END IF;
-                    -- Transfer rows in posting order: the details', then the platform's share.
+                BEGIN  -- it can refuse after writes: this item alone runs in a subtransaction (body not indented)
+                -- handlers.confirm_repayment and Posting.post/apply, step by step.
+                SELECT f.id, f.account_id, f.biz_type, f.project_no, f.amount, f.remaining, f.status,
+                       a.account_no AS owner_no INTO rfz
+                  FROM bank_freeze f JOIN bank_bankrequest r ON r.id = f.request_id
+                  JOIN bank_account a ON a.id = f.account_id
+                 WHERE r.platform_no = p_platform AND r.request_no = d->>'preRequestNo' FOR UPDATE OF f;
+                IF NOT FOUND OR rfz.status <> 'FROZEN' THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30010',
+                        DETAIL = 'pre-transaction ' || (d->>'preRequestNo') || ' is not frozen';
+                END IF;
+                IF rfz.biz_type <> 'REPAYMENT' OR rfz.project_no <> d->>'projectNo' THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30010', DETAIL = 'not a repayment freeze of this project';
+                END IF;
+                SELECT coalesce(sum((x->>'principal')::bigint + (x->>'interest')::bigint), 0)::bigint
+                       + (d->>'commission')::bigint,
+                       coalesce(sum((x->>'commission')::bigint), 0)::bigint + (d->>'commission')::bigint,
+                       coalesce(sum(greatest((x->>'principal')::bigint + (x->>'interest')::bigint
+                                             - (x->>'commission')::bigint, 0)), 0)::bigint
+                  INTO v_amount, v_share, v_posted FROM jsonb_array_elements(d->'details') x;
+                v_posted := v_posted + v_share;  -- posts of 0 or less are skipped (Posting.post)
+                IF v_amount <> rfz.amount OR rfz.remaining <> rfz.amount THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30011',
+                        DETAIL = 'details add up to ' || v_amount || ', frozen is ' || rfz.remaining;
+                END IF;
+                -- accounts.customers: the first missing investor in Python's sort order (code points).
+                SELECT s.u INTO v_missing
+                  FROM (SELECT DISTINCT x->>'userNo' AS u FROM jsonb_array_elements(d->'details') x) s
+                  LEFT JOIN bank_account a ON a.platform_no = p_platform AND a.account_no = s.u
+                 WHERE a.id IS NULL OR a.kind <> 'CUSTOMER' OR a.status <> 'OPEN'
+                 ORDER BY s.u COLLATE "C" LIMIT 1;
+                IF FOUND THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30001', DETAIL = 'no open account for ' || v_missing;
+                END IF;
+                SELECT id INTO STRICT v_income FROM bank_account  -- created by the caller if missing
+                 WHERE platform_no = p_platform AND account_no = 'PLATFORM_INCOME';
+                UPDATE bank_freeze SET remaining = remaining - v_posted,
+                       status = CASE WHEN remaining = v_posted THEN 'POSTED' ELSE 'FROZEN' END
+                 WHERE id = rfz.id AND status = 'FROZEN' AND remaining >= v_posted;
+                IF NOT FOUND THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30010', DETAIL = 'pre-transaction is no longer frozen';
+                END IF;
+                -- Transfer rows in posting order: the details', then the platform's share.
+                INSERT INTO bank_transfer (request_id, debit_id, credit_id, amount, freeze_id, created_at)
+                SELECT v_id, rfz.account_id, a.id, s.amt, rfz.id, v_now
+                  FROM (SELECT n, x->>'userNo' AS u, (x->>'principal')::bigint + (x->>'interest')::bigint
+                               - (x->>'commission')::bigint AS amt
+                          FROM jsonb_array_elements(d->'details') WITH ORDINALITY AS t(x, n)) s
+                  JOIN bank_account a ON a.platform_no = p_platform AND a.account_no = s.u
+                 WHERE s.amt > 0 ORDER BY s.n;
+                IF v_share > 0 THEN
                     INSERT INTO bank_transfer (request_id, debit_id, credit_id, amount, freeze_id, created_at)
-                    SELECT v_id, rfz.account_id, a.id, s.amt, rfz.id, v_now
-                      FROM (SELECT n, x->>'userNo' AS u, (x->>'principal')::bigint + (x->>'interest')::bigint
-                                   - (x->>'commission')::bigint AS amt
-                              FROM jsonb_array_elements(d->'details') WITH ORDINALITY AS t(x, n)) s
-                      JOIN bank_account a ON a.platform_no = p_platform AND a.account_no = s.u
-                     WHERE s.amt > 0 ORDER BY s.n;
-                    IF v_share > 0 THEN
-                        INSERT INTO bank_transfer (request_id, debit_id, credit_id, amount, freeze_id, created_at)
-                        VALUES (v_id, rfz.account_id, v_income, v_share, rfz.id, v_now);
-                        credit := jsonb_build_array(v_income, v_share);
+                    VALUES (v_id, rfz.account_id, v_income, v_share, rfz.id, v_now);
+                    credit := jsonb_build_array(v_income, v_share);
+                END IF;
+                -- Net customer deltas (investors' credits, the borrower's frozen debit), by primary key.
+                FOR chg IN
+                    SELECT q.k, sum(q.da)::bigint AS da, sum(q.df)::bigint AS df FROM (
+                        SELECT a.id AS k, s.amt AS da, 0::bigint AS df
+                          FROM (SELECT x->>'userNo' AS u, (x->>'principal')::bigint + (x->>'interest')::bigint
+                                       - (x->>'commission')::bigint AS amt
+                                  FROM jsonb_array_elements(d->'details') x) s
+                          JOIN bank_account a ON a.platform_no = p_platform AND a.account_no = s.u
+                         WHERE s.amt > 0
+                        UNION ALL SELECT rfz.account_id, 0::bigint, -v_posted) q
+                     GROUP BY q.k ORDER BY q.k
+                LOOP
+                    CONTINUE WHEN chg.da = 0 AND chg.df = 0;
+                    v_after := NULL;
+                    WITH u AS (UPDATE bank_account SET available = available + chg.da, frozen = frozen + chg.df
+                                WHERE id = chg.k AND available + chg.da >= 0 AND frozen + chg.df >= 0
+                                RETURNING id, available, frozen)
+                    INSERT INTO bank_balancechange (account_id, request_id, delta_available, delta_frozen,
+                                                    available_after, frozen_after, created_at)
+                    SELECT id, v_id, chg.da, chg.df, available, frozen, v_now FROM u RETURNING id INTO v_after;
+                    IF v_after IS NULL THEN
+                        RAISE SQLSTATE 'WX001' USING MESSAGE = '30042', DETAIL = 'insufficient available balance';
                     END IF;
-                    -- Net customer deltas (investors' credits, the borrower's frozen debit), by primary key.
-                    FOR chg IN
-                        SELECT q.k, sum(q.da)::bigint AS da, sum(q.df)::bigint AS df FROM (
-                            SELECT a.id AS k, s.amt AS da, 0::bigint AS df
-                              FROM (SELECT x->>'userNo' AS u, (x->>'principal')::bigint + (x->>'interest')::bigint
-                                           - (x->>'commission')::bigint AS amt
-                                      FROM jsonb_array_elements(d->'details') x) s
-                              JOIN bank_account a ON a.platform_no = p_platform AND a.account_no = s.u
-                             WHERE s.amt > 0
-                            UNION ALL SELECT rfz.account_id, 0::bigint, -v_posted) q
-                         GROUP BY q.k ORDER BY q.k
-                    LOOP
-                        CONTINUE WHEN chg.da = 0 AND chg.df = 0;
-                        v_after := NULL;
-                        WITH u AS (UPDATE bank_account SET available = available + chg.da, frozen = frozen + chg.df
-                                    WHERE id = chg.k AND available + chg.da >= 0 AND frozen + chg.df >= 0
-                                    RETURNING id, available, frozen)
-                        INSERT INTO bank_balancechange (account_id, request_id, delta_available, delta_frozen,
-                                                        available_after, frozen_after, created_at)
-                        SELECT id, v_id, chg.da, chg.df, available, frozen, v_now FROM u RETURNING id INTO v_after;
-                        IF v_after IS NULL THEN
-                            RAISE SQLSTATE 'WX001' USING MESSAGE = '30042', DETAIL = 'insufficient available balance';
-                        END IF;
-                    END LOOP;
-                    fields := jsonb_build_object('projectNo', d->>'projectNo', 'amount', v_amount, 'commission', v_share);
-                    v_biz := 'REPAYMENT'; v_user := rfz.owner_no; v_cp := d->>'projectNo'; v_commission := v_share;
+                END LOOP;
+                fields := jsonb_build_object('projectNo', d->>'projectNo', 'amount', v_amount, 'commission', v_share);
+                v_biz := 'REPAYMENT'; v_user := rfz.owner_no; v_cp := d->>'projectNo'; v_commission := v_share;
                 EXCEPTION WHEN SQLSTATE 'WX001' THEN
                     GET STACKED DIAGNOSTICS v_code = MESSAGE_TEXT, v_msg = PG_EXCEPTION_DETAIL;
                 END;
