@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from wanxin.rows import insert_many
+
 from . import domain
 from .balances import _invalidate_balance
 from .domain import MoneyEvent
@@ -100,6 +102,6 @@ def _apply_batch(items: list[FundEvents], at: dt.datetime) -> list[FundRecord]:
                 records.append(FundRecord(user_id=user_id, type=e.type, amount=e.amount, available_after=a,
                                           frozen_after=f, request_no=item.request_no, remark=e.remark[:200],
                                           created_at=at))
-        records = FundRecord.objects.bulk_create(records)
+        records = insert_many(records)
     _invalidate_balance(*(item.user_no for item in items if item.user_no in owners))
     return records
