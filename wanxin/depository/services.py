@@ -71,7 +71,7 @@ def request_build(*, service_name: str, payload: dict[str, Any], owner: models.M
         raise ValueError("the owner of a bank request must be saved first")
     return DepositoryRequest(
         request_no=request_no or new_request_no(prefix), service_name=service_name, payload=payload,
-        user_no=user_no, amount=amount, outbox=outbox,
+        user_no=user_no, amount=amount, outbox=outbox, batch_no="",  # its db_default, without the costly DatabaseDefault()
         owner_type=owner_type_of(owner) if owner is not None else "", owner_id=owner.pk if owner is not None else None,
     )
 
