@@ -17,11 +17,13 @@ import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import UUID
 
 from django.db import connection, models
 from django.db.models import Value
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
+from django.utils.functional import Promise
 
 M = TypeVar("M", bound=models.Model)
 
@@ -36,7 +38,7 @@ _PLAIN = (models.CharField, models.TextField, models.BigIntegerField, models.Int
 def _encode(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
-    if isinstance(value, Decimal):
+    if isinstance(value, (Decimal, UUID, Promise)):  # a lazy translation: its text now, as Django sends it
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
