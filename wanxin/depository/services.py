@@ -26,6 +26,7 @@ from wanxin.core.errors import Conflict, NotFound, WanxinError
 from wanxin.core.ids import new_request_no
 from wanxin.protocol import codes, messages
 from wanxin.protocol.codes import ProtocolError
+from wanxin.rows import insert_many
 
 from .client import BankClient, BankUnavailable, get_client
 from .models import DepositoryRequest, IgnoredBankResult
@@ -70,7 +71,7 @@ def request_build(*, service_name: str, payload: dict[str, Any], owner: models.M
         raise ValueError("the owner of a bank request must be saved first")
     return DepositoryRequest(
         request_no=request_no or new_request_no(prefix), service_name=service_name, payload=payload,
-        user_no=user_no, amount=amount, outbox=outbox,
+        user_no=user_no, amount=amount, outbox=outbox, batch_no="",  # its db_default, without the costly DatabaseDefault()
         owner_type=owner_type_of(owner) if owner is not None else "", owner_id=owner.pk if owner is not None else None,
     )
 
@@ -78,7 +79,7 @@ def request_build(*, service_name: str, payload: dict[str, Any], owner: models.M
 def requests_create(records: list[DepositoryRequest]) -> list[DepositoryRequest]:
     """Insert records made by ``request_build`` in one statement (a set-based job's requests);
     call inside the business change's transaction."""
-    return DepositoryRequest.objects.bulk_create(records) if records else []
+    return list(insert_many(records))
 
 
 def request_send_on_commit(record: DepositoryRequest) -> None:

@@ -10,12 +10,19 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from wanxin.rows import insert_many
+
 from . import domain
 from .balances import _invalidate_balance
 from .domain import MoneyEvent
 from .models import DepositoryAccount, FundRecord
 
 log = logging.getLogger("wanxin.funds")
+
+# A batch builds its records positionally (no per-field defaults: a third of the cost): in this order.
+_RECORD_FIELDS = ["id", "user_id", "type", "amount", "available_after", "frozen_after", "request_no", "remark",
+                  "created_at"]
+assert [f.attname for f in FundRecord._meta.concrete_fields] == _RECORD_FIELDS, "FundRecord's fields changed"
 
 
 def fund_events_apply(*, user_no: str, request_no: str, events: list[MoneyEvent],
@@ -97,9 +104,8 @@ def _apply_batch(items: list[FundEvents], at: dt.datetime) -> list[FundRecord]:
             pk, user_id = owners[item.user_no]
             for e in item.events:
                 a, f = next(afters[pk])
-                records.append(FundRecord(user_id=user_id, type=e.type, amount=e.amount, available_after=a,
-                                          frozen_after=f, request_no=item.request_no, remark=e.remark[:200],
-                                          created_at=at))
-        records = FundRecord.objects.bulk_create(records)
+                records.append(FundRecord(None, user_id, e.type, e.amount, a, f, item.request_no,
+                                          e.remark[:200], at))
+        records = insert_many(records)
     _invalidate_balance(*(item.user_no for item in items if item.user_no in owners))
     return records

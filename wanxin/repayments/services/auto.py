@@ -27,6 +27,7 @@ from wanxin.depository import services as depository
 from wanxin.funds.models import DepositoryAccount
 from wanxin.lending import domain as lending_domain
 from wanxin.lending.models import Project
+from wanxin.rows import insert_many
 
 from .. import locks
 from ..models import PERIOD, Repayment, RepaymentPlan
@@ -179,7 +180,7 @@ def _start_chunk(chunk: list[RepaymentPlan]) -> dict[str, int]:
                 penalty=plan.penalty, fee=0, commission=commission, total=total, details=details)))
         skipped = len(chunk) - len(started)
         if started:
-            Repayment.objects.bulk_create([r for *_, r in started])
+            insert_many([r for *_, r in started])
             depository.requests_create([depository.request_build(
                 service_name="USER_PRE_TRANSACTION", payload={
                     "userNo": account.user_no, "bizType": "REPAYMENT", "amount": r.total,
