@@ -268,9 +268,9 @@ BANK_PLATFORMS = {
 }
 
 BANK_HTTP_TIMEOUT = float(os.environ.get("BANK_HTTP_TIMEOUT", "10"))
-# Bids answered at once, freezes sent by sender threads (depository.background); off in tests.
+# Bids answered at once, their freezes sent by the outbox senders; off in tests: sent in the
+# bid's own thread after commit, so a test sees the bank's answer (depository.outbox).
 DEPOSITORY_SEND_IN_BACKGROUND = os.environ.get("DEPOSITORY_SEND_IN_BACKGROUND", "0" if ENV == "test" else "1") == "1"
-DEPOSITORY_BACKGROUND_SENDERS = int(os.environ.get("DEPOSITORY_BACKGROUND_SENDERS", "4"))
 # Simulated balance of every newly bound card at the bank (fen); the card network's edge.
 BANK_SIMULATED_CARD_BALANCE = int(os.environ.get("BANK_SIMULATED_CARD_BALANCE", str(10_000_000_00)))
 # How long a gateway page may stay unanswered before the bank fails the request.
@@ -289,6 +289,10 @@ DEPOSITORY_OUTBOX_SEND_TIMEOUT = float(os.environ.get("DEPOSITORY_OUTBOX_SEND_TI
 DEPOSITORY_OUTBOX_LEASE_SECONDS = int(os.environ.get("DEPOSITORY_OUTBOX_LEASE_SECONDS", "300"))
 DEPOSITORY_OUTBOX_IDLE_SECONDS = float(os.environ.get("DEPOSITORY_OUTBOX_IDLE_SECONDS", "30"))
 DEPOSITORY_OUTBOX_BATCH = int(os.environ.get("DEPOSITORY_OUTBOX_BATCH", "1000"))
+# A request sent without an answer is given back: sent again after this backoff, doubled with
+# each attempt up to the maximum (recovery may look it up at once).
+DEPOSITORY_OUTBOX_RETRY_SECONDS = float(os.environ.get("DEPOSITORY_OUTBOX_RETRY_SECONDS", "1"))
+DEPOSITORY_OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("DEPOSITORY_OUTBOX_RETRY_MAX_SECONDS", "60"))
 # Sender threads of a `make run` process and of each Celery worker process (0: none there).
 DEPOSITORY_OUTBOX_SENDERS = int(os.environ.get("DEPOSITORY_OUTBOX_SENDERS", "1"))
 

@@ -18,7 +18,8 @@ investor bids a random 1–10 increments, and the loan's amount is the bids' tot
 The bids (``client``): one client process opens one HTTP connection per
 investor, then releases every ``POST /api/v1/loans/projects/{id}/tenders`` (bearer token,
 ``Idempotency-Key``) at the same instant. The platform answers each at once with the tender
-(``PENDING``: reserved, its freeze being sent by the platform's sender threads); a 4xx is
+(``PENDING``: reserved, its freeze sent in a BATCH by the platform's outbox sender process,
+``manage.py outbox_sender --senders 2``, woken by the commit); a 4xx is
 refused with its code. Then the run waits until no tender is pending and reads when each
 freeze's answer was applied (``finished_at`` of its request).
 

@@ -108,11 +108,11 @@ def probe_alone(port: int, project_id: int, tokens: list[str]) -> dict[str, Any]
 def probe_statements(project_id: int, tokens: list[str]) -> dict[str, Any]:
     """PROBE_STATEMENT_BIDS bids one after another through the platform's WSGI handler in this
     process: the SQL statements the platform runs to answer a bid (BEGIN/COMMIT not included;
-    the freeze is sent after the answer, by a sender thread, not counted here)."""
+    the freeze is sent after the answer, by an outbox sender, not counted here)."""
     from django.db import connections
     from django.test import Client
 
-    from wanxin.depository import background
+    from wanxin.depository import outbox
 
     counter = StatementCounter()
     client = Client()
@@ -126,7 +126,7 @@ def probe_statements(project_id: int, tokens: list[str]) -> dict[str, Any]:
             latencies.append(time.perf_counter() - t0)
             if answer.status_code != 201:
                 raise SystemExit(f"probe bid refused: {answer.status_code} {answer.content[:300]!r}")
-    background.drain(60)
+    outbox.flush(60)
     bids = len(latencies)
     latencies.sort()
     return {

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pgbench-seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each server")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--senders", type=int, default=2,
+                        help="outbox sender threads of the platform's sender process (manage.py outbox_sender)")
     parser.add_argument("--oversubscribe", type=float, default=1.3, help="bids' total ÷ the loan's amount")
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--timeout", type=float, default=300, help="seconds a bid may take")
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.db import connections
 
-    bank_server = platform_server = None
+    bank_server = platform_server = sender = None
     try:
         bank_server = start_gunicorn(bank_port, "wanxin.settings", threads=args.threads, workers=args.workers,
                                      env=server_env["bank"])
@@ -110,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
               f"seeded in {sum(seeded['seconds'].values()):.0f} s {seeded['seconds']}", flush=True)
         platform_server = start_gunicorn(platform_port, "wanxin.settings", threads=args.threads,
                                          workers=args.workers, env=server_env["platform"])
+        # The bids' freezes go through the outbox (decision record 0007): a sender process as in
+        # production, woken by the bids' commits.
+        sender = subprocess.Popen([sys.executable, "manage.py", "outbox_sender", "--senders", str(args.senders)],
+                                  cwd=ROOT, env={**os.environ, **server_env["platform"]})
         warm_up(platform_port, bank_port, seeded["project_id"], tokens)
         print(f"Probe: {PROBE_BIDS} bids one at a time on a second loan…", flush=True)
         one_by_one = {**probe_statements(seeded["probe_project_id"], tokens),
@@ -129,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                     for name, db in (("platform", PLATFORM_DB), ("bank", BANK_DB))]
         load_before = list(os.getloadavg())
         cpu0 = {"machine": cpu_busy_seconds(), "platform": tree_cpu_seconds(platform_server.pid),
-                "bank": tree_cpu_seconds(bank_server.pid)}
+                "outbox_sender": tree_cpu_seconds(sender.pid), "bank": tree_cpu_seconds(bank_server.pid)}
         usage0 = resource.getrusage(resource.RUSAGE_SELF)
         backends0 = backend_cpu([PLATFORM_DB, BANK_DB])
         spies = profilers_start({"platform": platform_server.pid, "bank": bank_server.pid},
@@ -137,13 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         for t in samplers:
             t.start()
         answers = burst(platform_port, seeded["project_id"], list(zip(tokens, bids, strict=True)), args.timeout)
-        # Answered at once; the freezes go on in the platform's sender threads until confirmed.
+        # Answered at once; the freezes go on in the outbox sender until confirmed.
         confirmed = confirmations(seeded["project_id"], answers["released_at"], args.timeout)
         connections.close_all()
         usage1 = resource.getrusage(resource.RUSAGE_SELF)
         pg_used = backend_cpu_used(backends0, backend_cpu([PLATFORM_DB, BANK_DB]))
         cpu = {"machine": cpu_busy_seconds() - cpu0["machine"],
                "platform": tree_cpu_seconds(platform_server.pid) - cpu0["platform"],
+               "outbox_sender": tree_cpu_seconds(sender.pid) - cpu0["outbox_sender"],
                "bank": tree_cpu_seconds(bank_server.pid) - cpu0["bank"],
                "client": (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime),
                "postgresql_platform": pg_used.get(PLATFORM_DB, 0.0), "postgresql_bank": pg_used.get(BANK_DB, 0.0)}
@@ -153,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         profile_text = profilers_stop(spies) if spies else None
         settled = pending_settle()
     finally:
-        for proc in (platform_server, bank_server):
+        for proc in (sender, platform_server, bank_server):
             if proc is not None:
                 stop_server(proc)
 
@@ -223,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         ("answered p50 / p99 (ms)", f"{figures['p50_ms']:.0f} / {figures['p99_ms']:.0f}"),
         ("over-subscription platform / bank (fen)",
          f"{checks['oversubscription_platform_fen']} / {checks['oversubscription_bank_fen']}"),
-        ("CPU ms/bid: platform / bank", f"{figures['cpu_ms_per_bid']['platform']:.1f} / "
-                                        f"{figures['cpu_ms_per_bid']['bank']:.1f}"),
+        ("CPU ms/bid: platform web / outbox sender / bank", f"{figures['cpu_ms_per_bid']['platform']:.1f} / "
+                                                          f"{figures['cpu_ms_per_bid']['outbox_sender']:.1f} / "
+                                                          f"{figures['cpu_ms_per_bid']['bank']:.1f}"),
         ("CPU ms/bid: PostgreSQL platform / bank", f"{figures['cpu_ms_per_bid']['postgresql_platform']:.1f} / "
                                                    f"{figures['cpu_ms_per_bid']['postgresql_bank']:.1f}"),
         ("CPU ms/bid: client / rest of machine", f"{figures['cpu_ms_per_bid']['client']:.1f} / "
@@ -248,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         "postgresql": server,
         "pgbench": pgbench,
         "servers": {"platform": f"gunicorn gthread {args.workers}×{args.threads}, WANXIN_ROLE=platform",
+                    "outbox_sender": f"manage.py outbox_sender --senders {args.senders}",
                     "bank": f"gunicorn gthread {args.workers}×{args.threads}, WANXIN_ROLE=bank",
                     "cache": REDIS_URL},
         "seed": seeded,

@@ -24,7 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from wanxin.accounts import services as accounts
 from wanxin.core.identity import resident_id_check_char
-from wanxin.depository import background
+from wanxin.depository import outbox
 from wanxin.depository import services as depository
 from wanxin.funds import services as funds
 from wanxin.kyc import services as kyc
@@ -173,7 +173,7 @@ def seed_market(*, stdout=None, bank_url: str) -> bool:
                     description="A second cold counter and new shelves for a neighbourhood grocery in Chaoyang.")
     for investor, yuan in ((a, 30_000), (b, 20_000), (c, 10_000)):
         lending.tender_place(investor=investor, project_id=grocery.pk, amount=yuan * YUAN)
-    background.drain(60)  # bids are answered at once; their freezes make the loan full
+    outbox.flush(60)  # bids are answered at once; their freezes make the loan full
     proposal = lending.disbursement_propose(operator=reviewer, project_id=grocery.pk)
     lending.disbursement_approve(operator=finance, disbursement_id=proposal.pk)
     first = RepaymentPlan.objects.filter(project=grocery).order_by("number").first()
@@ -184,7 +184,7 @@ def seed_market(*, stdout=None, bank_url: str) -> bool:
                    description="A three-deck oven to double the morning bake.")
     lending.tender_place(investor=a, project_id=bakery.pk, amount=12_000 * YUAN)
     lending.tender_place(investor=b, project_id=bakery.pk, amount=8_000 * YUAN)
-    background.drain(60)
+    outbox.flush(60)
     lending.disbursement_propose(operator=reviewer, project_id=bakery.pk)
 
     # Collecting: one partly funded, one untouched.
@@ -192,7 +192,7 @@ def seed_market(*, stdout=None, bank_url: str) -> bool:
                 description="New seating, a tea bar and air conditioning for a tea house near Houhai.")
     lending.tender_place(investor=a, project_id=tea.pk, amount=25_000 * YUAN)
     lending.tender_place(investor=c, project_id=tea.pk, amount=15_000 * YUAN)
-    background.drain(60)
+    outbox.flush(60)
     _loan(courier, reviewer, yuan=30_000, months=3, method="INTEREST_FIRST", purpose="Delivery van",
           description="A used electric van for same-day parcel delivery.")
     # Waiting for a loan reviewer.

@@ -48,9 +48,11 @@ class DepositoryRequest(models.Model):
     owner_type = models.CharField(max_length=64, blank=True)
     owner_id = models.BigIntegerField(null=True, blank=True)
     # Sent by the outbox sender as part of a BATCH (decision record 0007), not by the process
-    # that created it; ``claimed_at``: when a sender last took it, ``batch_no``: that BATCH.
+    # that created it; ``claimed_at``: when a sender took it (None once released),
+    # ``batch_no``: that BATCH; ``retry_at``: sent without an answer, not sent again before.
     outbox = models.BooleanField(default=False, db_default=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
     batch_no = models.CharField(max_length=64, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -4,14 +4,19 @@
 One round (``send_round``):
 1. **claim** up to ``DEPOSITORY_OUTBOX_BATCH`` waiting requests in one committed statement
    (``FOR UPDATE SKIP LOCKED``, then ``claimed_at`` set): two senders never take the same one,
-   and a claim is the sender's until it lapses (``DEPOSITORY_OUTBOX_LEASE_SECONDS``);
+   and a claim is the sender's until it lapses (``DEPOSITORY_OUTBOX_LEASE_SECONDS``) or the
+   sender gives it back;
 2. **send** them as one ``BATCH`` under a new batch requestNo (items keep their own numbers, so
    a batch sent again after a crash moves nothing again: each item replays its stored result),
    or as several when one envelope would pass the bank's size limit (``split``);
 3. **apply** every answer in one transaction (``results_apply_batch``): the records settled as
    ``result_apply`` settles one, their owners' handlers through the dispatcher. Should that
    transaction fail (a deadlock, a handler's error), the answers are applied one by one, each
-   in its own transaction, exactly as a single answer is.
+   in its own transaction, exactly as a single answer is;
+4. **give back** what is still pending (no answer, or none that settles it): the sender no
+   longer holds it, no sender sends it again before a backoff growing with its attempts
+   (``retry_at``), and recovery may look it up at once, as any direct request sent without an
+   answer (``services.outbox_release``). ``drain`` stops at a round the bank did not answer.
 
 A sender killed after the bank's commit leaves its requests claimed and pending: once the claim
 lapses the next sender sends them again (the bank answers with the stored results) or recovery
@@ -19,12 +24,15 @@ looks them up (``pending_recover``); either way each is applied once.
 
 ``drain`` runs rounds until nothing is left to claim; ``OutboxSender`` is a thread that drains
 whenever a request is committed (``LISTEN``: the insert trigger of migration 0006 notifies on
-commit) and at least every ``DEPOSITORY_OUTBOX_IDLE_SECONDS``.
+commit), when a backoff ends, and at least every ``DEPOSITORY_OUTBOX_IDLE_SECONDS``.
+``request_send_soon`` is the bids' hand-off: nothing more when served (the commit wakes a
+sender), or sent in the caller's thread after commit (``send_now``, the test settings).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import logging
 import threading
@@ -36,6 +44,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from wanxin.core.ids import new_request_no
@@ -45,7 +54,7 @@ from wanxin.protocol.codes import ProtocolError
 from .client import BankClient, BankUnavailable, get_client
 from .models import DepositoryRequest
 from .results import result_dispatch_many, result_repeated
-from .services import request_send, result_apply
+from .services import outbox_release, request_send, result_apply
 
 log = logging.getLogger("wanxin.depository.outbox")
 
@@ -54,20 +63,32 @@ SOURCE = "batch"
 _TABLE = DepositoryRequest._meta.db_table
 
 
-def claim(*, batch_no: str, limit: int | None = None) -> list[DepositoryRequest]:
-    """Take up to ``limit`` waiting requests (never claimed, or their claim lapsed) for
-    ``batch_no``, oldest first, and commit the claim before anything is sent."""
+# Waiting for a sender: never sent, or given back and its backoff over, or its claim lapsed.
+_WAITING = ("status = 'PENDING' AND outbox AND ((claimed_at IS NULL AND (retry_at IS NULL OR retry_at <= now())) "
+            "OR claimed_at < now() - make_interval(secs => %s))")
+
+
+def claim(*, batch_no: str, limit: int | None = None, pks: list[int] | None = None) -> list[DepositoryRequest]:
+    """Take up to ``limit`` waiting requests for ``batch_no``, oldest first, and commit the
+    claim before anything is sent. ``pks``: only these, sent now by the thread that wrote them
+    (``send_now``): held from senders for the lease like a claim, but open to recovery at once
+    as a direct request sent by its own process is (``claimed_at`` stays empty)."""
     if connection.in_atomic_block:
         raise RuntimeError("claim inside a transaction: a claim must be committed before the send")
     limit = limit or settings.DEPOSITORY_OUTBOX_BATCH
+    lease = settings.DEPOSITORY_OUTBOX_LEASE_SECONDS
+    if pks is None:
+        taken, only, params = "claimed_at = now()", "", [lease, limit, batch_no]
+    else:
+        taken = "claimed_at = NULL, retry_at = now() + make_interval(secs => %s)"
+        only, params = "AND id = ANY(%s) ", [lease, list(pks), limit, lease, batch_no]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH picked AS (SELECT id FROM {_TABLE} WHERE status = 'PENDING' AND outbox "  # noqa: S608
-            "AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => %s)) "
+            f"WITH picked AS (SELECT id FROM {_TABLE} WHERE {_WAITING} {only}"  # noqa: S608
             "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
-            f"UPDATE {_TABLE} AS t SET claimed_at = now(), batch_no = %s, attempts = t.attempts + 1 "
+            f"UPDATE {_TABLE} AS t SET {taken}, batch_no = %s, attempts = t.attempts + 1 "
             "FROM picked WHERE t.id = picked.id RETURNING t.id, t.request_no, t.service_name, t.payload",
-            [settings.DEPOSITORY_OUTBOX_LEASE_SECONDS, limit, batch_no])
+            params)
         rows = cursor.fetchall()
     payload = DepositoryRequest._meta.get_field("payload")
     records = [DepositoryRequest(pk=pk, request_no=no, service_name=service, outbox=True, batch_no=batch_no,
@@ -78,17 +99,17 @@ def claim(*, batch_no: str, limit: int | None = None) -> list[DepositoryRequest]
 
 def send(records: list[DepositoryRequest], *, batch_no: str, client: BankClient) -> list[dict[str, Any]] | None:
     """The bank's answers to ``records`` sent as one BATCH, or None when there is nothing to
-    apply now (no answer: the claims lapse and the requests are sent again or recovered)."""
+    apply now (no answer: the requests are given back, sent again after a backoff or recovered)."""
     items = [(r.service_name, {"requestNo": r.request_no, **r.payload}) for r in records]
     try:
         return client.send_batch(batch_no, items)
     except BankUnavailable as exc:
-        log.warning("BATCH %s of %s requests unanswered (%s); they are retried when their claim lapses",
+        log.warning("BATCH %s of %s requests unanswered (%s); retried after a backoff or recovered",
                     batch_no, len(records), exc)
         return None
     except ProtocolError as exc:
         if exc.code not in codes.NOT_RECORDED:
-            log.error("BATCH %s refused with %s %s; its requests are retried when their claim lapses",
+            log.error("BATCH %s refused with %s %s; its requests are retried after a backoff or recovered",
                       batch_no, exc.code, exc)
             return None
         refusal = f"{exc.code} {exc}"
@@ -167,15 +188,55 @@ def send_round(*, client: BankClient | None = None, limit: int | None = None) ->
     their envelope would pass the bank's size limit; returns how many it claimed (0: none)."""
     batch_no = new_request_no("WXB")
     records = claim(batch_no=batch_no, limit=limit)
+    _send_claimed(records, batch_no=batch_no, client=client)
+    return len(records)
+
+
+def _send_claimed(records: list[DepositoryRequest], *, batch_no: str, client: BankClient | None) -> int:
+    """Send and apply ``records`` claimed for ``batch_no``, then give back what is still
+    pending; returns how many the bank answered (0: it did not answer at all)."""
     if not records:
         return 0
     client = _patient(client or get_client())
     parts = split(records)
-    for n, part in enumerate(parts):
-        results = send(part, batch_no=batch_no if len(parts) == 1 else f"{batch_no}-{n}", client=client)
-        if results is not None:
-            results_apply_batch(results)
-    return len(records)
+    answered = 0
+    try:
+        for n, part in enumerate(parts):
+            results = send(part, batch_no=batch_no if len(parts) == 1 else f"{batch_no}-{n}", client=client)
+            if results is not None:
+                results_apply_batch(results)
+                answered += len(part)
+    finally:
+        outbox_release([r.pk for r in records], batch_no=batch_no)
+    return answered
+
+
+def send_now(records: list[DepositoryRequest], *, client: BankClient | None = None) -> int:
+    """Send committed outbox ``records`` from this thread as one BATCH and apply the answers
+    (what a request the caller waits on needs); returns how many the bank answered. Those a
+    sender has taken meanwhile are its own."""
+    batch_no = new_request_no("WXB")
+    try:
+        return _send_claimed(claim(batch_no=batch_no, pks=[r.pk for r in records]), batch_no=batch_no, client=client)
+    except Exception:
+        log.exception("sending %s failed; retried after a backoff or recovered", [r.request_no for r in records])
+        return 0
+
+
+def sends_later() -> bool:
+    """Whether ``request_send_soon`` leaves the send to the sender threads (served) rather than
+    sending in the caller's thread after commit (``DEPOSITORY_SEND_IN_BACKGROUND`` off: tests)."""
+    return bool(settings.DEPOSITORY_SEND_IN_BACKGROUND)
+
+
+def request_send_soon(record: DepositoryRequest) -> None:
+    """Call in the transaction that wrote ``record`` for the outbox (a bid's freeze). Served,
+    nothing more: its commit wakes a sender, and the customer is answered with the object as
+    committed ("confirming"). Otherwise it is sent in this thread once committed."""
+    if not record.outbox:
+        raise ValueError(f"{record.request_no} was not written for the outbox")
+    if not sends_later():
+        transaction.on_commit(lambda: send_now([record]))
 
 
 # What an item may take of a BATCH envelope: reqData is base64 (4 bytes per 3) of the JSON, and
@@ -206,13 +267,45 @@ def _patient(client: BankClient) -> BankClient:
 
 
 def drain(*, client: BankClient | None = None, limit: int | None = None) -> dict[str, int]:
-    """Send rounds until nothing is left to claim (requests another sender holds are its own);
-    what the handlers enqueue meanwhile (a freeze's confirmation) goes in the next rounds."""
+    """Send rounds until nothing is left to claim (requests another sender holds are its own,
+    those given back wait for their backoff) or the bank answers a round not at all; what the
+    handlers enqueue meanwhile (a freeze's confirmation) goes in the next rounds."""
     client = client or get_client()
     batches = items = 0
-    while claimed := send_round(client=client, limit=limit):
-        batches, items = batches + 1, items + claimed
+    while True:
+        batch_no = new_request_no("WXB")
+        records = claim(batch_no=batch_no, limit=limit)
+        if not records:
+            break
+        batches, items = batches + 1, items + len(records)
+        if not _send_claimed(records, batch_no=batch_no, client=client):
+            break  # the bank is away: the rest waits for the next wake-up
     return {"batches": batches, "items": items}
+
+
+def next_retry() -> float | None:
+    """Seconds until the first request given back may be sent again (None: none waits)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXTRACT(EPOCH FROM min(retry_at) - now()) FROM {_TABLE} "  # noqa: S608
+                       "WHERE status = 'PENDING' AND outbox AND claimed_at IS NULL AND retry_at > now()")
+        (seconds,) = cursor.fetchone()
+    return None if seconds is None else max(0.0, float(seconds))
+
+
+def flush(timeout: float = 60.0) -> bool:
+    """Drain, then wait while other senders still hold requests; True once none is in flight
+    (what the bank did not answer waits for its backoff), False after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    lease = dt.timedelta(seconds=settings.DEPOSITORY_OUTBOX_LEASE_SECONDS)
+    while True:
+        drain()
+        held = DepositoryRequest.objects.filter(status=DepositoryRequest.Status.PENDING, outbox=True).filter(
+            Q(claimed_at__gt=timezone.now() - lease) | Q(claimed_at__isnull=True, retry_at__isnull=True))
+        if not held.exists():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 # -- waking up: LISTEN on a connection of its own ------------------------------------------------
@@ -258,8 +351,10 @@ class OutboxSender(threading.Thread):
                         # LISTEN is on before the drain: work committed meanwhile wakes the wait.
                         drain()
                         self.rounds += 1
+                        retry = next_retry()  # a request given back is due then
                         close_old_connections()
-                        wait_for_work(conn, timeout=self.idle, stopping=self.stopping)
+                        wait_for_work(conn, timeout=self.idle if retry is None else min(self.idle, retry + 0.01),
+                                      stopping=self.stopping)
             except Exception:
                 log.exception("outbox sender %s failed; starting again in 5 s", self.name)
                 self.stopping.wait(5)

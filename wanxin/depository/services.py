@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,6 +139,24 @@ def _count_attempt(pk: int) -> None:
     DepositoryRequest.objects.filter(pk=pk).update(attempts=F("attempts") + 1)
 
 
+def outbox_release(pks: list[int], *, batch_no: str | None = None, claimed_at: dt.datetime | None = None) -> int:
+    """Give back the outbox requests of ``pks`` still pending and still held by whoever sent
+    them (the BATCH ``batch_no``, or recovery's take at ``claimed_at``): sent, outcome unknown.
+    No sender sends one again before a backoff (``DEPOSITORY_OUTBOX_RETRY_SECONDS`` doubled
+    with each attempt, at most ``DEPOSITORY_OUTBOX_RETRY_MAX_SECONDS``); recovery may look it
+    up at once (decision record 0007). Returns how many were given back."""
+    if not pks:
+        return 0
+    holder, value = ("batch_no = %s", batch_no) if batch_no is not None else ("claimed_at = %s", claimed_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DepositoryRequest._meta.db_table} SET claimed_at = NULL, retry_at = now() + "  # noqa: S608
+            "make_interval(secs => LEAST(%s, %s * power(2, LEAST(GREATEST(attempts, 1), 30) - 1))) "
+            f"WHERE id = ANY(%s) AND status = 'PENDING' AND outbox AND {holder}",
+            [settings.DEPOSITORY_OUTBOX_RETRY_MAX_SECONDS, settings.DEPOSITORY_OUTBOX_RETRY_SECONDS, list(pks), value])
+        return cursor.rowcount
+
+
 def direct_call(*, service_name: str, payload: dict[str, Any], user_no: str = "", amount: int | None = None,
                 client: BankClient | None = None) -> DepositoryRequest:
     """Record then send a direct request that has no business change of its own (queries)."""
@@ -250,18 +268,20 @@ def pending_recover(*, older_than: dt.timedelta | None = None, limit: int = 200,
     older_than = older_than if older_than is not None else dt.timedelta(seconds=settings.DEPOSITORY_RECOVERY_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
     counts: dict[str, int] = defaultdict(int)
-    # An outbox request is the sender's until its claim lapses: one never claimed was never
-    # sent (the sender will send it), one claimed lately is in a sender's hands (decision 0007).
+    # An outbox request is a sender's while it holds it (until its claim lapses); one never
+    # sent is the senders' work; one sent without an answer (given back, or sent by the
+    # thread that wrote it) is recovery's too, as any direct request (decision 0007).
     lapsed = timezone.now() - dt.timedelta(seconds=settings.DEPOSITORY_OUTBOX_LEASE_SECONDS)
     pending = list(
         DepositoryRequest.objects.filter(status=DepositoryRequest.Status.PENDING, created_at__lte=cutoff)
         .exclude(service_name="QUERY_REQUEST")
-        .exclude(outbox=True, claimed_at__isnull=True).exclude(outbox=True, claimed_at__gt=lapsed)
+        .filter(Q(outbox=False) | Q(claimed_at__isnull=True, attempts__gt=0) | Q(claimed_at__lte=lapsed))
         .order_by("created_at")[:limit]
     )
     for record in pending:
-        if record.outbox and not _claim_lapsed(record, lapsed):
-            counts["claimed"] += 1  # a sender took it back meanwhile
+        taken = _outbox_take(record, lapsed) if record.outbox else None
+        if record.outbox and taken is None:
+            counts["claimed"] += 1  # a sender took it meanwhile
             continue
         try:
             outcome = _recover_one(record, client)
@@ -269,15 +289,20 @@ def pending_recover(*, older_than: dt.timedelta | None = None, limit: int = 200,
             # One bad record must not keep every later one from being recovered.
             log.exception("recovery of %s failed", record.request_no)
             outcome = "error"
+        if taken is not None:
+            outbox_release([record.pk], claimed_at=taken)  # still unknown: the senders retry it later
         counts[outcome] += 1
     return dict(counts)
 
 
-def _claim_lapsed(record: DepositoryRequest, lapsed: dt.datetime) -> bool:
-    """Take an outbox request whose sender's claim lapsed (the sender died or lost the
-    answer), so no sender sends it while recovery looks it up."""
-    return bool(DepositoryRequest.objects.filter(pk=record.pk, status=DepositoryRequest.Status.PENDING,
-                                                 claimed_at__lte=lapsed).update(claimed_at=timezone.now()))
+def _outbox_take(record: DepositoryRequest, lapsed: dt.datetime) -> dt.datetime | None:
+    """Take an outbox request sent without an answer, or whose sender's claim lapsed (it died
+    or stalled), so no sender sends it while recovery looks it up; returns the claim's time."""
+    now = timezone.now()
+    took = (DepositoryRequest.objects.filter(pk=record.pk, status=DepositoryRequest.Status.PENDING)
+            .filter(Q(claimed_at__isnull=True, attempts__gt=0) | Q(claimed_at__lte=lapsed))
+            .update(claimed_at=now, batch_no=""))
+    return now if took else None
 
 
 def _recover_one(record: DepositoryRequest, client: BankClient) -> str:

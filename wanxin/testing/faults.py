@@ -14,12 +14,14 @@ from wanxin.depository.client import BankClient, BankUnavailable
 @pytest.fixture
 def outage(monkeypatch):
     """``outage(services, lost="request"|"answer")``: the bank is unreachable for those
-    services, before it gets the request or after it executed it; ``outage.stop()`` ends it."""
+    services, before it gets the request or after it executed it, and for a BATCH that carries
+    one of them (the outbox's); ``outage.stop()`` ends it."""
     real = BankClient.send
 
     def start(names: set[str], *, lost: str) -> None:
         def send(self, service_name, data):
-            if service_name in names:
+            carried = {item["serviceName"] for item in data.get("items", [])} if service_name == "BATCH" else set()
+            if service_name in names or carried & names:
                 if lost == "answer":
                     real(self, service_name, data)
                 raise BankUnavailable("simulated timeout")

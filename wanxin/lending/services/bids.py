@@ -1,7 +1,8 @@
 """Investing: the bid rules, and a tender reserved on the loan with one conditional UPDATE
-and frozen at the bank (USER_PRE_TRANSACTION, bizType TENDER), sent by a sender thread after
-the commit so the investor is answered at once ("confirming"). ``results`` settles it: frozen
-("confirmed"), or refused by the bank and its reservation released."""
+and frozen at the bank (USER_PRE_TRANSACTION, bizType TENDER) through the depository outbox:
+sent in a BATCH by an outbox sender once committed, so the investor is answered at once
+("confirming"). ``results`` settles it: frozen ("confirmed"), or refused by the bank and its
+reservation released."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from wanxin.audit.guards import customer_require
 from wanxin.core.errors import Conflict, NotFound
 from wanxin.core.ids import new_request_no
 from wanxin.core.money import format_fen
-from wanxin.depository import background, idempotency
+from wanxin.depository import idempotency, outbox
 from wanxin.depository import services as depository
 from wanxin.funds import locks as funds_locks
 from wanxin.funds.models import DepositoryAccount
@@ -98,7 +99,7 @@ def _bid_reserve(investor, project: Project, amount: object) -> Tender:
     record = depository.request_create(service_name="USER_PRE_TRANSACTION", payload={
         "userNo": account.user_no, "bizType": "TENDER", "amount": bid, "projectNo": project.project_no,
         "remark": f"tender {project.project_no}"}, owner=tender, user_no=account.user_no, amount=bid,
-        request_no=tender.request_no)
+        request_no=tender.request_no, outbox=True)
     # The loan's row last: every bid waits on it, so it is held only from this UPDATE to the
     # commit. Refused, the tender and its record above roll back with the transaction.
     reserved = Project.objects.filter(
@@ -113,21 +114,21 @@ def _bid_reserve(investor, project: Project, amount: object) -> Tender:
                        % {"remaining": format_fen(project.remaining)},
                        code="remaining")
     # Answered at once ("confirming"); the freeze's answer confirms or releases it.
-    background.request_send_soon(record)
+    outbox.request_send_soon(record)
     return tender
 
 
 def _as_now(tender: Tender) -> Tender:
     """The tender as the investor is answered: sent after commit in this thread (tests), the
-    bank's answer is already applied; sent by a sender thread, it is as committed."""
-    if not background.sends_later():
+    bank's answer is already applied; left to the outbox senders, it is as committed."""
+    if not outbox.sends_later():
         tender.refresh_from_db(fields=["status", "fail_reason", "updated_at"])
     return tender
 
 
 def tender_place(*, investor, project_id: int, amount: object) -> Tender:
     """Check the bid, reserve ``amount`` on the loan, record the tender and its
-    USER_PRE_TRANSACTION (TENDER freeze) in one transaction, and send it after the commit."""
+    USER_PRE_TRANSACTION (TENDER freeze) in one transaction; the outbox sends it once committed."""
     project = _bid_prepare(investor, project_id, amount)
     with transaction.atomic():
         tender = _bid_reserve(investor, project, amount)

@@ -28,7 +28,7 @@ def main(args: dict) -> None:
     django.setup()
     from django.contrib.auth import get_user_model
 
-    from wanxin.depository import background
+    from wanxin.depository import outbox
     from wanxin.depository import services as depository
     from wanxin.depository.client import BankClient
     from wanxin.funds import services as funds
@@ -37,7 +37,7 @@ def main(args: dict) -> None:
     point = args["point"]
     if point == "in_transaction":
         if args["what"] == "bid":
-            background.request_send_soon = lambda record: die()  # written, inside the transaction
+            outbox.request_send_soon = lambda record: die()  # written, inside the transaction
         else:
             real_create = depository.request_create
 
@@ -47,7 +47,8 @@ def main(args: dict) -> None:
 
             depository.request_create = create_then_die
     elif point == "before_send":
-        depository.request_send = lambda **kwargs: die()
+        depository.request_send = lambda **kwargs: die()  # a recharge's direct send
+        outbox.send_now = lambda records, **kwargs: die()  # a bid's freeze, sent from the outbox
     elif point == "before_apply":
         real_send = BankClient.send
 

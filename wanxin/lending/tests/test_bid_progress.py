@@ -1,5 +1,5 @@
 """A bid answered at once (``DEPOSITORY_SEND_IN_BACKGROUND``, as served): the tender comes back
-``PENDING`` ("confirming") while a sender thread asks the bank; its status endpoint (the
+``PENDING`` ("confirming") while the outbox sends its freeze to the bank; its status endpoint (the
 investor's own only) says confirmed or the bank's refusal once the answer is applied, and a
 refused bid's reservation is released. The loan page shows the bid's progress box that
 site.js polls."""
@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from wanxin.bank import invariants
-from wanxin.depository import background
+from wanxin.depository import outbox
 from wanxin.depository import services as depository
 from wanxin.funds.tests.conftest import client_for
 from wanxin.lending.models import Project, Tender
@@ -28,7 +28,7 @@ DEAD_BANK = "http://127.0.0.1:9/bank"  # nothing listens: the bank is unreachabl
 def answered_at_once(live, settings):
     settings.DEPOSITORY_SEND_IN_BACKGROUND = True
     yield live
-    assert background.drain(30)
+    assert outbox.drain()["items"] == 0  # nothing left waiting
 
 
 def _bid(client: Client, project: Project, amount: int):
@@ -40,11 +40,11 @@ def test_answered_pending_then_confirmed_by_the_bank(answered_at_once, borrower,
     project = collecting(borrower, reviewer, amount=2_000_00)
     investor = customer(balance=5_000_00)
     web = client_for(investor)
-    settings.BANK_URL = DEAD_BANK  # the sender thread cannot reach the bank: the bid stays confirming
+    settings.BANK_URL = DEAD_BANK  # the sender cannot reach the bank: the bid stays confirming
     answer = _bid(web, project, 1_000_00)
     assert answer.status_code == 201 and answer.json()["status"] == "PENDING"
     tender_id = answer.json()["id"]
-    assert background.drain(30)
+    assert outbox.drain() == {"batches": 1, "items": 1}  # sent, no answer: given back, not spun on
     status = web.get(f"/api/v1/loans/tenders/{tender_id}/status").json()
     assert status["status"] == "PENDING" and status["final"] is False and "Confirming" in status["message"]
     page = web.get(f"/loans/{project.pk}", {"bid": tender_id}).content.decode()
@@ -83,7 +83,7 @@ def test_refused_by_the_bank_releases_the_reservation(answered_at_once, borrower
     poor = client_for(customer(balance=500_00))  # the bank refuses a freeze of 1,000 yuan
     answer = _bid(poor, project, 1_000_00)
     assert answer.status_code == 201 and answer.json()["status"] in ("PENDING", "FAILED")
-    assert background.drain(30)
+    assert outbox.drain() == {"batches": 1, "items": 1}
     status = poor.get(f"/api/v1/loans/tenders/{answer.json()['id']}/status").json()
     assert status["status"] == "FAILED" and status["final"] and "The bank refused the investment" in status["message"]
     assert "30042" in status["message"]
@@ -91,7 +91,7 @@ def test_refused_by_the_bank_releases_the_reservation(answered_at_once, borrower
     assert (project.raised, project.frozen_amount) == (0, 0)  # released: another investor can take it
     rich = client_for(customer(balance=5_000_00))
     assert _bid(rich, project, 2_000_00).status_code == 201
-    assert background.drain(30)
+    assert outbox.drain() == {"batches": 1, "items": 1}
     assert Tender.objects.get(project=project, amount=2_000_00).status == "FROZEN"
     assert Project.objects.get(pk=project.pk).status == "FULL"
     assert invariants.total_balance() == 0

@@ -14,7 +14,7 @@ from django.db import connections
 
 from wanxin.bank import invariants
 from wanxin.core.errors import WanxinError
-from wanxin.depository import background
+from wanxin.depository import outbox
 from wanxin.depository.models import DepositoryRequest
 from wanxin.funds.models import DepositoryAccount, FundRecord
 from wanxin.lending import services
@@ -35,7 +35,8 @@ POOL = 25
 
 @pytest.mark.parametrize("send", ["after_commit", "background"])
 def test_no_oversubscription_under_concurrency(live, borrower, reviewer, settings, send):
-    """``background``: bids answered at once, their freezes sent by sender threads (as served)."""
+    """``background``: bids answered at once, their freezes sent by the outbox as BATCHes (as
+    served); ``after_commit``: each sent in its bid's thread after commit (the test settings)."""
     import dataclasses
 
     settings.DEPOSITORY_SEND_IN_BACKGROUND = send == "background"
@@ -70,7 +71,7 @@ def test_no_oversubscription_under_concurrency(live, borrower, reviewer, setting
         futures = [pool.submit(place, item) for item in plan]
         for future in futures:
             future.result()
-        assert background.drain(300)  # every freeze answered (at once when sent after commit)
+        outbox.drain()  # every freeze answered (at once when sent after commit)
     assert peak["total"] <= 2 * POOL, peak  # the bound held, live server included
     assert peak["default"] == POOL, peak  # more bids at once than connections: they queued
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from wanxin.bank import invariants
 from wanxin.bank.models import Freeze
 from wanxin.core.errors import Conflict
-from wanxin.depository import idempotency
+from wanxin.depository import idempotency, outbox
 from wanxin.depository import services as depository
 from wanxin.depository.models import DepositoryRequest, IdempotencyKey
 from wanxin.funds import services as funds
@@ -52,6 +52,9 @@ def crash(live: str, **args) -> None:
 
 
 def recover() -> dict:
+    """What the jobs do for a request left pending: the outbox's drain sends a freeze never
+    sent (``depository.outbox_drain``), recovery looks up one sent without an answer."""
+    outbox.drain()
     return depository.pending_recover(older_than=dt.timedelta(0))
 
 
