@@ -9,7 +9,9 @@ after a rollback), the tender, its freeze record and the loan's UPDATE."""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +29,8 @@ from wanxin.risk import services as risk
 from .. import domain, selectors
 from ..models import Project, Tender
 from .transitions import rule_invalid
+
+log = logging.getLogger(__name__)
 
 
 def _investor_account(investor) -> DepositoryAccount:
@@ -136,9 +140,13 @@ def _as_now(tender: Tender) -> Tender:
 
 
 def _logged(checked: list) -> None:
-    """The transaction rolled back with the risk check's row: log it on its own."""
+    """The transaction rolled back with the risk check's row: log it on its own (if the
+    database cannot take it either, the bid's own error is the one raised)."""
     for result in checked:
-        result.log_again()
+        try:
+            result.log_again()
+        except DatabaseError:
+            log.exception("the risk check of a refused bid could not be logged again")
 
 
 def tender_place(*, investor, project_id: int, amount: object) -> Tender:
