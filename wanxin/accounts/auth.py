@@ -13,7 +13,6 @@ from functools import cache
 
 from axes.helpers import get_client_ip_address
 from django.db import connection
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
@@ -59,17 +58,25 @@ LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
 
 @cache
 def _token_sql() -> tuple[str, list[str]]:
-    """One fixed statement for the token and its user (every API call runs it; the ORM's
-    compilation of the select_related query cost more than the query itself)."""
+    """One fixed statement for the token and its user, which also notes the token's use at most
+    once a minute (every API call runs it; the ORM's compilation of the select_related query
+    cost more than the query itself, the separate UPDATE a round trip). Parameters: key hash,
+    now, now, now − ``LAST_USED_RESOLUTION``."""
     # Raw rows skip field converters: refuse a user field that needs one (e.g. encrypted).
     converted = [f.name for f in User._meta.concrete_fields if hasattr(f, "from_db_value")]
     if converted:  # pragma: no cover - a guard for future fields
         raise RuntimeError(f"token lookup reads raw user columns; fields {converted} need converting")
     user_columns = [f.column for f in User._meta.concrete_fields]
     columns = ", ".join(f"u.{connection.ops.quote_name(c)}" for c in user_columns)
+    tokens, active = ApiToken._meta.db_table, connection.ops.quote_name(User._meta.get_field("is_active").column)
+    # The UPDATE touches a row (and so writes) only when the last noted use is a minute old;
+    # of concurrent requests in that minute, at most one writes (its condition is rechecked).
     sql = (
-        f"SELECT t.id, t.last_used_at, {columns} FROM {ApiToken._meta.db_table} t "  # noqa: S608 (model metadata)
-        f"JOIN {User._meta.db_table} u ON u.id = t.user_id WHERE t.key_hash = %s AND t.expires_at > %s"
+        f"WITH hit AS (SELECT t.id AS token_id, {columns} FROM {tokens} t "  # noqa: S608 (model metadata)
+        f"JOIN {User._meta.db_table} u ON u.id = t.user_id WHERE t.key_hash = %s AND t.expires_at > %s), "
+        f"touched AS (UPDATE {tokens} SET last_used_at = %s FROM hit WHERE {tokens}.id = hit.token_id "
+        f"AND hit.{active} AND ({tokens}.last_used_at IS NULL OR {tokens}.last_used_at < %s)) "
+        "SELECT * FROM hit"
     )
     return sql, [f.attname for f in User._meta.concrete_fields]
 
@@ -79,17 +86,13 @@ class BearerToken(HttpBearer):
         now = timezone.now()
         sql, user_fields = _token_sql()
         with connection.cursor() as cur:
-            cur.execute(sql, [_hash(token), now])
+            cur.execute(sql, [_hash(token), now, now, now - LAST_USED_RESOLUTION])
             row = cur.fetchone()
         if row is None:
             return None
-        token_id, last_used_at, user = row[0], row[1], User.from_db(connection.alias, user_fields, row[2:])
+        user = User.from_db(connection.alias, user_fields, row[1:])
         if not user.is_active:
             return None
-        if last_used_at is None or last_used_at < now - LAST_USED_RESOLUTION:
-            # Conditional: of concurrent requests in the same minute, at most one writes.
-            ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),
-                                    pk=token_id).update(last_used_at=now)
         request.user = user
         return user
 

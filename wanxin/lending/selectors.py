@@ -226,10 +226,9 @@ def risk_figures_application(borrower, amount) -> dict:
     return {"amount": amount, "loans_running": running, "credit_in_use": credit_in_use(borrower)}
 
 
-def risk_figures_bid(project: Project, investor, amount) -> dict:
-    """A bid's figures: its amount, the loan's amount and what the investor already holds in it."""
-    holding = (Tender.objects.filter(project=project, investor=investor, status__in=domain.LIVE_TENDER_STATUSES)
-               .aggregate(s=Sum("amount"))["s"] or 0)
+def risk_figures_bid(project: Project, amount, *, holding: int) -> dict:
+    """A bid's figures: its amount, the loan's amount and what the investor already holds in it
+    (``holding``: their live tenders' sum, read by the bid under its account lock)."""
     # An amount the bid rules will refuse anyway is not the risk rules' business.
     amount = amount if type(amount) is int and amount > 0 else None
     return {"amount": amount, "loan_amount": project.amount, "investor_holding": holding,

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from wanxin.core.identity import mask_card_number, mask_id_number, mask_mobile
 from wanxin.fields import blind_index
 from wanxin.funds.models import DepositoryAccount
-from wanxin.kyc.models import KycApplication
+from wanxin.kyc.models import KycApplication, KycDocument
 
 from . import domain
 from .models import BlacklistEntry, RiskRule, RuleCheck, ScoreBand
@@ -123,17 +124,23 @@ def checks_with_hits_of(customer_id: int, *, limit: int = 10) -> list[RuleCheck]
                 .order_by("-at", "-id")[:limit])
 
 
-def customer_facts(customer) -> tuple[dict, dict]:
+def customer_facts(customer, *, account: DepositoryAccount | None = None) -> tuple[dict, dict]:
     """What the rules need to know about a customer from the apps below (KYC, funds, accounts):
-    (figures to log, sensitive values to match without logging)."""
+    (figures to log, sensitive values to match without logging). ``account``: the customer's
+    depository account as the caller just read it (else read here)."""
     facts: dict = {"customer": customer.username}
     secret: dict = {"mobile": customer.mobile or ""}
-    kyc = KycApplication.objects.filter(customer_id=customer.pk).first()
-    account = DepositoryAccount.objects.filter(user_id=customer.pk).first()
+    # The application with its documents' kinds in one statement.
+    kyc = (KycApplication.objects.filter(customer_id=customer.pk)
+           .annotate(document_kinds=ArraySubquery(
+               KycDocument.objects.filter(application=OuterRef("pk"), removed_at__isnull=True).values("kind")))
+           .first())
+    if account is None or account.user_id != customer.pk:
+        account = DepositoryAccount.objects.filter(user_id=customer.pk).first()
     if kyc is not None:
         facts.update(rating=kyc.rating or None, kyc_status=kyc.status, annual_income=kyc.annual_income,
                      assets=kyc.assets,
-                     documents=sorted(set(kyc.documents.filter(removed_at__isnull=True).values_list("kind", flat=True))))
+                     documents=sorted(set(kyc.document_kinds)))
         secret["id_number_index"] = kyc.id_number_index
         birth = domain.birth_date_of(kyc.id_number) if kyc.id_number else None
         facts["age"] = domain.age_on(birth, timezone.localdate()) if birth else None

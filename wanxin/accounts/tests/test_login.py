@@ -270,7 +270,9 @@ def test_token_use_is_recorded_at_most_once_a_minute(client, customer):
     assert ApiToken.objects.get(user=customer).last_used_at > first
     customer.is_active = False
     customer.save(update_fields=["is_active"])
+    ApiToken.objects.filter(user=customer).update(last_used_at=first - dt.timedelta(seconds=61))
     assert client.get("/api/v1/accounts/me", **auth).status_code == 401
+    assert ApiToken.objects.get(user=customer).last_used_at < first, "an inactive user's token is not noted as used"
 
 
 def test_me_works_with_a_browser_session(client, customer):

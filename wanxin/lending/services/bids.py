@@ -2,11 +2,17 @@
 and frozen at the bank (USER_PRE_TRANSACTION, bizType TENDER) through the depository outbox:
 sent in a BATCH by an outbox sender once committed, so the investor is answered at once
 ("confirming"). ``results`` settles it: frozen ("confirmed"), or refused by the bank and its
-reservation released."""
+reservation released.
+
+A bid is one read of the loan, then one transaction: the idempotency key, the account under
+its lock, the live sum, the risk check (its log row commits with the bid, or is written again
+after a rollback), the tender, its freeze record and the loan's UPDATE."""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +31,8 @@ from .. import domain, selectors
 from ..models import Project, Tender
 from .transitions import rule_invalid
 
+log = logging.getLogger(__name__)
+
 
 def _investor_account(investor) -> DepositoryAccount:
     return _usable(DepositoryAccount.objects.filter(user=investor).first())
@@ -38,12 +46,10 @@ def _usable(account: DepositoryAccount | None) -> DepositoryAccount:
     return account
 
 
-def _bid_rules(project: Project, investor) -> domain.BidRules:
-    live = (Tender.objects.filter(project=project, investor=investor, status__in=domain.LIVE_TENDER_STATUSES)
-            .aggregate(s=Sum("amount"))["s"] or 0)
+def _bid_rules(project: Project, investor, *, live: int | None = None) -> domain.BidRules:
     return domain.BidRules(amount=project.amount, raised=project.raised, min_investment=project.min_investment,
                            increment=project.increment, per_investor_cap=project.per_investor_cap,
-                           investor_live=live)
+                           investor_live=_live_sum(project, investor) if live is None else live)
 
 
 def _investable(project: Project | None, investor) -> Project:
@@ -70,29 +76,37 @@ def tender_check(*, investor, project_id: int, amount: object) -> Project:
     return project
 
 
-def _bid_prepare(investor, project_id: int, amount: object) -> Project:
-    """What is checked before the transaction: the loan and account as they are, and the risk
-    rules, whose logged check stays even when the bid is then refused. Returns the loan."""
+def _bid_prepare(investor, project_id: int) -> Project:
+    """What is checked before the transaction: the customer and the loan as it is (one
+    statement). The account and the risk rules are checked in the transaction (``_bid_reserve``)."""
     customer_require(investor)
-    project = _investable(Project.objects.filter(pk=project_id).first(), investor)
-    _investor_account(investor)
-    risk.rules_check(kind="BID", subject=investor, figures=selectors.risk_figures_bid(project, investor, amount)).raise_if_blocked()  # risk rules (wanxin.risk)
-    return project
+    return _investable(Project.objects.filter(pk=project_id).first(), investor)
 
 
-def _bid_reserve(investor, project: Project, amount: object) -> Tender:
-    """Reserve the bid on the loan and record its tender and freeze; call in a transaction.
-    Five statements: the account, the investor's live sum, two INSERTs, the loan's UPDATE.
+def _live_sum(project: Project, investor) -> int:
+    return (Tender.objects.filter(project=project, investor=investor, status__in=domain.LIVE_TENDER_STATUSES)
+            .aggregate(s=Sum("amount"))["s"] or 0)
+
+
+def _bid_reserve(investor, project: Project, amount: object, checked: list) -> Tender:
+    """Check and reserve the bid on the loan and record its tender and freeze; call in a
+    transaction. The account, the investor's live sum, the risk rules (their reads and logged
+    check, appended to ``checked``: the caller logs it again if the transaction rolls back),
+    two INSERTs, the loan's UPDATE.
 
     The investor's account row (read and locked in one statement) serialises their own bids
-    (the per-investor cap, from their live sum read under that lock). The loan as read just
-    before the transaction gives the bid rules; its counter is then moved by one conditional
+    (the per-investor cap and the risk rules' holding, from their live sum read under that
+    lock). The loan as read just before the transaction gives the bid rules; its counter is then moved by one conditional
     UPDATE that checks status, window and what remains on the locked row itself, so the loan
     can never be over-subscribed (the hot-counter exception to the lock order,
     docs/decisions/0003). A loan changed in between refuses the bid with what remains now."""
     account = _usable(funds_locks.account_of_user_hold(investor))
+    live = _live_sum(project, investor)
+    checked.append(risk.rules_check(kind="BID", subject=investor, account=account,  # risk rules (wanxin.risk)
+                                    figures=selectors.risk_figures_bid(project, amount, holding=live)))
+    checked[-1].raise_if_blocked()
     try:
-        bid = domain.check_bid(amount, _bid_rules(project, investor))
+        bid = domain.check_bid(amount, _bid_rules(project, investor, live=live))
     except domain.RuleError as exc:
         raise rule_invalid(exc) from exc
     tender = Tender.objects.create(project=project, investor=investor, amount=bid, request_no=new_request_no("WXT"))
@@ -126,12 +140,27 @@ def _as_now(tender: Tender) -> Tender:
     return tender
 
 
+def _logged(checked: list) -> None:
+    """The transaction rolled back with the risk check's row: log it on its own (if the
+    database cannot take it either, the bid's own error is the one raised)."""
+    for result in checked:
+        try:
+            result.log_again()
+        except DatabaseError:
+            log.exception("the risk check of a refused bid could not be logged again")
+
+
 def tender_place(*, investor, project_id: int, amount: object) -> Tender:
     """Check the bid, reserve ``amount`` on the loan, record the tender and its
     USER_PRE_TRANSACTION (TENDER freeze) in one transaction; the outbox sends it once committed."""
-    project = _bid_prepare(investor, project_id, amount)
-    with transaction.atomic():
-        tender = _bid_reserve(investor, project, amount)
+    project = _bid_prepare(investor, project_id)
+    checked: list = []
+    try:
+        with transaction.atomic():
+            tender = _bid_reserve(investor, project, amount, checked)
+    except BaseException:
+        _logged(checked)
+        raise
     return _as_now(tender)
 
 
@@ -140,12 +169,18 @@ def tender_place_once(*, investor, project_id: int, amount: object, token: str) 
     double-clicked submit or a resent API call gets the first tender back, even after a crash
     (the key is committed with the tender, ``depository.idempotency``); the same key with
     another loan or amount is refused."""
-    return _as_now(idempotency.submit_once(
-        user=investor, scope="lending.bid", key=token, request={"project": project_id, "amount": amount},
-        model=Tender, prepare=lambda: _bid_prepare(investor, project_id, amount),
-        create=lambda project: _reserve_in_transaction(investor, project, amount)))
+    checked: list = []
+    try:
+        placed = idempotency.submit_once(
+            user=investor, scope="lending.bid", key=token, request={"project": project_id, "amount": amount},
+            model=Tender, prepare=lambda: _bid_prepare(investor, project_id),
+            create=lambda project: _reserve_in_transaction(investor, project, amount, checked))
+    except BaseException:
+        _logged(checked)
+        raise
+    return _as_now(placed)
 
 
-def _reserve_in_transaction(investor, project: Project, amount: object) -> Tender:
+def _reserve_in_transaction(investor, project: Project, amount: object, checked: list) -> Tender:
     with transaction.atomic(savepoint=False):  # the helper's transaction, or one of its own
-        return _bid_reserve(investor, project, amount)
+        return _bid_reserve(investor, project, amount, checked)

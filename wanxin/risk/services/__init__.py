@@ -5,7 +5,7 @@ table; ``common`` holds what they share. The public names stay importable from h
 ``rules_check`` is the one entry point for callers above (lending, allocation) and, through the
 subscriptions registered in ``apps.RiskConfig.ready``, for accounts below. Call it before
 opening the action's own transaction: its log row commits by itself, so a refused action still
-leaves its record.
+leaves its record; or inside it (the bid) and ``CheckResult.log_again()`` if it rolls back.
 """
 
 from wanxin.core.errors import Conflict, NotFound

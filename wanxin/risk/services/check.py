@@ -49,6 +49,16 @@ class CheckResult:
             raise RiskBlocked(message, check=self.check, status=max(h.get("status", 403) for h in blocking))
         return self
 
+    def log_again(self) -> CheckResult:
+        """Write the check's row again on its own: for a caller that made the check inside its
+        own transaction, which then rolled back (the action refused, for any reason) and took
+        the row with it. Every check stays logged."""
+        check = self.check
+        check.pk = None
+        check._state.adding = True
+        check.save(force_insert=True)
+        return self
+
 
 def _json(value):
     if isinstance(value, Decimal):
@@ -60,21 +70,26 @@ def _json(value):
     return value
 
 
-def rules_check(*, kind: str, subject=None, figures: Mapping[str, object] | None = None) -> CheckResult:
+def rules_check(*, kind: str, subject=None, figures: Mapping[str, object] | None = None,
+                account=None) -> CheckResult:
     """Evaluate the rules in force for ``kind`` on ``figures`` (and, for a customer ``subject``,
     their KYC and account facts), log the check with its inputs, hits and outcome, and return it.
 
     ``figures`` per kind (README): REGISTRATION and SMS ``mobile``, ``ip``; LOAN_APPLICATION
     ``amount``, ``loans_running``, ``credit_in_use``; BID ``amount``, ``loan_amount``,
     ``investor_holding``; ALLOCATION ``multiple``, ``amount``, ``customer_total``,
-    ``platform_exposure``. Use ``.raise_if_blocked()`` to stop a blocked action."""
+    ``platform_exposure``. Use ``.raise_if_blocked()`` to stop a blocked action.
+
+    ``account``: the subject's depository account as the caller has just read it (not read
+    again). Called inside the caller's transaction, the row is written in it, no savepoint:
+    it commits with the action; if that transaction rolls back, ``.log_again()`` after it."""
     check_kind = domain.CheckKind(kind)
     now = timezone.now()
     given = dict(figures or {})
     facts: dict = {k: v for k, v in given.items() if k not in ("mobile", "id_number", "card_number")}
     secret: dict = {}
     if subject is not None and getattr(subject, "pk", None):
-        more, secret = selectors.customer_facts(subject)
+        more, secret = selectors.customer_facts(subject, account=account)
         facts = {**more, **facts}
     mobile = str(given.get("mobile") or secret.get("mobile") or "")
     if mobile:
@@ -82,7 +97,7 @@ def rules_check(*, kind: str, subject=None, figures: Mapping[str, object] | None
     ip = str(given["ip"]) if given.get("ip") else None
     phone_index = blind_index(mobile) if mobile else ""
     rules = selectors.rules_in_force(at=now, kind=check_kind)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # a caller's transaction: the row commits with its action
         velocity = [r for r in rules if r.key in (domain.Key.REGISTRATION_VELOCITY, domain.Key.SMS_VELOCITY)]
         if velocity:
             advisory_lock(*(f"risk:{check_kind}:{r.scope}:{ip if r.scope == 'ip' else phone_index}" for r in velocity))
