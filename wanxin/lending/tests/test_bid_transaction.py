@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from wanxin.accounts.auth import token_issue, token_revoke
-from wanxin.depository import background
+from wanxin.depository import outbox
 from wanxin.depository.models import IdempotencyKey
 from wanxin.funds.models import DepositoryAccount
 from wanxin.lending.models import Project, Tender
@@ -32,7 +32,7 @@ MOST_STATEMENTS = 14
 def answered_at_once(live, settings):
     settings.DEPOSITORY_SEND_IN_BACKGROUND = True
     yield live
-    assert background.drain(30)
+    assert outbox.flush(30)  # every freeze sent and answered
 
 
 def _bid(token: str, project: Project, amount: int, key: str):
