@@ -111,10 +111,10 @@ def seed_platform(c, *, start: dt.date) -> None:
         "INSERT INTO allocation_allocation (allocation_no, customer_id, product_id, status, product_type, multiple,"
         " rate, duration, risk_fund_rate, warning_pct, liquidation_pct, deposit, allocated, risk_fund, fee,"
         " warning_line, liquidation_line, deposit_frozen, risk_fund_frozen, arrears, debt, profit_withdrawn,"
-        " fees_paid, submit_token, start_date, end_date, auto_renew, pays_risk_fund, approved_at, created_at,"
+        " fees_paid, start_date, end_date, auto_renew, pays_risk_fund, approved_at, created_at,"
         " updated_at)"
         " SELECT 'AFA' || i, id, %(product)s, 'IN_PROGRESS', 'DAILY', %(m)s, %(rate)s, %(dur)s, %(rfr)s, %(wp)s,"
-        " %(lp)s, %(d)s, %(alloc)s, %(rf)s, %(fee)s, %(warn)s, %(liq)s, %(d)s, %(rf)s, 0, 0, 0, %(fee)s, '',"
+        " %(lp)s, %(d)s, %(alloc)s, %(rf)s, %(fee)s, %(warn)s, %(liq)s, %(d)s, %(rf)s, 0, 0, 0, %(fee)s,"
         " %(start)s, %(end)s, false, true, %(approved)s, now() - interval '3 days', now() FROM s_u ORDER BY i",
         {"product": product.pk, "m": MULTIPLE, "rate": RATE, "dur": DURATION, "rfr": RISK_FUND_RATE,
          "wp": product.warning_pct, "lp": product.liquidation_pct, "d": DEPOSIT, "alloc": ALLOCATED,

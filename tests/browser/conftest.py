@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from wanxin.notifications import backends
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -80,3 +82,15 @@ def page(chromium, request):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def journey_settings(live_urls, settings):
+    """A journey's platform: its links to the live server, fast password hashing, SMS kept in
+    memory (``backends.outbox``), emptied before and after."""
+    settings.PLATFORM_BASE_URL = live_urls
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SMS_BACKEND = "wanxin.notifications.backends.MemoryBackend"
+    backends.outbox_clear()
+    yield live_urls
+    backends.outbox_clear()

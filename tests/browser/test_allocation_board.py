@@ -4,47 +4,28 @@ liquidation row comes first, marked, with its status written out."""
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
-
 import pytest
+from playwright.sync_api import expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+from tests.browser.conftest import LANGUAGES
+from wanxin.allocation.tests.test_board import board_allocations
+from wanxin.audit import roles
 
-from playwright.sync_api import expect  # noqa: E402
+from .journeys import MARKS, log_in, no_sideways_scroll, operator
 
-from tests.browser.conftest import LANGUAGES  # noqa: E402
-from wanxin.allocation.tests.test_board import board_allocations  # noqa: E402
-from wanxin.audit import roles  # noqa: E402
-from wanxin.audit.guards import SYSTEM  # noqa: E402
-from wanxin.backoffice import services as backoffice  # noqa: E402
-from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
+pytestmark = MARKS
 
-from .test_risk_journey import login, no_sideways_scroll  # noqa: E402
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, databases=["default", "bank"]),
-]
-
-PASSWORD = "a-long-operator-passphrase-42"
 TEXT = {"zh-CN": {"menu": "配资风险", "liquidation": "平仓", "title": "配资风险看板"},
         "en-US": {"menu": "Allocation risk", "liquidation": "Liquidation", "title": "Allocation risk board"}}
 
 
 @pytest.mark.parametrize("page", LANGUAGES, indirect=True)
-def test_the_risk_board_at_phone_width(page, live_urls, settings, request):
-    settings.PLATFORM_BASE_URL = live_urls
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_risk_board_at_phone_width(page, live_urls, journey_settings, request):
     text = TEXT[request.node.callspec.params["page"]]
     made = board_allocations()
-    ensure_roles()
-    officer, _ = backoffice.operator_create(actor=SYSTEM, username=f"risk_{secrets.token_hex(3)}", password=PASSWORD,
-                                            role_names=[roles.RISK_OFFICER])
+    officer = operator(roles.RISK_OFFICER, "risk")
     page.set_viewport_size({"width": 390, "height": 844})
-    login(page, live_urls, "/backoffice/login", officer.username, PASSWORD, "/backoffice/")
+    log_in(page, live_urls, officer, "/backoffice/", operator=True)
     page.goto(f"{live_urls}/backoffice/")
     page.get_by_test_id("nav-toggle").click()  # the menu is collapsed at phone width
     page.locator("#site-nav a", has_text=text["menu"]).click()

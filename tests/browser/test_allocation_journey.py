@@ -13,38 +13,25 @@ from __future__ import annotations
 
 import importlib
 import re
-import secrets
-from pathlib import Path
 
 import pytest
 from django.apps import apps
+from playwright.sync_api import Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+from wanxin.allocation import domain, selectors
+from wanxin.allocation.models import Allocation, Product, SubAccount
+from wanxin.allocation.tests.conftest import ALLOCATION_AUTH, allocations_agree_with_bank
+from wanxin.audit import roles
+from wanxin.bank import invariants
+from wanxin.bank.models import Account
+from wanxin.bank.staff import fund_platform_capital
+from wanxin.lending.tests.conftest import customer
+from wanxin.notifications import backends
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from .journeys import CUSTOMER_PASSWORD, MARKS, log_in, operator
 
-from wanxin.allocation import domain, selectors  # noqa: E402
-from wanxin.allocation.models import Allocation, Product, SubAccount  # noqa: E402
-from wanxin.allocation.tests.conftest import ALLOCATION_AUTH, allocations_agree_with_bank  # noqa: E402
-from wanxin.audit import roles  # noqa: E402
-from wanxin.audit.guards import SYSTEM  # noqa: E402
-from wanxin.backoffice import services as backoffice  # noqa: E402
-from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
-from wanxin.bank import invariants  # noqa: E402
-from wanxin.bank.models import Account  # noqa: E402
-from wanxin.bank.staff import fund_platform_capital  # noqa: E402
-from wanxin.lending.tests.conftest import customer  # noqa: E402
-from wanxin.notifications import backends  # noqa: E402
+pytestmark = MARKS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, databases=["default", "bank"]),
-]
-
-CUSTOMER_PASSWORD = "x-pass-9"
-OPERATOR_PASSWORD = "a-long-operator-passphrase-42"
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 768, "height": 1024}  # the operators' desk is checked at this width
 RAW_CODES = re.compile(r"\b(IN_PROGRESS|DEPOSIT_PAID|TERMINATION_REQUESTED|SETTLEMENT_PROPOSED|SETTLED|WARNING|"
@@ -60,32 +47,6 @@ def phone(chromium):
         yield page
     finally:
         context.close()
-
-
-@pytest.fixture
-def journey(live_urls, settings):
-    settings.PLATFORM_BASE_URL = live_urls
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SMS_BACKEND = "wanxin.notifications.backends.MemoryBackend"
-    backends.outbox_clear()
-    yield live_urls
-    backends.outbox_clear()
-
-
-def _operator(role: str, name: str):
-    ensure_roles()
-    user, _ = backoffice.operator_create(actor=SYSTEM, username=f"{name}_{secrets.token_hex(3)}",
-                                         password=OPERATOR_PASSWORD, role_names=[role])
-    return user
-
-
-def _login(page: Page, url: str, username: str, password: str, next_path: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{url}?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(next_path) + "$"))
 
 
 def _fits(page: Page) -> None:
@@ -114,18 +75,18 @@ def _labels_only(page: Page) -> None:
     assert not RAW_CODES.search(text), (page.url, RAW_CODES.search(text).group(0))
 
 
-def test_allocation_journey_on_a_phone(phone, journey):
-    live, page = journey, phone
+def test_allocation_journey_on_a_phone(phone, journey_settings):
+    live, page = journey_settings, phone
     fund_platform_capital(platform_no="WANXIN", amount=50_000_000, staff="journey")
     user = customer(balance=2_000_000, auth=ALLOCATION_AUTH)
-    allocation_operator = _operator(roles.ALLOCATION_OPERATOR, "allocation")
-    finance = _operator(roles.FINANCE_OFFICER, "finance")
+    allocation_operator = operator(roles.ALLOCATION_OPERATOR, "allocation")
+    finance = operator(roles.FINANCE_OFFICER, "finance")
     # The seeded products again: a transactional test's flush removed the migration's rows.
     importlib.import_module("wanxin.allocation.migrations.0002_seed_products").seed(apps, None)
     monthly = Product.objects.get(code="monthly")
 
     # The customer picks the monthly product, sees the quote, pays the deposit only.
-    _login(page, f"{live}/accounts/login", user.username, CUSTOMER_PASSWORD, "/allocation/")
+    log_in(page, live, user, "/allocation/")
     expect(page.locator(f"#product-{monthly.pk}")).to_be_visible()
     _fits(page)
     page.click(f"#product-{monthly.pk} a.button")
@@ -158,7 +119,7 @@ def test_allocation_journey_on_a_phone(phone, journey):
     # The operator records the call, approves and assigns a sub-account.
     account = SubAccount.objects.create(account_id="HS-JOURNEY-1", password="Journey-Pw-1")
     desk = f"/allocation/desk/{allocation.pk}"
-    _login(page, f"{live}/backoffice/login", allocation_operator.username, OPERATOR_PASSWORD, desk)
+    log_in(page, live, allocation_operator, desk, operator=True)
     _desk_fits(page, live, "/allocation/desk/")
     _desk_fits(page, live, desk)
     page.goto(f"{live}{desk}")
@@ -177,7 +138,7 @@ def test_allocation_journey_on_a_phone(phone, journey):
         services.allocations_start()
 
     # The customer sees the sub-account password after re-entering the login password.
-    _login(page, f"{live}/accounts/login", user.username, CUSTOMER_PASSWORD, f"/allocation/mine/{allocation.pk}")
+    log_in(page, live, user, f"/allocation/mine/{allocation.pk}")
     page.fill("#id_reveal_password", CUSTOMER_PASSWORD)
     page.click("#reveal-form button[type=submit]")
     expect(page.locator("#sa-password")).to_have_text("Journey-Pw-1")
@@ -204,7 +165,7 @@ def test_allocation_journey_on_a_phone(phone, journey):
     _labels_only(page)
 
     # The operator records a status under the warning line: the margin-call SMS goes.
-    _login(page, f"{live}/backoffice/login", allocation_operator.username, OPERATOR_PASSWORD, desk)
+    log_in(page, live, allocation_operator, desk, operator=True)
     page.fill("#id_day", selectors.today().isoformat())
     page.fill("#id_total_assets", "35000")
     page.fill("#id_market_value", "35000")
@@ -218,23 +179,23 @@ def test_allocation_journey_on_a_phone(phone, journey):
     assert [m.mobile for m in backends.outbox] == [user.mobile]
 
     # The customer tops up ¥3,000.00; the operator approves; the lines lift it back.
-    _login(page, f"{live}/accounts/login", user.username, CUSTOMER_PASSWORD, f"/allocation/mine/{allocation.pk}")
+    log_in(page, live, user, f"/allocation/mine/{allocation.pk}")
     page.select_option("#id_kind", "TOP_UP")
     page.fill("#id_amount", "3000")
     page.click("#ask-form button[type=submit]")
-    _login(page, f"{live}/backoffice/login", allocation_operator.username, OPERATOR_PASSWORD, desk)
+    log_in(page, live, allocation_operator, desk, operator=True)
     page.click("#requests form button[type=submit] >> nth=0")
     allocation.refresh_from_db()
     assert (allocation.deposit, allocation.status) == (1_300_001, domain.IN_PROGRESS)
 
     # The customer applies to terminate; the operator proposes, finance approves.
-    _login(page, f"{live}/accounts/login", user.username, CUSTOMER_PASSWORD, f"/allocation/mine/{allocation.pk}")
+    log_in(page, live, user, f"/allocation/mine/{allocation.pk}")
     page.fill("#id_reason", "落袋为安")
     page.click("#terminate-form button[type=submit]")
-    _login(page, f"{live}/backoffice/login", allocation_operator.username, OPERATOR_PASSWORD, desk)
+    log_in(page, live, allocation_operator, desk, operator=True)
     page.fill("#id_final_total_assets", "38000")
     page.click("#propose-form button[type=submit]")
-    _login(page, f"{live}/backoffice/login", finance.username, OPERATOR_PASSWORD, desk)
+    log_in(page, live, finance, desk, operator=True)
     _desk_fits(page, live, desk)
     page.goto(f"{live}{desk}")
     page.click(".settlement form button[type=submit] >> nth=0")
@@ -246,7 +207,7 @@ def test_allocation_journey_on_a_phone(phone, journey):
     assert (bank.available, bank.frozen) == (2_000_000 - 45_000 - 500_004, 0)
     assert invariants.total_balance() == 0
     allocations_agree_with_bank()
-    _login(page, f"{live}/accounts/login", user.username, CUSTOMER_PASSWORD, f"/allocation/mine/{allocation.pk}")
+    log_in(page, live, user, f"/allocation/mine/{allocation.pk}")
     expect(page.locator("#records")).to_contain_text("-¥5,000.04")
     _fits(page)
     _labels_only(page)

@@ -26,9 +26,9 @@ from wanxin.depository.models import DepositoryRequest
 from wanxin.lending.models import Project, Tender
 from wanxin.lending.tests.conftest import bank_frozen_on, collecting, customer
 
-from .test_lending_journey import as_customer, journey_settings  # noqa: F401  (fixture)
+from .journeys import MARKS, log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, databases=["default", "bank"])]
+pytestmark = MARKS
 DEAD_BANK = "http://127.0.0.1:9/bank"
 
 
@@ -67,7 +67,7 @@ def test_bid_shows_confirming_then_confirmed_without_reload(page: Page, journey_
     live = journey_settings
     project = collecting(customer(kyc_limit=1_000_000_00), f.operator(roles.LOAN_REVIEWER), amount=2_000_00)
     investor = customer(balance=5_000_00)
-    as_customer(page, live, investor, f"/loans/{project.pk}")
+    log_in(page, live, investor, f"/loans/{project.pk}")
     settings.BANK_URL = DEAD_BANK  # the freeze cannot reach the bank yet
     tender_id = _bid(page, live, project, 1000)
     progress = page.locator("#bid-progress")
@@ -89,7 +89,7 @@ def test_bid_refused_by_the_bank_is_shown_and_released(page: Page, journey_setti
     live = journey_settings
     project = collecting(customer(kyc_limit=1_000_000_00), f.operator(roles.LOAN_REVIEWER), amount=2_000_00)
     poor = customer(balance=300_00)  # the bank will not freeze 1,000 yuan
-    as_customer(page, live, poor, f"/loans/{project.pk}")
+    log_in(page, live, poor, f"/loans/{project.pk}")
     _bid(page, live, project, 1000)
     progress = page.locator("#bid-progress")
     expect(progress).to_contain_text("The bank refused the investment", timeout=20_000)

@@ -8,30 +8,23 @@ from __future__ import annotations
 
 import re
 import secrets
-from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+from tests.browser.conftest import LANGUAGES
+from wanxin.accounts.tests.conftest import _delete_prefixed
+from wanxin.bank import invariants, outbox
+from wanxin.bank.models import Account
+from wanxin.core.identity import resident_id_check_char
+from wanxin.depository.models import DepositoryRequest
+from wanxin.funds.models import DepositoryAccount, FundRecord
+from wanxin.notifications import backends
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from playwright.sync_api import Page, expect  # noqa: E402
+from .journeys import MARKS
 
-from tests.browser.conftest import LANGUAGES  # noqa: E402
-from wanxin.accounts.tests.conftest import _delete_prefixed  # noqa: E402
-from wanxin.bank import invariants, outbox  # noqa: E402
-from wanxin.bank.models import Account  # noqa: E402
-from wanxin.core.identity import resident_id_check_char  # noqa: E402
-from wanxin.depository.models import DepositoryRequest  # noqa: E402
-from wanxin.funds.models import DepositoryAccount, FundRecord  # noqa: E402
-from wanxin.notifications import backends  # noqa: E402
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, databases=["default", "bank"]),
-]
+pytestmark = MARKS
 
 TRADE_PASSWORD = "258013"
 TEXT = {

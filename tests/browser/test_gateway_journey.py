@@ -4,29 +4,21 @@ notification settles the platform's record."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+from wanxin.accounts.models import User
+from wanxin.bank import invariants, outbox
+from wanxin.bank.models import Account, BankRequest
+from wanxin.depository import results, services
+from wanxin.depository.models import DepositoryRequest
+from wanxin.protocol import codes, messages
 
-from django.conf import settings  # noqa: E402
-from django.test import Client  # noqa: E402
-from playwright.sync_api import Page, expect  # noqa: E402
+from .journeys import MARKS
 
-from wanxin.accounts.models import User  # noqa: E402
-from wanxin.bank import invariants, outbox  # noqa: E402
-from wanxin.bank.models import Account, BankRequest  # noqa: E402
-from wanxin.depository import results, services  # noqa: E402
-from wanxin.depository.models import DepositoryRequest  # noqa: E402
-from wanxin.protocol import codes, messages  # noqa: E402
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, databases=["default", "bank"]),
-]
+pytestmark = MARKS
 
 TRADE_PASSWORD = "135790"
 CARD_NUMBER = "6222020200112233445"

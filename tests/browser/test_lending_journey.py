@@ -10,75 +10,24 @@ account-opening journey is ``test_funds_journey``); every lending step is a clic
 from __future__ import annotations
 
 import re
-import secrets
-from pathlib import Path
 
-import pytest
+from playwright.sync_api import Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+from wanxin.audit import roles
+from wanxin.bank import invariants, outbox
+from wanxin.bank.models import Account, Freeze
+from wanxin.funds.models import FundRecord
+from wanxin.lending.models import Disbursement, Project, Tender
+from wanxin.lending.tests.conftest import bank_project, customer
+from wanxin.repayments.models import ReceivablePlan, RepaymentPlan
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from .journeys import MARKS, log_in, operator
 
-from wanxin.audit import roles  # noqa: E402
-from wanxin.audit.guards import SYSTEM  # noqa: E402
-from wanxin.backoffice import services as backoffice  # noqa: E402
-from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
-from wanxin.bank import invariants, outbox  # noqa: E402
-from wanxin.bank.models import Account, Freeze  # noqa: E402
-from wanxin.funds.models import FundRecord  # noqa: E402
-from wanxin.lending.models import Disbursement, Project, Tender  # noqa: E402
-from wanxin.lending.tests.conftest import bank_project, customer  # noqa: E402
-from wanxin.notifications import backends  # noqa: E402
-from wanxin.repayments.models import ReceivablePlan, RepaymentPlan  # noqa: E402
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, databases=["default", "bank"]),
-]
-
-CUSTOMER_PASSWORD = "x-pass-9"  # the lending helpers' customers
-OPERATOR_PASSWORD = "a-long-operator-passphrase-42"
-
-
-@pytest.fixture
-def journey_settings(live_urls, settings):
-    settings.PLATFORM_BASE_URL = live_urls
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SMS_BACKEND = "wanxin.notifications.backends.MemoryBackend"
-    backends.outbox_clear()
-    yield live_urls
-    backends.outbox_clear()
-
-
-def operator(role: str, name: str):
-    ensure_roles()
-    user, _ = backoffice.operator_create(actor=SYSTEM, username=f"{name}_{secrets.token_hex(3)}",
-                                         password=OPERATOR_PASSWORD, role_names=[role])
-    return user
-
-
-def as_customer(page: Page, live: str, user, next_path: str) -> None:
-    """A fresh session (cookies cleared), then the customer's password login."""
-    page.context.clear_cookies()
-    page.goto(f"{live}/accounts/login?next={next_path}")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", CUSTOMER_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live}{next_path}")
-    expect(page.locator("header .who")).to_contain_text(user.username)
+pytestmark = MARKS
 
 
 def as_operator(page: Page, live: str, user, next_path: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live}/backoffice/login?next={next_path}")
-    expect(page.locator("h1")).to_have_text("Back-office login")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", OPERATOR_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live}{next_path}")
-    expect(page.locator("header .who")).to_contain_text(user.username)
+    log_in(page, live, user, next_path, operator=True, heading="Back-office login")
 
 
 def flash(page: Page):
@@ -111,7 +60,7 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
     finance = operator(roles.FINANCE_OFFICER, "finance")
 
     # 1. The borrower applies: ¥10,000 over 3 months, equal principal.
-    as_customer(page, live, borrower, "/loans/apply")
+    log_in(page, live, borrower, "/loans/apply")
     expect(page.locator("h1")).to_contain_text("Apply for a loan")
     page.fill("#id_amount", "10000.5")
     page.fill("#id_months", "3")
@@ -156,7 +105,7 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
     expected = [("¥83.34", "¥5,083.34"), ("¥50.00", "¥3,050.00"), ("¥33.34", "¥2,033.34")]
     raised = 0
     for investor, amount, (interest, total) in zip(investors, amounts, expected, strict=True):
-        as_customer(page, live, investor, "/loans/")
+        log_in(page, live, investor, "/loans/")
         row = page.locator("#hall tbody tr", has_text="Shop renovation")
         expect(row).to_have_count(1)
         expect(row.locator("progress")).to_have_attribute("value", str(raised * 100 // 10_000_00))
@@ -227,7 +176,7 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
     assert RepaymentPlan.objects.filter(project=project).count() == 3
 
     # 5. The borrower repays period 1: ¥3,333.34 principal + ¥100.00 interest.
-    as_customer(page, live, borrower, "/repayments/")
+    log_in(page, live, borrower, "/repayments/")
     plans = page.locator(f"#plans-{project.pk} tbody tr")
     expect(plans).to_have_count(3)
     expect(plans.first).to_contain_text("¥3,433.34")
@@ -246,7 +195,7 @@ def test_apply_review_invest_disburse_repay_and_receive(page, live_urls, journey
     received = {investors[0]: ("¥1,708.33", 170_833), investors[1]: ("¥1,025.00", 102_500),
                 investors[2]: ("¥683.34", 68_334)}
     for investor, (text, fen) in received.items():
-        as_customer(page, live, investor, "/repayments/portfolio")
+        log_in(page, live, investor, "/repayments/portfolio")
         expect(page.locator("#summary")).to_contain_text(f"Received{text}")
         expect(page.locator("#tenders tbody tr")).to_have_count(1)
         expect(page.locator("#tenders tbody tr").first).to_contain_text(project.project_no)

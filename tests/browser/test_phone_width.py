@@ -12,31 +12,23 @@ import secrets
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+from wanxin.audit import roles
+from wanxin.backoffice.tests import factories as f
+from wanxin.funds.models import FundRecord
+from wanxin.kyc.models import KycApplication
+from wanxin.lending import services as lending
+from wanxin.lending.tests.conftest import collecting, customer
 
-from django.utils import timezone  # noqa: E402
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from .journeys import CUSTOMER_PASSWORD, MARKS
 
-from wanxin.audit import roles  # noqa: E402
-from wanxin.backoffice.tests import factories as f  # noqa: E402
-from wanxin.funds.models import FundRecord  # noqa: E402
-from wanxin.kyc.models import KycApplication  # noqa: E402
-from wanxin.lending import services as lending  # noqa: E402
-from wanxin.lending.tests.conftest import collecting, customer  # noqa: E402
-from wanxin.notifications import backends  # noqa: E402
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, databases=["default", "bank"]),
-]
+pytestmark = MARKS
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 PHONE, TABLET = 390, 768
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}
-CUSTOMER_PASSWORD = "x-pass-9"  # the lending helpers' customers
 
 # Pages anyone sees, and pages of a logged-in customer with data ({loan} is a collecting loan).
 PUBLIC_PAGES = ["/", "/accounts/login", "/accounts/login/sms", "/accounts/register", "/accounts/password-reset",
@@ -51,12 +43,9 @@ LONG_NAME = "杭州西湖区百年老字号茶馆翻新与扩建项目 Tea house
 
 
 @pytest.fixture
-def market(live_urls, settings):
+def market(journey_settings):
     """An investor with money, fund records and a tender in a loan with a long name."""
-    settings.PLATFORM_BASE_URL = live_urls
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SMS_BACKEND = "wanxin.notifications.backends.MemoryBackend"
-    backends.outbox_clear()
+    live_urls = journey_settings
     borrower = customer(kyc_limit=1_000_000_00)
     loan = collecting(borrower, f.operator(roles.LOAN_REVIEWER), amount=300_000_00, months=12)
     loan.name = LONG_NAME
@@ -70,8 +59,7 @@ def market(live_urls, settings):
     record = FundRecord.objects.create(user=investor, type="ALLOCATION_FEE", amount=-123_456_78,
                                        available_after=999_999_999_99, frozen_after=100_000_000_00,
                                        request_no=f"WXT{secrets.token_hex(12).upper()}", created_at=timezone.now())
-    yield {"live": live_urls, "investor": investor, "loan": loan.pk, "record": record.pk}
-    backends.outbox_clear()
+    return {"live": live_urls, "investor": investor, "loan": loan.pk, "record": record.pk}
 
 
 def new_page(browser: Browser, *, width: int, language: str) -> Page:

@@ -8,51 +8,32 @@ audited and cannot be done twice. The pages are used at 768 px, without sideways
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
-
 import pytest
+from playwright.sync_api import Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
-
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from wanxin.audit import roles  # noqa: E402
-from wanxin.audit.guards import SYSTEM  # noqa: E402
-from wanxin.audit.models import AuditLog  # noqa: E402
-from wanxin.backoffice import services as backoffice  # noqa: E402
-from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
-from wanxin.bank import invariants  # noqa: E402
-from wanxin.funds import services as funds  # noqa: E402
-from wanxin.funds.models import DepositoryAccount  # noqa: E402
-from wanxin.funds.tests.conftest import (  # noqa: E402
+from wanxin.audit import roles
+from wanxin.audit.models import AuditLog
+from wanxin.bank import invariants
+from wanxin.funds import services as funds
+from wanxin.funds.models import DepositoryAccount
+from wanxin.funds.tests.conftest import (
     at_bank,
     bank_balance,
     make_customer,
     open_account,
     recharged,
 )
-from wanxin.reconciliation.models import Difference, ReconciliationDay  # noqa: E402
-from wanxin.reconciliation.tests.conftest import age, yesterday  # noqa: E402
+from wanxin.reconciliation.models import Difference, ReconciliationDay
+from wanxin.reconciliation.tests.conftest import age, yesterday
 
-from .test_risk_journey import login, no_sideways_scroll  # noqa: E402
+from .journeys import MARKS, log_in, no_sideways_scroll, operator
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, databases=["default", "bank"]),
-]
-
-OPERATOR_PASSWORD = "a-long-operator-passphrase-42"
-
+pytestmark = MARKS
 
 @pytest.fixture
-def unheard_recharge(live_urls, settings):
+def unheard_recharge(journey_settings):
     """Yesterday: ¥100.00 recharged normally, then ¥40.00 confirmed at the bank whose
     notification the platform never received (its record still PENDING)."""
-    settings.PLATFORM_BASE_URL = live_urls
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     customer = make_customer()
     open_account(customer)
     recharged(customer, 100_00)
@@ -70,14 +51,12 @@ def test_finance_officer_reconciles_resolves_and_closes_a_day(page, live_urls, u
     live = live_urls
     customer, lost = unheard_recharge
     day = yesterday().isoformat()
-    ensure_roles()
-    officer, _ = backoffice.operator_create(actor=SYSTEM, username=f"finance_{secrets.token_hex(3)}",
-                                            password=OPERATOR_PASSWORD, role_names=[roles.FINANCE_OFFICER])
+    officer = operator(roles.FINANCE_OFFICER, "finance")
     assert officer.has_perm("backoffice.close_reconciliation_day")  # created by the system: granted at once
     page.set_viewport_size({"width": 768, "height": 900})
 
     # 1. Open the day: reconcile yesterday from the list of days.
-    login(page, live, "/backoffice/login", officer.username, OPERATOR_PASSWORD, "/backoffice/")
+    log_in(page, live, officer, "/backoffice/", operator=True)
     page.click("header nav >> text=Reconciliation")
     page.wait_for_url(f"{live}/backoffice/reconciliation/")
     page.fill("#recon-run input[name=date]", day)

@@ -5,60 +5,21 @@ officer's pages are used at 768 px wide, with no sideways scroll."""
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
+from playwright.sync_api import Page, expect
 
-import pytest
+from wanxin.audit import roles
+from wanxin.fields import blind_index
+from wanxin.kyc.models import KycApplication
+from wanxin.lending.models import Project
+from wanxin.lending.tests.conftest import customer
+from wanxin.risk.models import BlacklistEntry, RuleCheck
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+from .journeys import MARKS, log_in, no_sideways_scroll, operator
 
-from playwright.sync_api import Page, expect  # noqa: E402
+pytestmark = MARKS
 
-from wanxin.audit import roles  # noqa: E402
-from wanxin.audit.guards import SYSTEM  # noqa: E402
-from wanxin.backoffice import services as backoffice  # noqa: E402
-from wanxin.backoffice.tests.factories import ensure_roles  # noqa: E402
-from wanxin.fields import blind_index  # noqa: E402
-from wanxin.kyc.models import KycApplication  # noqa: E402
-from wanxin.lending.models import Project  # noqa: E402
-from wanxin.lending.tests.conftest import customer  # noqa: E402
-from wanxin.notifications import backends  # noqa: E402
-from wanxin.risk.models import BlacklistEntry, RuleCheck  # noqa: E402
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, databases=["default", "bank"]),
-]
-
-CUSTOMER_PASSWORD = "x-pass-9"  # the lending helpers' customers
-OPERATOR_PASSWORD = "a-long-operator-passphrase-42"
 ID_NUMBER = "11010519491231002X"
 REASON = "The ID number used is on the platform's blacklist."
-
-
-@pytest.fixture
-def journey_settings(live_urls, settings):
-    settings.PLATFORM_BASE_URL = live_urls
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SMS_BACKEND = "wanxin.notifications.backends.MemoryBackend"
-    backends.outbox_clear()
-    yield live_urls
-    backends.outbox_clear()
-
-
-def login(page: Page, live: str, path: str, username: str, password: str, next_path: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live}{path}?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live}{next_path}")
-
-
-def no_sideways_scroll(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
 
 
 def apply(page: Page) -> None:
@@ -73,13 +34,11 @@ def test_risk_officer_blacklists_an_id_number_and_an_application_is_blocked(page
     live = live_urls
     borrower = customer(kyc_limit=100_000_00)
     KycApplication.objects.filter(customer=borrower).update(id_number=ID_NUMBER, id_number_index=blind_index(ID_NUMBER))
-    ensure_roles()
-    officer, _ = backoffice.operator_create(actor=SYSTEM, username=f"risk_{secrets.token_hex(3)}",
-                                            password=OPERATOR_PASSWORD, role_names=[roles.RISK_OFFICER])
+    officer = operator(roles.RISK_OFFICER, "risk")
     page.set_viewport_size({"width": 768, "height": 900})
 
     # 1. The risk officer adds the ID number to the blacklist.
-    login(page, live, "/backoffice/login", officer.username, OPERATOR_PASSWORD, "/backoffice/")
+    log_in(page, live, officer, "/backoffice/", operator=True)
     page.click("header nav >> text=Risk")
     page.wait_for_url(f"{live}/backoffice/risk/")
     no_sideways_scroll(page)
@@ -100,14 +59,14 @@ def test_risk_officer_blacklists_an_id_number_and_an_application_is_blocked(page
 
     # 2. The borrower's application is refused with the reason; no loan is recorded.
     page.set_viewport_size({"width": 1000, "height": 900})
-    login(page, live, "/accounts/login", borrower.username, CUSTOMER_PASSWORD, "/loans/apply")
+    log_in(page, live, borrower, "/loans/apply")
     apply(page)
     expect(page.locator("#apply-form .errorlist")).to_contain_text(REASON)
     assert not Project.objects.filter(borrower=borrower).exists()
 
     # 3. The officer finds the blocked check in the log, with the reason and the masked inputs.
     page.set_viewport_size({"width": 768, "height": 900})
-    login(page, live, "/backoffice/login", officer.username, OPERATOR_PASSWORD, "/backoffice/risk/checks/")
+    log_in(page, live, officer, "/backoffice/risk/checks/", operator=True)
     page.select_option("#id_outcome", "BLOCK")
     page.click("main form.filters button[type=submit]")
     rows = page.locator("#checks tbody tr")
@@ -125,7 +84,7 @@ def test_risk_officer_blacklists_an_id_number_and_an_application_is_blocked(page
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#blacklist tbody tr >> text=Expire")
     expect(page.locator("ul.messages li")).to_contain_text("expired")
-    login(page, live, "/accounts/login", borrower.username, CUSTOMER_PASSWORD, "/loans/apply")
+    log_in(page, live, borrower, "/loans/apply")
     apply(page)
     page.wait_for_url(f"{live}/loans/mine")
     assert Project.objects.get(borrower=borrower).status == "PENDING_REVIEW"

@@ -224,6 +224,9 @@ def confirm_loan(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
     return {"projectNo": project.project_no, "amount": total, "commission": data["commission"]}
 
 
+OWN_PROJECT_REPAYMENT = "the borrower of a project cannot be paid as its investor"  # as in sql/batch_items.sql
+
+
 def confirm_repayment(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
     freeze = _freeze(req.platform_no, data["preRequestNo"])
     if freeze.biz_type != "REPAYMENT" or freeze.project_no != data["projectNo"]:
@@ -233,6 +236,10 @@ def confirm_repayment(req: BankRequest, data: dict[str, Any]) -> dict[str, Any]:
     if total != freeze.amount or freeze.remaining != freeze.amount:
         raise BusinessError(codes.AMOUNTS_MISMATCH, f"details add up to {total}, frozen is {freeze.remaining}")
     investors = accounts.customers(req.platform_no, {d["userNo"] for d in details})
+    if any(a.pk == freeze.account_id for a in investors.values()):
+        # Paying the borrower out of their own freeze is no transfer between two accounts
+        # (§8); refused for good, never left to the ledger's CHECK (a retryable 00001).
+        raise BusinessError(codes.PROJECT_STATE, OWN_PROJECT_REPAYMENT)
     income = accounts.system(req.platform_no, Account.Kind.PLATFORM_INCOME)
     posting = Posting(req)
     for d in details:

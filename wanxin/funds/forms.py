@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from wanxin import inputs
@@ -32,9 +33,11 @@ class OpenAccountForm(forms.Form):
 
 
 class AmountForm(forms.Form):
-    amount = forms.CharField(label=_("Amount (yuan)"), max_length=40,
-                             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off",
-                                                           "placeholder": _("e.g. 1000.00")}))
+    # The one money input (``core.money.parse_yuan`` rules): cleaned to int fen.
+    amount = inputs.YuanField(label=_("Amount (yuan)"), max_length=40,
+                              maximum=lambda: settings.FUNDS_MAX_AMOUNT_FEN,
+                              widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off",
+                                                            "placeholder": _("e.g. 1000.00")}))
     token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, **kwargs):

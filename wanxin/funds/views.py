@@ -114,7 +114,7 @@ def recharge(request: HttpRequest) -> HttpResponse:
     form = AmountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            amount = services.parse_amount(yuan=form.cleaned_data["amount"])
+            amount = form.cleaned_data["amount"]
             record = services.submit_once(user=request.user, token=form.cleaned_data["token"],
                                           request={"service": "RECHARGE", "amount": amount},
                                           start=lambda: services.recharge_start(user=request.user, amount=amount))
@@ -137,7 +137,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     quote = None
     if request.method == "POST" and form.is_valid():
         try:
-            amount = services.parse_amount(yuan=form.cleaned_data["amount"])
+            amount = form.cleaned_data["amount"]
             quote = services.withdraw_quote(amount=amount)
             if request.POST.get("action") == "confirm":
                 record = services.submit_once(user=request.user, token=form.cleaned_data["token"],

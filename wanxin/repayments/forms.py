@@ -9,12 +9,12 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from wanxin.core.money import FEN_PER_YUAN, format_fen
+from wanxin.core.money import format_fen
+from wanxin.inputs import YuanField
 from wanxin.lending.labels import method_choices
 
 from . import domain
 
-MAX_YUAN = Decimal(domain.MAX_AMOUNT) / FEN_PER_YUAN
 _AMOUNT_TOO_BIG = format_lazy(_("The amount must be at most {max}."), max=format_fen(domain.MAX_AMOUNT))
 # These are %-formatted with parameters by Django's validators: hence %%.
 _RATE_TOO_BIG = _("The annual rate must be at most 36%%.")
@@ -23,17 +23,15 @@ _TERM = format_lazy(_("The term must be a whole number of months from {min} to {
 
 
 class CalculatorForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_value=MAX_YUAN, max_digits=14, decimal_places=2,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    # The one money input (``wanxin.inputs.YuanField``, ``core.money.parse_yuan`` rules): fen.
+    amount = YuanField(
+        label=_("Amount (yuan)"), maximum=domain.MAX_AMOUNT,
         error_messages={
             "required": _("Enter the amount in yuan."),
             "invalid": _("Enter the amount in yuan, for example 10000 or 99.50."),
-            "min_value": _("The amount must be at least ¥0.01."),
-            "max_value": _AMOUNT_TOO_BIG,
-            "max_decimal_places": _("The amount can have at most 2 decimal places (whole fen)."),
-            "max_digits": _AMOUNT_TOO_BIG,
-            "max_whole_digits": _AMOUNT_TOO_BIG,
+            **dict.fromkeys(("negative", "zero", "too_small"), _("The amount must be at least ¥0.01.")),
+            "decimals": _("The amount can have at most 2 decimal places (whole fen)."),
+            "too_large": _AMOUNT_TOO_BIG,
         })
     rate = forms.DecimalField(
         label=_("Annual rate (%)"), min_value=Decimal(0), max_value=domain.MAX_ANNUAL_RATE * 100, max_digits=7,
@@ -63,4 +61,4 @@ class CalculatorForm(forms.Form):
     def schedule_input(self) -> tuple[int, Decimal, int, str]:
         """(amount in fen, annual rate as a fraction, months, method) from the cleaned data."""
         data = self.cleaned_data
-        return int(data["amount"] * FEN_PER_YUAN), data["rate"] / 100, data["months"], data["method"]
+        return data["amount"], data["rate"] / 100, data["months"], data["method"]

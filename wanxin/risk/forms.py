@@ -90,8 +90,9 @@ DOCUMENT_CHOICES = [("", "—")] + [(k.value, kyc_domain.KIND_LABELS[k]) for k i
 
 class ScoreBandForm(forms.Form):
     factor = forms.ChoiceField(label=_("Factor"), choices=ScoreBand.Factor.choices)
-    lower = forms.DecimalField(label=_("From (yuan, or years for age)"), required=False, max_digits=16,
-                               decimal_places=2, min_value=Decimal(-BIG), max_value=Decimal(BIG))
+    # Typed like every money input (YuanField, cleaned to fen); an age's years are its yuan.
+    # Negative values pass, for the domain to refuse with its own message.
+    lower = inputs.YuanField(label=_("From (yuan, or years for age)"), required=False, minimum=-BIG, maximum=BIG)
     document = forms.ChoiceField(label=_("Document"), choices=DOCUMENT_CHOICES, required=False)
     points = forms.IntegerField(label=_("Points"), min_value=-BIG, max_value=BIG)
 
@@ -99,7 +100,8 @@ class ScoreBandForm(forms.Form):
         d = self.cleaned_data
         if d.get("lower") is None:
             return None
-        return int(d["lower"]) if d["factor"] == domain.Factor.AGE else int(d["lower"] * 100)
+        # Whole years, truncated toward zero (as the typed decimal always was).
+        return int(Decimal(d["lower"]) / 100) if d["factor"] == domain.Factor.AGE else d["lower"]
 
 
 class CheckFilterForm(forms.Form):

@@ -43,8 +43,6 @@ class Allocation(models.Model):
     debt = models.BigIntegerField(_("debt"), default=0)
     profit_withdrawn = models.BigIntegerField(_("profit withdrawn"), default=0)
     fees_paid = models.BigIntegerField(_("fees paid"), default=0)
-    # Unused since submit keys live in depository.IdempotencyKey (older rows keep theirs): to drop.
-    submit_token = models.CharField(max_length=64, blank=True)
     # Dates (Beijing business days).
     start_date = models.DateField(_("trading start"), null=True, blank=True)
     end_date = models.DateField(_("end"), null=True, blank=True)
@@ -77,8 +75,6 @@ class Allocation(models.Model):
                 & Q(risk_fund_frozen__gte=0) & Q(arrears__gte=0) & Q(debt__gte=0) & Q(profit_withdrawn__gte=0)
                 & Q(fee__gte=0) & Q(risk_fund__gte=0) & Q(fees_paid__gte=0),
                 name="allocation_money_not_negative"),
-            models.UniqueConstraint(fields=["customer", "submit_token"], condition=~Q(submit_token=""),
-                                    name="allocation_submit_once"),
             # A sub-account trades for one live allocation at a time.
             models.UniqueConstraint(fields=["sub_account"], condition=_LIVE & Q(sub_account__isnull=False),
                                     name="allocation_one_live_per_subaccount"),

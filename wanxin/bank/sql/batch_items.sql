@@ -23,7 +23,7 @@
 --
 -- Changing this file needs a new migration that runs it again (0004 read it once; 0005 the
 -- plain transfers; 0006 the repayments; 0007 no subtransaction per freeze or transfer, one
--- UPDATE of the items' request rows per call).
+-- UPDATE of the items' request rows per call; 0008 the borrower listed as an investor).
 CREATE OR REPLACE FUNCTION bank_batch_items(p_platform text, p_items jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -118,6 +118,10 @@ BEGIN
                  ORDER BY s.u COLLATE "C" LIMIT 1;
                 IF FOUND THEN
                     RAISE SQLSTATE 'WX001' USING MESSAGE = '30001', DETAIL = 'no open account for ' || v_missing;
+                END IF;
+                IF EXISTS (SELECT 1 FROM jsonb_array_elements(d->'details') x WHERE x->>'userNo' = rfz.owner_no) THEN
+                    RAISE SQLSTATE 'WX001' USING MESSAGE = '30020',
+                        DETAIL = 'the borrower of a project cannot be paid as its investor';
                 END IF;
                 SELECT id INTO STRICT v_income FROM bank_account  -- created by the caller if missing
                  WHERE platform_no = p_platform AND account_no = 'PLATFORM_INCOME';

@@ -163,7 +163,11 @@ def test_page_bullet_over_30_years(client):
     ({"amount": "0"}, "The amount must be at least ¥0.01."),
     ({"amount": "1.005"}, "at most 2 decimal places"),
     ({"amount": "abc"}, "Enter the amount in yuan"),
-    ({"amount": "1,000"}, "Enter the amount in yuan"),
+    ({"amount": "1,00"}, "Enter the amount in yuan"),  # parse_yuan: thousands in whole groups only
+    ({"amount": "1e5"}, "Enter the amount in yuan"),
+    ({"amount": "１００"}, "Enter the amount in yuan"),  # full-width digits
+    ({"amount": "12."}, "Enter the amount in yuan"),
+    ({"amount": "9" * 5000}, "at most ¥10,000,000,000.00"),
     ({"amount": "10000000000.01"}, "at most ¥10,000,000,000.00"),
     ({"rate": "36.5"}, "The annual rate must be at most 36%."),
     ({"rate": "360"}, "The annual rate must be at most 36%."),
@@ -184,3 +188,12 @@ def test_page_refuses_bad_input(client, params, message):
     assert message in text(response.content)
     assert text(response.content).count(message) == 1  # once, even when two validators refuse the value
     assert "schedule-chart" not in html
+
+
+def test_page_reads_the_amount_as_every_money_input_does(client):
+    """The calculator's amount is the one YuanField (``core.money.parse_yuan``): a yen sign,
+    thousands separators and spaces are read, exactly to the fen."""
+    response = client.get("/calculator", {"amount": " ¥1,000.50 ", "rate": "0", "months": "1", "method": "BULLET"})
+    assert 'role="alert"' not in response.content.decode()
+    assert "¥1,000.50 over 1 month" in text(response.content)
+    assert "amount=100050&amp;" in response.content.decode()

@@ -369,3 +369,26 @@ def test_auto_repay_shards_cover_every_loan_once(live, reviewer, finance, monkey
         assert plans(project)[0].status == "REPAID"
         assert Repayment.objects.filter(project=project).count() == 1
     assert invariants.total_balance() == 0
+
+
+def test_a_share_held_by_the_borrower_fails_the_repayment_for_good(loan):
+    """No path lets a borrower hold a share of their own loan (bids on it are refused, here
+    and at the bank: lending's and the bank's tests). Were one to appear (a future debt
+    transfer), the bank refuses the confirmation with a final 30020, not a retryable 00001:
+    the freeze is released and the period stays due, by hand and automatically (a BATCH)."""
+    project, borrower = loan["project"], loan["borrower"]
+    plan = plans(project)[0]
+    ReceivablePlan.objects.filter(investor=loan["c"]).update(investor=borrower)
+    repayment = services.repay_start(borrower=borrower, plan_id=plan.pk)
+    repayment.refresh_from_db()
+    assert repayment.status == "FAILED" and "30020" in repayment.fail_reason
+    assert borrower.user_no in [d["userNo"] for d in repayment.details]
+    assert services.auto_repay(today=plan.due_date)["started"] == 1
+    auto = Repayment.objects.get(auto=True)
+    assert auto.status == "FAILED" and "30020" in auto.fail_reason
+    plan.refresh_from_db()
+    assert (plan.status, plan.repayment_id) == ("DUE", None)
+    assert bank_balance(borrower.user_no) == (10_800_00, 0) == mirror(borrower)
+    assert types(borrower)[-2:] == [("FREEZE", -343_334), ("UNFREEZE", 343_334)]
+    assert recover() == {}
+    assert invariants.total_balance() == 0

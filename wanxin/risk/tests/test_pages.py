@@ -113,6 +113,14 @@ def test_points_table_page_changes_a_row_and_refuses_out_of_range(officer):
     response = client.post("/backoffice/risk/score/", {"factor": "AGE", "lower": "25", "points": "1"})
     assert response.status_code == 400 and "already has a row" in response.content.decode()
     assert AuditLog.objects.filter(action="risk.score.save").count() == 1
+    # The band's start is typed like every money input (YuanField): "¥100,000" is read, "1e5" is not.
+    response = client.post("/backoffice/risk/score/", {"band": band.pk, "factor": "INCOME", "lower": "¥100,000",
+                                                       "points": "30"})
+    assert response.status_code == 302
+    band.refresh_from_db()
+    assert (band.lower, band.points) == (100_000_00, 30)
+    response = client.post("/backoffice/risk/score/", {"factor": "INCOME", "lower": "1e5", "points": "1"})
+    assert response.status_code == 400 and "Enter the amount in yuan" in response.content.decode()
 
 
 def test_the_check_log_filters_and_paginates(officer):
