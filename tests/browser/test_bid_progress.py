@@ -33,7 +33,7 @@ DEAD_BANK = "http://127.0.0.1:9/bank"
 
 
 @pytest.fixture
-def sender(journey_settings, settings):  # noqa: F811
+def sender(journey_settings, settings):
     """Bids answered at once, one outbox sender thread in this (the live server's) process."""
     settings.DEPOSITORY_SEND_IN_BACKGROUND = True
     thread = outbox.OutboxSender(idle=120)  # woken by the bids' commits (NOTIFY) and its backoffs
@@ -63,7 +63,7 @@ def _bid(page: Page, live: str, project: Project, yuan: int) -> int:
     return int(page.url.rsplit("=", 1)[1])
 
 
-def test_bid_shows_confirming_then_confirmed_without_reload(page: Page, journey_settings, sender, settings):  # noqa: F811
+def test_bid_shows_confirming_then_confirmed_without_reload(page: Page, journey_settings, sender, settings):
     live = journey_settings
     project = collecting(customer(kyc_limit=1_000_000_00), f.operator(roles.LOAN_REVIEWER), amount=2_000_00)
     investor = customer(balance=5_000_00)
@@ -85,7 +85,7 @@ def test_bid_shows_confirming_then_confirmed_without_reload(page: Page, journey_
     assert bank_frozen_on(project.project_no) == 1_000_00
 
 
-def test_bid_refused_by_the_bank_is_shown_and_released(page: Page, journey_settings, sender):  # noqa: F811
+def test_bid_refused_by_the_bank_is_shown_and_released(page: Page, journey_settings, sender):
     live = journey_settings
     project = collecting(customer(kyc_limit=1_000_000_00), f.operator(roles.LOAN_REVIEWER), amount=2_000_00)
     poor = customer(balance=300_00)  # the bank will not freeze 1,000 yuan
