@@ -4,10 +4,16 @@ jobs' hot paths (automatic repayment writes ~8 rows per period).
 ``bulk_create`` prepares every value through its field (``get_db_prep_save``) and sends a
 statement with one placeholder per value, which the driver splits and quotes client-side:
 for thousands of rows that is most of the job's CPU (docs/benchmarks.md, auto_repay). Here
-the rows travel as one JSON array (values prepared only by fields of our own), encoded in C by ``json.dumps``, and PostgreSQL casts each
-element to its column's type (``jsonb_array_elements … WITH ORDINALITY``, in list order:
-the primary keys come back in that order). Models with field types this does not know go
-through ``bulk_create``, so the result is the same either way.
+the rows travel as one JSON array, encoded in C by ``json.dumps``, and PostgreSQL casts each
+element to its column's type (``jsonb_array_elements … WITH ORDINALITY``, in list order: the
+primary keys come back in that order).
+
+Values of Django's plain field types go as they are (the cast does the rest); dates and times
+are prepared by their field first (a naive time read in ``TIME_ZONE``, a datetime in a date
+field cut to its local date, as Django stores them); any other field prepares its own value
+(``get_db_prep_save``: an encrypted field encrypts it), which must then be JSON. Unlike
+``bulk_create`` it sends no signals, ignores primary keys already set, and writes to the
+database the router names for the model only when that is ``default`` (else: ``bulk_create``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models, router
 from django.db.models import Value
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
@@ -31,8 +37,7 @@ M = TypeVar("M", bound=models.Model)
 # does the rest); any other field (an encrypted one) has its value prepared by the field.
 _PLAIN = (models.CharField, models.TextField, models.BigIntegerField, models.IntegerField,
           models.PositiveIntegerField, models.SmallIntegerField, models.PositiveSmallIntegerField,
-          models.BooleanField, models.ForeignKey, models.DecimalField, models.DateTimeField, models.DateField,
-          models.JSONField)
+          models.BooleanField, models.ForeignKey, models.DecimalField, models.JSONField)
 
 
 def _encode(value: Any) -> Any:
@@ -58,7 +63,7 @@ def insert_many(objs: Sequence[M]) -> Sequence[M]:
         return objs
     model = type(objs[0])
     fields = _columns(model)
-    if fields is None:  # pragma: no cover - every model that uses it is covered by _PLAIN
+    if fields is None or router.db_for_write(model) != DEFAULT_DB_ALIAS:
         return model.objects.bulk_create(list(objs))
     now = timezone.now()
     getters: list[Callable[[M], Any]] = []

@@ -10,9 +10,10 @@ How the one transaction keeps every item independent:
   list order and each sees the effects of the earlier ones, but no item waits for a lock
   in an order another transaction could reverse. Platform accounts (hot rows) stay last,
   per item, as for single requests.
-- Each item runs in its own savepoint through the single-request pipeline
-  (``processing.run_handler``): a refusal rolls back that item's effects only and stores
-  its own failure; its statement columns and history rows are its own.
+- Each item's refusal changes nothing and stores its own failure; its statement columns and
+  history rows are its own. Items off the fast path run in their own savepoint through the
+  single-request pipeline (``processing.run_handler``); fast-path freezes and transfers need
+  none (every refusal comes before their one write), CONFIRM_REPAYMENT keeps one (below).
 - The batch's response is stored on the batch's own row, and the client is answered only
   after COMMIT. Items whose fields are bad get their own ``00003`` and are not recorded.
 

@@ -60,8 +60,8 @@ def submit_once(*, user, scope: str, key: str, request: Mapping[str, object], mo
     object (an instance of ``model``); a repeat with the same ``request`` returns that object.
     No ``key``: just ``create(prepare())``.
 
-    ``prepare`` runs first, outside any transaction: checks whose own records must stay even
-    when the submit is refused (a risk check's log). ``create`` runs inside this helper's
+    ``prepare`` runs first, outside any transaction: reads and checks that need no lock (a
+    bid's loan, an allocation's product and quote). ``create`` runs inside this helper's
     transaction, after the claim: its after-commit sends go out once the key and the object
     are both committed."""
     if not key:

@@ -98,8 +98,9 @@ def claim(*, batch_no: str, limit: int | None = None, pks: list[int] | None = No
 
 
 def send(records: list[DepositoryRequest], *, batch_no: str, client: BankClient) -> list[dict[str, Any]] | None:
-    """The bank's answers to ``records`` sent as one BATCH, or None when there is nothing to
-    apply now (no answer: the requests are given back, sent again after a backoff or recovered)."""
+    """The bank's answers to ``records`` sent as one BATCH (``[]`` when the bank refused the
+    BATCH as a whole and each request went alone, its answer applied), or None when the bank
+    did not answer (the requests are given back, sent again after a backoff or recovered)."""
     items = [(r.service_name, {"requestNo": r.request_no, **r.payload}) for r in records]
     try:
         return client.send_batch(batch_no, items)
@@ -108,20 +109,30 @@ def send(records: list[DepositoryRequest], *, batch_no: str, client: BankClient)
                     batch_no, len(records), exc)
         return None
     except ProtocolError as exc:
-        if exc.code not in codes.NOT_RECORDED:
+        if exc.code not in codes.NOT_RECORDED and exc.code != codes.SYSTEM_ERROR:
             log.error("BATCH %s refused with %s %s; its requests are retried after a backoff or recovered",
                       batch_no, exc.code, exc)
             return None
         refusal = f"{exc.code} {exc}"
-    # The batch as a whole was refused and nothing recorded (PROTOCOL §5a): each request goes
-    # alone, as it would have without the outbox, and gets its own answer.
+    # Refused as a whole, nothing recorded (PROTOCOL §5a), or rolled back by a system error (one
+    # item the bank cannot execute would sink every BATCH it is in, each retry): each request
+    # goes alone, as it would have without the outbox, and gets its own answer.
     log.error("BATCH %s refused as a whole (%s); sending its %s requests one by one", batch_no, refusal, len(records))
+    unanswered = 0
     for record in records:
         try:
-            request_send(record=record, client=client)
+            sent = request_send(record=record, client=client)
         except Exception:
             log.exception("sending %s alone failed; recovery will look it up", record.request_no)
-    return None
+            continue
+        unanswered = unanswered + 1 if not sent.is_final else 0
+        if unanswered == _ALONE_UNANSWERED_LIMIT:  # not answering alone either: the rest waits
+            log.warning("the bank answers none of BATCH %s's requests alone; the rest is given back", batch_no)
+            break
+    return []
+
+
+_ALONE_UNANSWERED_LIMIT = 3
 
 
 def results_apply_batch(results: list[dict[str, Any]], *, source: str = SOURCE) -> None:
@@ -204,7 +215,8 @@ def _send_claimed(records: list[DepositoryRequest], *, batch_no: str, client: Ba
         for n, part in enumerate(parts):
             results = send(part, batch_no=batch_no if len(parts) == 1 else f"{batch_no}-{n}", client=client)
             if results is not None:
-                results_apply_batch(results)
+                if results:
+                    results_apply_batch(results)
                 answered += len(part)
     finally:
         outbox_release([r.pk for r in records], batch_no=batch_no)

@@ -3,7 +3,11 @@ JSON, NULLs, database defaults, timestamps), in one statement, and refuses what 
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -58,3 +62,15 @@ def test_it_refuses_what_bulk_create_refuses():
     with pytest.raises(DataError), transaction.atomic():
         insert_many(too_long)
     assert stored("D")[0][COLUMNS.index("user_no")] == "U0" and len(stored("D")) == 1
+
+
+def test_a_naive_time_is_read_in_the_platform_time_zone_as_bulk_create_reads_it():
+    naive = dt.datetime(2026, 1, 1, 23, 30)
+    made = {}
+    for tag, insert in (("NB", DepositoryRequest.objects.bulk_create), ("NI", insert_many)):
+        rows = build(tag, 1)
+        rows[0].finished_at = naive
+        with pytest.warns(RuntimeWarning, match="naive datetime"):
+            insert(rows)
+        made[tag] = DepositoryRequest.objects.get(request_no=f"{tag}-0").finished_at
+    assert made["NI"] == made["NB"] == naive.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))

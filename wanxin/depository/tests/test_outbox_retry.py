@@ -17,6 +17,7 @@ from wanxin.depository import outbox, services
 from wanxin.depository.client import get_client
 from wanxin.depository.models import DepositoryRequest
 from wanxin.protocol import codes
+from wanxin.protocol.codes import ProtocolError
 
 from .conftest import FUNDED, ForwardThen, balance, freezes_of, queries_about
 from .test_outbox import assert_books_sound, batches_at_bank, freezes, settled
@@ -118,3 +119,27 @@ def test_only_the_holder_gives_a_request_back(customer):
     assert services.outbox_release([record.pk], batch_no="WXB-mine") == 0
     assert rows([record])[0].claimed_at is not None
     assert outbox.claim(batch_no="WXB-again") == []  # still held: by recovery now
+
+
+def test_a_batch_the_bank_rolled_back_goes_alone_and_the_drain_goes_on(customer, handled, monkeypatch):
+    """A BATCH answered 00001 as a whole (the bank's transaction failed on one item it could not
+    execute) is not given back to fail again with the same item: each request goes alone and
+    gets its own answer, and the drain carries on with the next round."""
+    counter = handled("USER_PRE_TRANSACTION")
+    records = freezes(customer, 1_000, 2_000, 3_000)
+    real = type(get_client()).send_batch
+    rolled_back: list[str] = []
+
+    def first_rolled_back(self, batch_no, items):
+        if not rolled_back:
+            rolled_back.append(batch_no)
+            raise ProtocolError(codes.SYSTEM_ERROR, "simulated: the batch's transaction failed")
+        return real(self, batch_no, items)
+
+    monkeypatch.setattr(type(get_client()), "send_batch", first_rolled_back)
+    assert outbox.drain(limit=2) == {"batches": 2, "items": 3}  # not stopped by the refusal
+    assert [(r.status, r.applied_from) for r in rows(records)] == [
+        ("SUCCESS", "sync"), ("SUCCESS", "sync"), ("SUCCESS", "batch")]
+    assert balance(customer) == (FUNDED - 6_000, 6_000) and len(counter.seen) == 3
+    assert outbox.drain() == {"batches": 0, "items": 0}
+    assert_books_sound()

@@ -104,6 +104,9 @@ def _bid_reserve(investor, project: Project, amount: object, checked: list) -> T
     live = _live_sum(project, investor)
     checked.append(risk.rules_check(kind="BID", subject=investor, account=account,  # risk rules (wanxin.risk)
                                     figures=selectors.risk_figures_bid(project, amount, holding=live)))
+    # Committed, the check's row is logged with the bid: an error after the COMMIT (an on-commit
+    # callback's) must not log it again. Registered first, this runs before any other callback.
+    transaction.on_commit(checked.clear)
     checked[-1].raise_if_blocked()
     try:
         bid = domain.check_bid(amount, _bid_rules(project, investor, live=live))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -17,6 +17,7 @@ from wanxin.depository import outbox
 from wanxin.depository.models import IdempotencyKey
 from wanxin.funds.models import DepositoryAccount
 from wanxin.lending.models import Project, Tender
+from wanxin.lending.services import bids
 from wanxin.risk.models import RuleCheck
 
 from .conftest import collecting, customer
@@ -83,6 +84,26 @@ def test_a_bid_refused_after_its_risk_check_still_logs_it_once(answered_at_once,
     DepositoryAccount.objects.filter(user=investor).update(status="FAILED")
     assert _bid(token, project, 100_00, "closed").json()["code"] == "no_account"
     assert checks.count() == 2
+
+
+def test_an_error_after_the_commit_does_not_log_the_check_again(live, borrower, reviewer, monkeypatch):
+    """The check's row committed with the bid; something failing after the COMMIT (an on-commit
+    callback) must not write it a second time."""
+    project = collecting(borrower, reviewer, amount=2_000_00)
+    investor = customer(balance=5_000_00)
+
+    def fails_after_commit(record):
+        def fail():
+            raise RuntimeError("simulated: an after-commit step failed")
+        transaction.on_commit(fail)
+
+    monkeypatch.setattr(outbox, "request_send_soon", fails_after_commit)
+    with pytest.raises(RuntimeError, match="after-commit"):
+        bids.tender_place(investor=investor, project_id=project.pk, amount=100_00)
+    assert Tender.objects.filter(investor=investor).count() == 1  # committed
+    assert RuleCheck.objects.filter(kind="BID", customer=investor).count() == 1
+    assert outbox.drain()["items"] == 1  # the freeze the failed step left waiting
+    assert Tender.objects.get(investor=investor).status == "FROZEN"
 
 
 def test_the_next_bid_sees_a_change_to_the_account_user_or_token(answered_at_once, borrower, reviewer):
