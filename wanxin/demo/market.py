@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -151,6 +152,17 @@ def _loan(borrower, reviewer, *, yuan: int, months: int, method: str, purpose: s
     return project
 
 
+def _until_bank_full(project, timeout: float = 60.0) -> None:
+    """Wait until the bank has the loan as full: the sender that applied its last freeze tells
+    the bank (MODIFY_PROJECT) after its own commit, in its own thread."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        project.refresh_from_db(fields=["bank_status"])
+        if project.bank_status == lending_domain.FULL:
+            return
+        time.sleep(0.1)
+
+
 def seed_market(*, stdout=None, bank_url: str) -> bool:
     """Build the demo market (see the module's docstring); False when it is already there."""
     User = get_user_model()
@@ -174,6 +186,7 @@ def seed_market(*, stdout=None, bank_url: str) -> bool:
     for investor, yuan in ((a, 30_000), (b, 20_000), (c, 10_000)):
         lending.tender_place(investor=investor, project_id=grocery.pk, amount=yuan * YUAN)
     outbox.flush(60)  # bids are answered at once; their freezes make the loan full
+    _until_bank_full(grocery)
     proposal = lending.disbursement_propose(operator=reviewer, project_id=grocery.pk)
     lending.disbursement_approve(operator=finance, disbursement_id=proposal.pk)
     first = RepaymentPlan.objects.filter(project=grocery).order_by("number").first()
@@ -185,6 +198,7 @@ def seed_market(*, stdout=None, bank_url: str) -> bool:
     lending.tender_place(investor=a, project_id=bakery.pk, amount=12_000 * YUAN)
     lending.tender_place(investor=b, project_id=bakery.pk, amount=8_000 * YUAN)
     outbox.flush(60)
+    _until_bank_full(bakery)
     lending.disbursement_propose(operator=reviewer, project_id=bakery.pk)
 
     # Collecting: one partly funded, one untouched.
