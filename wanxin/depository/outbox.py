@@ -194,13 +194,13 @@ def _apply_all(results: list[dict[str, Any]], source: str) -> None:
     result_dispatch_many(settled, source=source)
 
 
-def send_round(*, client: BankClient | None = None, limit: int | None = None) -> int:
+def send_round(*, client: BankClient | None = None, limit: int | None = None) -> tuple[int, int]:
     """Claim, send and apply one round: the claimed requests as one BATCH, or several when
-    their envelope would pass the bank's size limit; returns how many it claimed (0: none)."""
+    their envelope would pass the bank's size limit; returns how many it claimed (0: none)
+    and how many of those the bank answered (0: it did not answer at all)."""
     batch_no = new_request_no("WXB")
     records = claim(batch_no=batch_no, limit=limit)
-    _send_claimed(records, batch_no=batch_no, client=client)
-    return len(records)
+    return len(records), _send_claimed(records, batch_no=batch_no, client=client)
 
 
 def _send_claimed(records: list[DepositoryRequest], *, batch_no: str, client: BankClient | None) -> int:
@@ -285,12 +285,11 @@ def drain(*, client: BankClient | None = None, limit: int | None = None) -> dict
     client = client or get_client()
     batches = items = 0
     while True:
-        batch_no = new_request_no("WXB")
-        records = claim(batch_no=batch_no, limit=limit)
-        if not records:
+        claimed, answered = send_round(client=client, limit=limit)
+        if not claimed:
             break
-        batches, items = batches + 1, items + len(records)
-        if not _send_claimed(records, batch_no=batch_no, client=client):
+        batches, items = batches + 1, items + claimed
+        if not answered:
             break  # the bank is away: the rest waits for the next wake-up
     return {"batches": batches, "items": items}
 

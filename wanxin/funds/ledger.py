@@ -22,7 +22,8 @@ log = logging.getLogger("wanxin.funds")
 # A batch builds its records positionally (no per-field defaults: a third of the cost): in this order.
 _RECORD_FIELDS = ["id", "user_id", "type", "amount", "available_after", "frozen_after", "request_no", "remark",
                   "created_at"]
-assert [f.attname for f in FundRecord._meta.concrete_fields] == _RECORD_FIELDS, "FundRecord's fields changed"
+if [f.attname for f in FundRecord._meta.concrete_fields] != _RECORD_FIELDS:  # not an assert: kept under -O
+    raise RuntimeError("FundRecord's fields changed: update _RECORD_FIELDS and _apply_batch")
 
 
 def fund_events_apply(*, user_no: str, request_no: str, events: list[MoneyEvent],
